@@ -1,0 +1,11 @@
+// The wasm module's exports. Every kernel takes raw pointers (byte offsets into the exported
+// memory) and sizes; none allocates. The host owns the memory layout (src/layout.ts).
+export { simd_relaxed } from './simd';
+export * from './gemm';
+export * from './activation';
+export * from './vector';
+
+// First byte after the static data: the host's arena starts here (64-byte aligned by the host).
+export function heap_base(): usize {
+  return __heap_base;
+}

@@ -1,0 +1,5 @@
+// Everything public except `init`, which each runtime entry defines with its own default
+// way of reaching the wasm files.
+export { RnnError, RNN_ERROR_CODES, type RnnErrorCode } from './errors.js';
+export { Backend, runtimeSupport, type InitOptions, type SimdMode, type WasmSource } from './backend.js';
+export { tensor, type Tensor } from './tensor.js';

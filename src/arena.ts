@@ -1,0 +1,136 @@
+/**
+ * The memory arena over the wasm module's one linear memory.
+ *
+ * Regions are 64-byte aligned (a cache line; SIMD loads never split one). Memory grows only
+ * inside `alloc`, which layers call when they are built, never inside a forward or backward.
+ * `memory.grow` detaches every typed-array view over the old buffer (length 0, writes lost),
+ * so views are never kept across an `alloc`: `f32` and `f32At` always answer for the current
+ * buffer.
+ *
+ * Free regions are kept sorted by address and merged with their neighbours; a region freed at
+ * the top lowers the top. Memory is never shrunk (wasm cannot), only reused.
+ */
+import { RnnError } from './errors.js';
+
+export const ALIGN = 64;
+export const PAGE_BYTES = 65536;
+/** The wasm32 limit: 65536 pages of 64 KiB. */
+export const MAX_MEMORY_BYTES = 65536 * PAGE_BYTES;
+
+export interface Region {
+  /** Byte offset of the first byte; a multiple of 64. */
+  readonly ptr: number;
+  /** Size in bytes, a multiple of 64. */
+  readonly bytes: number;
+  readonly name: string;
+}
+
+interface FreeBlock { ptr: number; bytes: number }
+
+export function alignUp(n: number, align = ALIGN): number {
+  return Math.ceil(n / align) * align;
+}
+
+export class Arena {
+  readonly memory: WebAssembly.Memory;
+  readonly maxBytes: number;
+  private readonly base: number;
+  private top: number;
+  private freeBlocks: FreeBlock[] = [];
+  private live = new Set<Region>();
+  private viewBuffer: ArrayBuffer | null = null;
+  private view: Float32Array = new Float32Array(0);
+
+  constructor(memory: WebAssembly.Memory, heapBase: number, maxBytes = MAX_MEMORY_BYTES) {
+    this.memory = memory;
+    this.base = alignUp(heapBase);
+    this.top = this.base;
+    this.maxBytes = Math.min(maxBytes, MAX_MEMORY_BYTES);
+  }
+
+  /** Bytes handed out and not yet freed. */
+  get usedBytes(): number {
+    let n = 0;
+    for (const r of this.live) n += r.bytes;
+    return n;
+  }
+
+  /** The size of the linear memory now. */
+  get capacityBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /**
+   * A region of at least `bytes` bytes, zero-filled. Throws OUT_OF_MEMORY, before changing
+   * anything, when the memory cannot hold it.
+   */
+  alloc(bytes: number, name: string): Region {
+    if (!Number.isSafeInteger(bytes) || bytes < 0) {
+      throw new RnnError('BAD_ARGUMENT', `alloc(${name}): bytes must be a non-negative integer, got ${bytes}`);
+    }
+    const size = Math.max(ALIGN, alignUp(bytes));
+    const fit = this.freeBlocks.findIndex((b) => b.bytes >= size);
+    let ptr: number;
+    if (fit >= 0) {
+      const block = this.freeBlocks[fit];
+      ptr = block.ptr;
+      if (block.bytes === size) this.freeBlocks.splice(fit, 1);
+      else { block.ptr += size; block.bytes -= size; }
+    } else {
+      ptr = this.top;
+      this.ensure(ptr + size, name, size);
+      this.top = ptr + size;
+    }
+    new Uint8Array(this.memory.buffer, ptr, size).fill(0);
+    const region: Region = Object.freeze({ ptr, bytes: size, name });
+    this.live.add(region);
+    return region;
+  }
+
+  /** Returns a region for reuse. Freeing one twice, or one not from this arena, is an error. */
+  free(region: Region): void {
+    if (!this.live.delete(region)) {
+      throw new RnnError('BAD_ARGUMENT', `free(${region?.name}): the region is not live in this arena`);
+    }
+    let ptr = region.ptr, bytes = region.bytes;
+    const blocks = this.freeBlocks;
+    let i = blocks.findIndex((b) => b.ptr > ptr);
+    if (i < 0) i = blocks.length;
+    const next = blocks[i], prev = blocks[i - 1];
+    if (next && ptr + bytes === next.ptr) { bytes += next.bytes; blocks.splice(i, 1); }
+    if (prev && prev.ptr + prev.bytes === ptr) { ptr = prev.ptr; bytes += prev.bytes; blocks.splice(i - 1, 1); i--; }
+    if (ptr + bytes === this.top) this.top = ptr;
+    else blocks.splice(i, 0, { ptr, bytes });
+  }
+
+  /** A Float32Array over all of memory, re-created whenever memory has grown. */
+  get f32(): Float32Array {
+    const buffer = this.memory.buffer;
+    if (buffer !== this.viewBuffer) {
+      this.viewBuffer = buffer;
+      this.view = new Float32Array(buffer);
+    }
+    return this.view;
+  }
+
+  /** A fresh view of `length` floats at byte offset `ptr`; valid until memory next grows. */
+  f32At(ptr: number, length: number): Float32Array {
+    return new Float32Array(this.memory.buffer, ptr, length);
+  }
+
+  private ensure(end: number, name: string, size: number): void {
+    if (end > this.maxBytes) {
+      throw new RnnError('OUT_OF_MEMORY',
+        `cannot allocate ${size} bytes for ${name}: memory would reach ${end} bytes, over the limit of ${this.maxBytes} bytes (${this.usedBytes} bytes in use)`);
+    }
+    const have = this.memory.buffer.byteLength;
+    if (end <= have) return;
+    const pages = Math.ceil((end - have) / PAGE_BYTES);
+    try {
+      this.memory.grow(pages);
+    } catch (cause) {
+      throw new RnnError('OUT_OF_MEMORY',
+        `cannot allocate ${size} bytes for ${name}: the runtime refused to grow memory from ${have} to ${have + pages * PAGE_BYTES} bytes`, { cause });
+    }
+  }
+}

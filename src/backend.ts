@@ -1,0 +1,192 @@
+/**
+ * The runtime-neutral core of start-up: probes what the runtime supports, compiles and
+ * instantiates the module from whatever source the entry (or the caller) gives, checks it is
+ * ours, and builds the arena. Nothing here touches a file system or `fetch` of its own
+ * accord; the per-runtime entries (index.ts, node.ts, workerd.ts) supply the default source.
+ */
+import { Arena, MAX_MEMORY_BYTES } from './arena.js';
+import { RnnError, describe } from './errors.js';
+import { KERNEL_NAMES, type Kernels } from './kernels.js';
+
+export type SimdMode = 'relaxed' | 'baseline';
+
+/** Where the wasm comes from: a compiled module, its bytes, a URL to fetch, or a response. */
+export type WasmSource = WebAssembly.Module | BufferSource | URL | Response | PromiseLike<Response>;
+
+export interface InitOptions {
+  /** 'auto' (default) runs the relaxed-SIMD build where the runtime validates it. */
+  simd?: 'auto' | SimdMode;
+  /** The module to run instead of the packaged one (custom hosting, bundlers). */
+  wasm?: WasmSource;
+  /** A cap on the linear memory, in bytes (default and maximum: 4 GiB, the wasm32 limit). */
+  maxMemoryBytes?: number;
+}
+
+export class Backend {
+  /** Which build runs. */
+  readonly simd: SimdMode;
+  /** @internal The raw kernels; pointers index `kernels.memory`. */
+  readonly kernels: Kernels;
+  /** @internal */
+  readonly arena: Arena;
+
+  constructor(simd: SimdMode, kernels: Kernels, arena: Arena) {
+    this.simd = simd;
+    this.kernels = kernels;
+    this.arena = arena;
+  }
+
+  /** Size of the linear memory now, in bytes. */
+  get memoryBytes(): number {
+    return this.arena.capacityBytes;
+  }
+}
+
+// (module (func (param v128 v128 v128) (result v128) BODY)): validates only where the runtime
+// knows every opcode in BODY.
+function probeModule(body: number[]): Uint8Array<ArrayBuffer> {
+  const code = [0x00 /* no locals */, ...body, 0x0b /* end */];
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+    0x01, 0x08, 0x01, 0x60, 0x03, 0x7b, 0x7b, 0x7b, 0x01, 0x7b, // type: (v128 v128 v128) -> v128
+    0x03, 0x02, 0x01, 0x00, // one function of type 0
+    0x0a, code.length + 2, 0x01, code.length, ...code,
+  ]);
+}
+const GET_ABC = [0x20, 0x00, 0x20, 0x01, 0x20, 0x02];
+// (a + b) + c with f32x4.add (0xfd 0xe4 0x01)
+const SIMD_PROBE = probeModule([0x20, 0x00, 0x20, 0x01, 0xfd, 0xe4, 0x01, 0x20, 0x02, 0xfd, 0xe4, 0x01]);
+// f32x4.relaxed_madd(a, b, c) (0xfd 0x85 0x02)
+const RELAXED_PROBE = probeModule([...GET_ABC, 0xfd, 0x85, 0x02]);
+
+let support: { simd: boolean; relaxed: boolean } | undefined;
+
+/** What this runtime's WebAssembly accepts, probed once. */
+export function runtimeSupport(): { simd: boolean; relaxed: boolean } {
+  if (!support) {
+    const simd = WebAssembly.validate(SIMD_PROBE);
+    support = { simd, relaxed: simd && WebAssembly.validate(RELAXED_PROBE) };
+  }
+  return support;
+}
+
+function isPromiseLike(x: unknown): x is PromiseLike<unknown> {
+  return typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';
+}
+
+async function compile(source: WasmSource): Promise<WebAssembly.Module> {
+  if (source instanceof WebAssembly.Module) return source;
+  let bytes: BufferSource;
+  if (typeof URL !== 'undefined' && source instanceof URL) {
+    source = await fetchChecked(source);
+  }
+  if (isPromiseLike(source)) source = (await source) as Response;
+  if (typeof Response !== 'undefined' && source instanceof Response) {
+    if (!source.ok) throw new RnnError('BAD_FILE', `init: wasm: the response for ${source.url || 'the module'} has status ${source.status}, expected 200`);
+    bytes = await source.arrayBuffer();
+  } else if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
+    bytes = source as BufferSource;
+  } else {
+    throw new RnnError('BAD_ARGUMENT', `init: wasm must be a WebAssembly.Module, bytes, a URL or a Response, got ${describe(source)}`);
+  }
+  try {
+    return await WebAssembly.compile(bytes);
+  } catch (cause) {
+    throw new RnnError('BAD_FILE', `init: wasm is not a valid WebAssembly module for this runtime (${(cause as Error).message})`, { cause });
+  }
+}
+
+async function fetchChecked(url: URL): Promise<Response> {
+  try {
+    return await fetch(url);
+  } catch (cause) {
+    throw new RnnError('BAD_FILE', `init: wasm: could not fetch ${url.href} (${(cause as Error).message})`, { cause });
+  }
+}
+
+async function instantiate(module: WebAssembly.Module): Promise<Kernels> {
+  const imports = WebAssembly.Module.imports(module);
+  if (imports.length > 0) {
+    throw new RnnError('BAD_FILE', `init: wasm is not simd-rnn's module: it imports ${imports.map((i) => `${i.module}.${i.name}`).join(', ')}, ours imports nothing`);
+  }
+  const instance = await WebAssembly.instantiate(module, {});
+  const exports = instance.exports as Record<string, unknown>;
+  const missing = KERNEL_NAMES.filter((name) => typeof exports[name] !== 'function');
+  if (!(exports.memory instanceof WebAssembly.Memory)) missing.unshift('memory');
+  if (missing.length > 0) {
+    throw new RnnError('BAD_FILE', `init: wasm is not simd-rnn's module (or another version of it): it lacks the exports ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
+  }
+  return exports as unknown as Kernels;
+}
+
+/** Reads default sources for the build the runtime should run. */
+export type DefaultSource = (mode: SimdMode) => WasmSource | Promise<WasmSource>;
+
+function checkOptions(options: unknown): InitOptions {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null) {
+    throw new RnnError('BAD_ARGUMENT', `init: options must be an object, got ${describe(options)}`);
+  }
+  const o = options as InitOptions;
+  if (o.simd !== undefined && o.simd !== 'auto' && o.simd !== 'relaxed' && o.simd !== 'baseline') {
+    throw new RnnError('BAD_ARGUMENT', `init: options.simd must be 'auto', 'relaxed' or 'baseline', got ${describe(o.simd)}`);
+  }
+  if (o.maxMemoryBytes !== undefined &&
+      (!Number.isSafeInteger(o.maxMemoryBytes) || o.maxMemoryBytes <= 0)) {
+    throw new RnnError('BAD_ARGUMENT', `init: options.maxMemoryBytes must be a positive integer, got ${describe(o.maxMemoryBytes)}`);
+  }
+  return o;
+}
+
+/** A new, independent backend with its own memory. `init` keeps one of these as the default. */
+export async function createBackend(options: InitOptions | undefined, defaultSource: DefaultSource): Promise<Backend> {
+  const o = checkOptions(options);
+  const can = runtimeSupport();
+  if (!can.simd) {
+    throw new RnnError('UNSUPPORTED', 'init: this runtime does not support WebAssembly SIMD (fixed-width SIMD128), which simd-rnn needs');
+  }
+  const wanted = o.simd ?? 'auto';
+  if (wanted === 'relaxed' && !can.relaxed) {
+    throw new RnnError('UNSUPPORTED', "init: options.simd is 'relaxed', but this runtime does not support relaxed SIMD (Node 20 needs the flag --experimental-wasm-relaxed-simd); use 'auto' or 'baseline'");
+  }
+  const mode: SimdMode = wanted === 'auto' ? (can.relaxed ? 'relaxed' : 'baseline') : wanted;
+  const module = await compile(o.wasm ?? (await defaultSource(mode)));
+  const kernels = await instantiate(module);
+  const built: SimdMode = kernels.simd_relaxed() ? 'relaxed' : 'baseline';
+  if (wanted !== 'auto' && built !== wanted) {
+    throw new RnnError('BAD_ARGUMENT', `init: options.simd is '${wanted}', but options.wasm is the ${built} build`);
+  }
+  return new Backend(built, kernels, new Arena(kernels.memory, kernels.heap_base(), o.maxMemoryBytes ?? MAX_MEMORY_BYTES));
+}
+
+let current: Backend | null = null;
+let pending: Promise<Backend> | null = null;
+
+function compatible(b: Backend, options: InitOptions | undefined): Backend {
+  const wanted = checkOptions(options).simd ?? 'auto';
+  if (wanted !== 'auto' && wanted !== b.simd) {
+    throw new RnnError('BAD_ARGUMENT', `init: already initialised with the ${b.simd} build; options.simd '${wanted}' cannot change it`);
+  }
+  return b;
+}
+
+/** The shared start-up behind every entry's `init`: idempotent, one backend per realm. */
+export function initWith(options: InitOptions | undefined, defaultSource: DefaultSource): Promise<Backend> {
+  if (current) {
+    try { return Promise.resolve(compatible(current, options)); } catch (e) { return Promise.reject(e); }
+  }
+  if (!pending) {
+    pending = createBackend(options, defaultSource).then(
+      (b) => (current = b),
+      (e) => { pending = null; throw e; },
+    );
+    return pending;
+  }
+  return pending.then((b) => compatible(b, options));
+}
+
+/** The backend `init` made; throws NOT_INITIALIZED before it resolves. */
+export function getBackend(what: string): Backend {
+  if (!current) throw new RnnError('NOT_INITIALIZED', `${what}: call and await init() first`);
+  return current;
+}

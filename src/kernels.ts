@@ -1,0 +1,74 @@
+/**
+ * The typed description of every export of the wasm module (assembly/index.ts). Pointers
+ * are byte offsets into `memory`; sizes are element counts; leading dimensions (ld*) are in
+ * elements. Every SIMD kernel has a `__scalar` twin with the same signature.
+ */
+export interface Kernels {
+  memory: WebAssembly.Memory;
+  heap_base(): number;
+  simd_relaxed(): number;
+
+  // gemm.ts
+  f32_gemm_nn(c: number, ldc: number, a: number, lda: number, b: number, ldb: number,
+    bias: number, M: number, N: number, K: number, accumulate: number): void;
+  f32_gemm_nn__scalar(c: number, ldc: number, a: number, lda: number, b: number, ldb: number,
+    bias: number, M: number, N: number, K: number, accumulate: number): void;
+  f32_gemm_nt_acc(c: number, ldc: number, a: number, lda: number, b: number, ldb: number,
+    M: number, N: number, K: number): void;
+  f32_gemm_nt_acc__scalar(c: number, ldc: number, a: number, lda: number, b: number, ldb: number,
+    M: number, N: number, K: number): void;
+  f32_gemm_tn_acc(c: number, ldc: number, a: number, lda: number, b: number, ldb: number,
+    M: number, N: number, K: number): void;
+  f32_gemm_tn_acc__scalar(c: number, ldc: number, a: number, lda: number, b: number, ldb: number,
+    M: number, N: number, K: number): void;
+  f32_colsum_acc(y: number, a: number, lda: number, M: number, N: number): void;
+  f32_colsum_acc__scalar(y: number, a: number, lda: number, M: number, N: number): void;
+
+  // activation.ts
+  f32_sigmoid_fwd(y: number, x: number, n: number): void;
+  f32_sigmoid_fwd__scalar(y: number, x: number, n: number): void;
+  f32_tanh_fwd(y: number, x: number, n: number): void;
+  f32_tanh_fwd__scalar(y: number, x: number, n: number): void;
+  f32_relu_fwd(y: number, x: number, n: number): void;
+  f32_relu_fwd__scalar(y: number, x: number, n: number): void;
+  f32_sigmoid_bwd(dx: number, y: number, dy: number, n: number): void;
+  f32_sigmoid_bwd__scalar(dx: number, y: number, dy: number, n: number): void;
+  f32_tanh_bwd(dx: number, y: number, dy: number, n: number): void;
+  f32_tanh_bwd__scalar(dx: number, y: number, dy: number, n: number): void;
+  f32_relu_bwd(dx: number, y: number, dy: number, n: number): void;
+  f32_relu_bwd__scalar(dx: number, y: number, dy: number, n: number): void;
+
+  // vector.ts
+  f32_fill(y: number, v: number, n: number): void;
+  f32_fill__scalar(y: number, v: number, n: number): void;
+  f32_add(y: number, a: number, b: number, n: number): void;
+  f32_add__scalar(y: number, a: number, b: number, n: number): void;
+  f32_mul(y: number, a: number, b: number, n: number): void;
+  f32_mul__scalar(y: number, a: number, b: number, n: number): void;
+  f32_mul_acc(y: number, a: number, b: number, n: number): void;
+  f32_mul_acc__scalar(y: number, a: number, b: number, n: number): void;
+  f32_axpy(y: number, alpha: number, x: number, n: number): void;
+  f32_axpy__scalar(y: number, alpha: number, x: number, n: number): void;
+  f32_scale(y: number, x: number, alpha: number, n: number): void;
+  f32_scale__scalar(y: number, x: number, alpha: number, n: number): void;
+  f32_clamp(y: number, x: number, lo: number, hi: number, n: number): void;
+  f32_clamp__scalar(y: number, x: number, lo: number, hi: number, n: number): void;
+  f32_sumsq(x: number, n: number): number;
+  f32_sumsq__scalar(x: number, n: number): number;
+  f32_count_nonfinite(x: number, n: number): number;
+  f32_count_nonfinite__scalar(x: number, n: number): number;
+}
+
+/** The names a module must export to be ours; checked at load so a wrong file is BAD_FILE. */
+export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
+  'heap_base', 'simd_relaxed',
+  'f32_gemm_nn', 'f32_gemm_nn__scalar', 'f32_gemm_nt_acc', 'f32_gemm_nt_acc__scalar',
+  'f32_gemm_tn_acc', 'f32_gemm_tn_acc__scalar', 'f32_colsum_acc', 'f32_colsum_acc__scalar',
+  'f32_sigmoid_fwd', 'f32_sigmoid_fwd__scalar', 'f32_tanh_fwd', 'f32_tanh_fwd__scalar',
+  'f32_relu_fwd', 'f32_relu_fwd__scalar', 'f32_sigmoid_bwd', 'f32_sigmoid_bwd__scalar',
+  'f32_tanh_bwd', 'f32_tanh_bwd__scalar', 'f32_relu_bwd', 'f32_relu_bwd__scalar',
+  'f32_fill', 'f32_fill__scalar', 'f32_add', 'f32_add__scalar', 'f32_mul', 'f32_mul__scalar',
+  'f32_mul_acc', 'f32_mul_acc__scalar', 'f32_axpy', 'f32_axpy__scalar',
+  'f32_scale', 'f32_scale__scalar', 'f32_clamp', 'f32_clamp__scalar',
+  'f32_sumsq', 'f32_sumsq__scalar', 'f32_count_nonfinite', 'f32_count_nonfinite__scalar',
+];
