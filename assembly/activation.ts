@@ -96,8 +96,8 @@ import { madd } from './simd';
   const ax = f32x4.abs(x);
   const u = expm1_v(f32x4.mul(ax, f32x4.splat(-2)));
   const t = f32x4.div(f32x4.neg(u), f32x4.add(f32x4.splat(2), u));
-  // copy the sign bit of x onto t (t >= 0)
-  return v128.or(t, v128.and(x, i32x4.splat(0x80000000)));
+  // copysign(t, x); t may be -0 when x is +-0, so its own sign is cleared first
+  return v128.or(f32x4.abs(t), v128.and(x, i32x4.splat(0x80000000)));
 }
 
 // @ts-ignore: decorator

@@ -1,0 +1,19 @@
+// A workerd test worker: runs the smoke suite through the workerd entry. Bindings: SIMD
+// ('baseline' or 'auto') and EXPECTED (Node's digest of the baseline build in this test run).
+import { init, runtimeSupport } from '../../dist/workerd.js';
+import { runSmoke } from './smoke.js';
+
+export default {
+  async test(_controller, env) {
+    const backend = await init(env.SIMD === 'auto' ? undefined : { simd: env.SIMD });
+    const result = { ...runSmoke(backend), relaxedSupported: runtimeSupport().relaxed };
+    console.log(JSON.stringify(result));
+    if (!result.ok) throw new Error(`out of tolerance: ${JSON.stringify(result.errors)}`);
+    if (env.SIMD === 'baseline' && result.digest !== env.EXPECTED) {
+      throw new Error(`baseline digest ${result.digest} differs from Node's ${env.EXPECTED}`);
+    }
+    if (env.SIMD === 'auto' && result.simd !== 'relaxed') {
+      throw new Error(`init() chose ${result.simd}; workerd supports relaxed SIMD`);
+    }
+  },
+};
