@@ -7,104 +7,12 @@
 //   tanh     y = tanh(x)                      dx = dy * (1 - y * y)
 //   relu     y = max(x, 0)                    dx = y > 0 ? dy : 0
 //
-// Both sigmoid and tanh go through expm1 rather than exp, so neither loses relative accuracy
-// near 0 by cancellation:
-//   sigmoid(x) = 1 / (2 + expm1(-x))
-//   tanh(|x|)  = -u / (2 + u),  u = expm1(-2|x|),  sign restored from x
-// expm1(z), z clamped to [-87.3, 88.3] so 2^n stays a normal float:
-//   n = nearest(z / ln2), r = z - n*C1 - n*C2 (Cody-Waite split of ln2, |r| <= ln2/2),
-//   expm1(z) = (2^n - 1) + 2^n * (r * q(r)),  q(r) = 1 + r/2! + r^2/3! + ... + r^6/7!
-// The Taylor tail past r^7/7! is below 5.2e-9 relative on |r| <= ln2/2, under f32 rounding.
-// Measured max abs error against float64 over a dense grid: see test/activation.test.ts.
-// see: W. J. Cody, W. Waite, "Software Manual for the Elementary Functions" (1980), ch. 6
-//      (range reduction); C1, C2 as in Cephes expf (S. L. Moshier, "Methods and Programs for
-//      Mathematical Functions", 1989).
+// sigmoid and tanh: see assembly/math.ts for the method, its error and its sources.
 //
 // The scalar twins perform the same operations in the same order; in the baseline build they
 // are bit-identical to the SIMD forms.
 
-import { madd } from './simd';
-
-// @ts-ignore: decorator
-@inline const LOG2E: f32 = 1.44269504088896341;
-// @ts-ignore: decorator
-@inline const C1: f32 = 0.693359375;
-// @ts-ignore: decorator
-@inline const C2: f32 = -2.12194440e-4;
-// @ts-ignore: decorator
-@inline const Z_MIN: f32 = -87.3;
-// @ts-ignore: decorator
-@inline const Z_MAX: f32 = 88.3;
-// 1/k! for k = 2..7, Horner from the highest.
-// @ts-ignore: decorator
-@inline const Q6: f32 = 1.0 / 5040.0;
-// @ts-ignore: decorator
-@inline const Q5: f32 = 1.0 / 720.0;
-// @ts-ignore: decorator
-@inline const Q4: f32 = 1.0 / 120.0;
-// @ts-ignore: decorator
-@inline const Q3: f32 = 1.0 / 24.0;
-// @ts-ignore: decorator
-@inline const Q2: f32 = 1.0 / 6.0;
-// @ts-ignore: decorator
-@inline const Q1: f32 = 0.5;
-
-// @ts-ignore: decorator
-@inline function expm1_v(z: v128): v128 {
-  z = f32x4.min(f32x4.max(z, f32x4.splat(Z_MIN)), f32x4.splat(Z_MAX));
-  const n = f32x4.nearest(f32x4.mul(z, f32x4.splat(LOG2E)));
-  let r = f32x4.sub(z, f32x4.mul(n, f32x4.splat(C1)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(C2)));
-  let q = madd(f32x4.splat(Q6), r, f32x4.splat(Q5));
-  q = madd(q, r, f32x4.splat(Q4));
-  q = madd(q, r, f32x4.splat(Q3));
-  q = madd(q, r, f32x4.splat(Q2));
-  q = madd(q, r, f32x4.splat(Q1));
-  q = madd(q, r, f32x4.splat(1));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
-  return madd(scale, f32x4.mul(r, q), f32x4.sub(scale, f32x4.splat(1)));
-}
-
-// @ts-ignore: decorator
-@inline function expm1_s(z: f32): f32 {
-  z = min(max(z, Z_MIN), Z_MAX);
-  const n = nearest(z * LOG2E);
-  let r = z - n * C1;
-  r = r - n * C2;
-  let q = Q6 * r + Q5;
-  q = q * r + Q4;
-  q = q * r + Q3;
-  q = q * r + Q2;
-  q = q * r + Q1;
-  q = q * r + 1;
-  const scale = reinterpret<f32>((<i32>n + 127) << 23);
-  return scale * (r * q) + (scale - 1);
-}
-
-// @ts-ignore: decorator
-@inline function sigmoid_v(x: v128): v128 {
-  return f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(2), expm1_v(f32x4.neg(x))));
-}
-
-// @ts-ignore: decorator
-@inline function sigmoid_s(x: f32): f32 {
-  return 1 / (2 + expm1_s(-x));
-}
-
-// @ts-ignore: decorator
-@inline function tanh_v(x: v128): v128 {
-  const ax = f32x4.abs(x);
-  const u = expm1_v(f32x4.mul(ax, f32x4.splat(-2)));
-  const t = f32x4.div(f32x4.neg(u), f32x4.add(f32x4.splat(2), u));
-  // copysign(t, x); t may be -0 when x is +-0, so its own sign is cleared first
-  return v128.or(f32x4.abs(t), v128.and(x, i32x4.splat(0x80000000)));
-}
-
-// @ts-ignore: decorator
-@inline function tanh_s(x: f32): f32 {
-  const u = expm1_s(abs(x) * -2);
-  return copysign(-u / (2 + u), x);
-}
+import { sigmoid_s, sigmoid_v, tanh_s, tanh_v } from './math';
 
 export function f32_sigmoid_fwd(y: usize, x: usize, n: i32): void {
   const n4 = n & ~3;

@@ -4,6 +4,7 @@ export { simd_relaxed } from './simd';
 export * from './gemm';
 export * from './activation';
 export * from './vector';
+export * from './cell';
 
 // First byte after the static data: the host's arena starts here (64-byte aligned by the host).
 export function heap_base(): usize {

@@ -14,6 +14,8 @@
 //                                 exact in f64), four partial sums (i mod 4) reduced as
 //                                 (s0 + s1) + (s2 + s3), then the tail in order
 //   f32_count_nonfinite(x, n)     how many elements are NaN or +-Infinity
+//   f32_copy_rows(y, ldy, x, ldx, rows, cols)   y[r, :cols] = x[r, :cols]   (strided 2-D copy)
+//   f32_add_rows(y, ldy, x, ldx, rows, cols)    y[r, :cols] += x[r, :cols]
 
 import { madd } from './simd';
 
@@ -159,4 +161,18 @@ export function f32_count_nonfinite__scalar(x: usize, n: i32): i32 {
     if (v - v != v - v) count++;
   }
   return count;
+}
+
+export function f32_copy_rows(y: usize, ldy: i32, x: usize, ldx: i32, rows: i32, cols: i32): void {
+  const bytes = <usize>cols << 2;
+  for (let r = 0; r < rows; r++) {
+    memory.copy(y + ((<usize>r * ldy) << 2), x + ((<usize>r * ldx) << 2), bytes);
+  }
+}
+
+export function f32_add_rows(y: usize, ldy: i32, x: usize, ldx: i32, rows: i32, cols: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const yr = y + ((<usize>r * ldy) << 2);
+    f32_add(yr, yr, x + ((<usize>r * ldx) << 2), cols);
+  }
 }

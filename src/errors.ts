@@ -10,7 +10,8 @@ export type RnnErrorCode =
   | 'DISPOSED'
   | 'NOT_INITIALIZED'
   | 'BAD_FILE'
-  | 'UNSUPPORTED';
+  | 'UNSUPPORTED'
+  | 'NO_TAPE';
 
 /** Every code, for callers that want to enumerate them. */
 export const RNN_ERROR_CODES: readonly RnnErrorCode[] = [
@@ -22,6 +23,7 @@ export const RNN_ERROR_CODES: readonly RnnErrorCode[] = [
   'NOT_INITIALIZED',
   'BAD_FILE',
   'UNSUPPORTED',
+  'NO_TAPE',
 ];
 
 export class RnnError extends Error {

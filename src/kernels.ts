@@ -57,6 +57,18 @@ export interface Kernels {
   f32_sumsq__scalar(x: number, n: number): number;
   f32_count_nonfinite(x: number, n: number): number;
   f32_count_nonfinite__scalar(x: number, n: number): number;
+  f32_copy_rows(y: number, ldy: number, x: number, ldx: number, rows: number, cols: number): void;
+  f32_add_rows(y: number, ldy: number, x: number, ldx: number, rows: number, cols: number): void;
+
+  // cell.ts
+  lstm_cell_fwd(gates: number, c_prev: number, c: number, tanh_c: number, h: number, B: number, H: number): void;
+  lstm_cell_fwd__scalar(gates: number, c_prev: number, c: number, tanh_c: number, h: number, B: number, H: number): void;
+  lstm_cell_bwd(dgates: number, dc: number, dh: number, gates: number, c_prev: number, tanh_c: number, B: number, H: number): void;
+  lstm_cell_bwd__scalar(dgates: number, dc: number, dh: number, gates: number, c_prev: number, tanh_c: number, B: number, H: number): void;
+  gru_cell_fwd(gates: number, gh: number, ghn: number, h_prev: number, h: number, B: number, H: number): void;
+  gru_cell_fwd__scalar(gates: number, gh: number, ghn: number, h_prev: number, h: number, B: number, H: number): void;
+  gru_cell_bwd(dgx: number, dgh: number, dh: number, gates: number, ghn: number, h_prev: number, B: number, H: number): void;
+  gru_cell_bwd__scalar(dgx: number, dgh: number, dh: number, gates: number, ghn: number, h_prev: number, B: number, H: number): void;
 }
 
 /** The names a module must export to be ours; checked at load so a wrong file is BAD_FILE. */
@@ -71,4 +83,7 @@ export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
   'f32_mul_acc', 'f32_mul_acc__scalar', 'f32_axpy', 'f32_axpy__scalar',
   'f32_scale', 'f32_scale__scalar', 'f32_clamp', 'f32_clamp__scalar',
   'f32_sumsq', 'f32_sumsq__scalar', 'f32_count_nonfinite', 'f32_count_nonfinite__scalar',
+  'f32_copy_rows', 'f32_add_rows',
+  'lstm_cell_fwd', 'lstm_cell_fwd__scalar', 'lstm_cell_bwd', 'lstm_cell_bwd__scalar',
+  'gru_cell_fwd', 'gru_cell_fwd__scalar', 'gru_cell_bwd', 'gru_cell_bwd__scalar',
 ];

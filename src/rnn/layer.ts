@@ -1,0 +1,385 @@
+/**
+ * RNN, LSTM and GRU layers with PyTorch's semantics (torch.nn.RNN / LSTM / GRU): shapes,
+ * options, state_dict names and gate orders, packed-sequence `lengths`. The numeric work is
+ * in sequence.ts; this file checks arguments, moves arrays in and out of wasm memory, and
+ * keeps the BPTT tape of the last training forward.
+ *
+ * Memory: parameters and gradients are allocated at construction; the working memory of a
+ * forward (tape.ts gives its size for T and B) is allocated on the first forward of a larger
+ * (T, B) and then reused. Training and inference have separate working memory, so an
+ * inference forward never disturbs the tape a later backward needs.
+ */
+import { getBackend, type Backend } from '../backend.js';
+import type { Region } from '../arena.js';
+import { RnnError, describe } from '../errors.js';
+import { planLayout, type Layout } from '../layout.js';
+import { Random } from '../random.js';
+import type { Tensor } from '../tensor.js';
+import { checkFinite, checkLengths, checkShape, checkTensor, gather, rowOrder, scatter } from './io.js';
+import { backwardDirection, forwardDirection, slotAddress, type SeqContext } from './sequence.js';
+import { makeSpec, paramSlots, paramTable, type CellKind, type GRUOptions, type LSTMOptions, type ParamInfo, type RNNOptions, type Spec } from './spec.js';
+import { Stream } from './stream.js';
+import { tapeSlots } from './tape.js';
+
+export interface RecurrentState { h?: Tensor; c?: Tensor }
+export interface ForwardOptions { train?: boolean; lengths?: ArrayLike<number> }
+export interface ForwardResult { output: Tensor; h: Tensor; c?: Tensor }
+export interface BackwardResult { dx: Tensor; dh0: Tensor; dc0?: Tensor }
+
+interface Work { region: Region; layout: Layout; T: number; B: number }
+interface Tape { work: Work; active: Int32Array; perm: Int32Array; unbatched: boolean }
+
+export class RecurrentLayer {
+  readonly spec: Spec;
+  private readonly backend: Backend;
+  private readonly params: ParamInfo[];
+  private readonly paramLayout: Layout;
+  private paramRegion: Region | null;
+  private gradRegion: Region | null;
+  private inferWork: Work | null = null;
+  private trainWork: Work | null = null;
+  private tape: Tape | null = null;
+  private readonly streams = new Set<Stream>();
+
+  constructor(kind: CellKind, options: unknown) {
+    this.backend = getBackend(`new ${kind}`);
+    this.spec = makeSpec(kind, options);
+    this.params = paramTable(this.spec);
+    this.paramLayout = planLayout(paramSlots(this.spec));
+    const arena = this.backend.arena;
+    this.paramRegion = arena.alloc(this.paramLayout.bytes, `${kind} parameters`);
+    try {
+      this.gradRegion = arena.alloc(this.paramLayout.bytes, `${kind} gradients`);
+    } catch (e) {
+      arena.free(this.paramRegion);
+      throw e;
+    }
+    // PyTorch's default: every parameter uniform in [-1/sqrt(H), 1/sqrt(H)], drawn in
+    // state_dict order from one seeded generator.
+    const seed = (options as { seed?: number }).seed;
+    const random = new Random(seed ?? Random.randomSeed());
+    const bound = 1 / Math.sqrt(this.spec.hiddenSize);
+    for (const p of this.params) {
+      const values = new Float32Array(p.torchShape.reduce((a, b) => a * b, 1));
+      random.fillUniform(values, bound);
+      this.writeParam(p, values, this.paramRegion.ptr);
+    }
+  }
+
+  // ---- forward and backward ------------------------------------------------------------
+
+  /**
+   * Runs the whole sequence. x: [T, B, inputSize] ([B, T, inputSize] with batchFirst) or
+   * unbatched [T, inputSize]. Returns output [T, B, dirs * hOut] (zero at padded steps),
+   * h [numLayers * dirs, B, hOut] and, for LSTM, c [numLayers * dirs, B, hiddenSize].
+   */
+  forward(x: Tensor, state?: RecurrentState, opts?: ForwardOptions): ForwardResult {
+    const s = this.spec, name = s.kind;
+    this.alive(`${name}.forward`);
+    const input = checkTensor(x, `${name}.forward: x`);
+    const unbatched = input.shape.length === 2;
+    if (input.shape.length !== 3 && !unbatched) {
+      throw new RnnError('SHAPE_MISMATCH', `${name}.forward: x must be [T, B, ${s.inputSize}]${s.batchFirst ? ' ([B, T, ...] with batchFirst)' : ''} or unbatched [T, ${s.inputSize}], got [${input.shape.join(', ')}]`);
+    }
+    const T = unbatched || !s.batchFirst ? input.shape[0] : input.shape[1];
+    const B = unbatched ? 1 : s.batchFirst ? input.shape[0] : input.shape[1];
+    if (input.shape[input.shape.length - 1] !== s.inputSize || T < 1 || B < 1) {
+      throw new RnnError('SHAPE_MISMATCH', `${name}.forward: x must have T >= 1, B >= 1 and a last dimension of inputSize = ${s.inputSize}, got [${input.shape.join(', ')}]`);
+    }
+    if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {
+      throw new RnnError('BAD_ARGUMENT', `${name}.forward: opts must be an object { train?, lengths? }, got ${describe(opts)}`);
+    }
+    const train = opts?.train ?? false;
+    if (typeof train !== 'boolean') throw new RnnError('BAD_ARGUMENT', `${name}.forward: opts.train must be true or false, got ${describe(train)}`);
+    const lengths = opts?.lengths === undefined ? undefined : checkLengths(opts.lengths, T, B, `${name}.forward: opts.lengths`);
+    const h0 = this.checkState(state, 'h', B, unbatched, `${name}.forward`);
+    const c0 = this.checkState(state, 'c', B, unbatched, `${name}.forward`);
+    checkFinite(input.data, `${name}.forward: x`);
+    if (this.paramCountNonFinite() > 0) {
+      throw new RnnError('NOT_FINITE', `${name}.forward: the layer's parameters hold NaN or Infinity (after an update that diverged?)`);
+    }
+
+    const { perm, active } = rowOrder(lengths, T, B);
+    const work = this.workFor(train, T, B);
+    const ctx = this.context(work, active);
+    const heap = this.backend.arena.f32;
+    const P = s.hOut, H = s.hiddenSize, L = s.numLayers, dirs = s.dirs;
+    gather(heap, ctx.tape('x') / 4, input.data, T, B, s.inputSize, !unbatched && s.batchFirst, perm);
+    for (let l = 0; l < L; l++) {
+      if (lengths) this.backend.kernels.f32_fill(ctx.tape(`out_l${l}`), 0, T * B * dirs * P);
+      for (let d = 0; d < dirs; d++) {
+        const x = `_l${l}${d ? '_reverse' : ''}`, i = l * dirs + d, first = d === 0 ? 0 : T;
+        this.putState(heap, ctx.tape(`h${x}`) + first * B * P * 4, h0, i, B, P, perm);
+        if (s.kind === 'LSTM') this.putState(heap, ctx.tape(`c${x}`) + first * B * H * 4, c0, i, B, H, perm);
+        forwardDirection(ctx, l, d);
+      }
+    }
+    const out = this.backend.arena.f32;
+    const outShape = unbatched ? [T, dirs * P] : s.batchFirst ? [B, T, dirs * P] : [T, B, dirs * P];
+    const result: ForwardResult = {
+      output: { data: scatter(out, ctx.tape(`out_l${L - 1}`) / 4, T, B, dirs * P, !unbatched && s.batchFirst, perm), shape: outShape },
+      h: this.takeStates(out, ctx, 'h', P, T, B, perm, unbatched),
+    };
+    if (s.kind === 'LSTM') result.c = this.takeStates(out, ctx, 'c', H, T, B, perm, unbatched);
+    if (train) this.tape = { work, active, perm, unbatched };
+    return result;
+  }
+
+  /**
+   * BPTT through the last training forward, consuming its tape. dOutput: the gradient of
+   * `output` (null: the loss is on the final state only); dState: gradients of the final
+   * h and c. Parameter gradients are ADDED into grads().
+   */
+  backward(dOutput: Tensor | null, dState?: RecurrentState): BackwardResult {
+    const s = this.spec, name = s.kind;
+    this.alive(`${name}.backward`);
+    const tape = this.tape;
+    if (!tape) {
+      throw new RnnError('NO_TAPE', `${name}.backward: no tape to go back through; call forward(x, state, { train: true }) first (each backward consumes its tape)`);
+    }
+    const { T, B } = tape.work, P = s.hOut, H = s.hiddenSize, L = s.numLayers, dirs = s.dirs;
+    const bf = !tape.unbatched && s.batchFirst;
+    let dOut: Float32Array | null = null;
+    if (dOutput !== null && dOutput !== undefined) {
+      const t = checkTensor(dOutput, `${name}.backward: dOutput`);
+      checkShape(t.shape, tape.unbatched ? [T, dirs * P] : bf ? [B, T, dirs * P] : [T, B, dirs * P], `${name}.backward: dOutput`);
+      checkFinite(t.data, `${name}.backward: dOutput`);
+      dOut = t.data;
+    }
+    const dh = this.checkState(dState, 'h', B, tape.unbatched, `${name}.backward: dState`);
+    const dc = this.checkState(dState, 'c', B, tape.unbatched, `${name}.backward: dState`);
+
+    const k = this.backend.kernels;
+    const ctx = this.context(tape.work, tape.active);
+    const heap = this.backend.arena.f32;
+    let dOutBuf = ctx.tape('dbuf0'), dInBuf = ctx.tape('dbuf1');
+    if (dOut) gather(heap, dOutBuf / 4, dOut, T, B, dirs * P, bf, tape.perm);
+    else k.f32_fill(dOutBuf, 0, T * B * dirs * P);
+    const dh0 = new Float32Array(L * dirs * B * P), dc0 = s.kind === 'LSTM' ? new Float32Array(L * dirs * B * H) : null;
+    for (let l = L - 1; l >= 0; l--) {
+      k.f32_fill(dInBuf, 0, T * B * s.inWidth(l));
+      for (let d = 0; d < dirs; d++) {
+        const i = l * dirs + d;
+        this.putState(heap, ctx.tape('dh'), dh, i, B, P, tape.perm);
+        if (dc0) this.putState(heap, ctx.tape('dc'), dc, i, B, H, tape.perm);
+        backwardDirection(ctx, l, d, dOutBuf, dInBuf);
+        const now = this.backend.arena.f32;
+        dh0.set(scatter(now, ctx.tape('dh') / 4, 1, B, P, false, tape.perm), i * B * P);
+        if (dc0) dc0.set(scatter(now, ctx.tape('dc') / 4, 1, B, H, false, tape.perm), i * B * H);
+      }
+      [dOutBuf, dInBuf] = [dInBuf, dOutBuf];
+    }
+    this.tape = null;
+    const stateShape = (w: number) => (tape.unbatched ? [L * dirs, w] : [L * dirs, B, w]);
+    const result: BackwardResult = {
+      dx: {
+        data: scatter(this.backend.arena.f32, dOutBuf / 4, T, B, s.inputSize, bf, tape.perm),
+        shape: tape.unbatched ? [T, s.inputSize] : bf ? [B, T, s.inputSize] : [T, B, s.inputSize],
+      },
+      dh0: { data: dh0, shape: stateShape(P) },
+    };
+    if (dc0) result.dc0 = { data: dc0, shape: stateShape(H) };
+    return result;
+  }
+
+  // ---- parameters -----------------------------------------------------------------------
+
+  /** Copies of the parameters under PyTorch's names and shapes. */
+  stateDict(): Record<string, Tensor> {
+    this.alive(`${this.spec.kind}.stateDict`);
+    return this.readAll(this.paramRegion!.ptr);
+  }
+
+  /** Copies of the accumulated gradients, named like stateDict. */
+  grads(): Record<string, Tensor> {
+    this.alive(`${this.spec.kind}.grads`);
+    return this.readAll(this.gradRegion!.ptr);
+  }
+
+  zeroGrad(): void {
+    this.alive(`${this.spec.kind}.zeroGrad`);
+    this.backend.kernels.f32_fill(this.gradRegion!.ptr, 0, this.paramLayout.bytes / 4);
+  }
+
+  /**
+   * Loads PyTorch-named parameters (Tensor or bare Float32Array values). Strict like
+   * PyTorch's default: every key present, no unknown key, every size right, all finite;
+   * nothing changes unless the whole dict is valid.
+   */
+  loadStateDict(dict: Record<string, Tensor | Float32Array>): void {
+    const name = `${this.spec.kind}.loadStateDict`;
+    this.alive(name);
+    if (typeof dict !== 'object' || dict === null) throw new RnnError('BAD_ARGUMENT', `${name}: dict must be an object of tensors, got ${describe(dict)}`);
+    const expected = new Set(this.params.map((p) => p.name));
+    const unknown = Object.keys(dict).filter((key) => !expected.has(key));
+    if (unknown.length) throw new RnnError('BAD_ARGUMENT', `${name}: unexpected keys ${unknown.join(', ')} (expected ${[...expected].join(', ')})`);
+    const values = new Map<ParamInfo, Float32Array>();
+    for (const p of this.params) {
+      const v = dict[p.name];
+      if (v === undefined) throw new RnnError('BAD_ARGUMENT', `${name}: missing key ${p.name} (shape [${p.torchShape.join(', ')}])`);
+      const n = p.torchShape.reduce((a, b) => a * b, 1);
+      let data: Float32Array;
+      if (v instanceof Float32Array) {
+        data = v;
+        if (data.length !== n) throw new RnnError('SHAPE_MISMATCH', `${name}: ${p.name} must have ${n} elements ([${p.torchShape.join(', ')}]), got ${data.length}`);
+      } else {
+        const t = checkTensor(v, `${name}: ${p.name}`);
+        checkShape(t.shape, p.torchShape, `${name}: ${p.name}`);
+        data = t.data;
+      }
+      checkFinite(data, `${name}: ${p.name}`);
+      values.set(p, data);
+    }
+    for (const [p, data] of values) this.writeParam(p, data, this.paramRegion!.ptr);
+  }
+
+  // ---- streaming, memory, disposal ------------------------------------------------------
+
+  /** A stateful one-step runner over this layer's (live) parameters; unidirectional only. */
+  stream(batch = 1): Stream {
+    const name = `${this.spec.kind}.stream`;
+    this.alive(name);
+    if (this.spec.bidirectional) throw new RnnError('BAD_ARGUMENT', `${name}: a bidirectional layer needs the whole sequence; stream() runs unidirectional layers only`);
+    if (!Number.isSafeInteger(batch) || batch < 1) throw new RnnError('BAD_ARGUMENT', `${name}: batch must be an integer >= 1, got ${describe(batch)}`);
+    const stream = new Stream(this.spec, this.backend, batch, (p) => this.paramAddress(p), () => this.streams.delete(stream));
+    this.streams.add(stream);
+    return stream;
+  }
+
+  /** Bytes of wasm memory this layer holds now (parameters, gradients, working memory, streams). */
+  memoryBytes(): number {
+    this.alive(`${this.spec.kind}.memoryBytes`);
+    let n = this.paramRegion!.bytes + this.gradRegion!.bytes;
+    if (this.inferWork) n += this.inferWork.region.bytes;
+    if (this.trainWork) n += this.trainWork.region.bytes;
+    for (const s of this.streams) n += s.memoryBytes();
+    return n;
+  }
+
+  /** Bytes of the working memory a forward over (T, B) needs (the tape, for training). */
+  workBytes(T: number, B: number, train: boolean): number {
+    return planLayout(tapeSlots(this.spec, T, B, train)).bytes;
+  }
+
+  /** Returns all memory; any later call throws DISPOSED. */
+  dispose(): void {
+    if (!this.paramRegion) return;
+    const arena = this.backend.arena;
+    for (const s of [...this.streams]) s.dispose();
+    for (const w of [this.inferWork, this.trainWork]) if (w) arena.free(w.region);
+    arena.free(this.paramRegion);
+    arena.free(this.gradRegion!);
+    this.paramRegion = this.gradRegion = this.inferWork = this.trainWork = this.tape = null;
+  }
+
+  // ---- internals ------------------------------------------------------------------------
+
+  private alive(what: string): void {
+    if (!this.paramRegion) throw new RnnError('DISPOSED', `${what}: the layer was disposed`);
+  }
+
+  /** Address of a parameter by name, 0 when absent (no bias). */
+  private paramAddress(name: string): number {
+    const slot = this.paramLayout.slots.get(name);
+    return slot ? this.paramRegion!.ptr + slot.offset : 0;
+  }
+
+  private paramCountNonFinite(): number {
+    return this.backend.kernels.f32_count_nonfinite(this.paramRegion!.ptr, this.paramLayout.bytes / 4);
+  }
+
+  private context(work: Work, active: Int32Array): SeqContext {
+    const gradBase = this.gradRegion!.ptr, layout = this.paramLayout;
+    return {
+      k: this.backend.kernels, s: this.spec, T: work.T, B: work.B, active,
+      tape: slotAddress(work.region.ptr, work.layout),
+      param: (name) => this.paramAddress(name),
+      grad: (name) => { const slot = layout.slots.get(name); return slot ? gradBase + slot.offset : 0; },
+    };
+  }
+
+  /** Working memory for (T, B): reused when large enough, else replaced (new first, so a
+   *  failed allocation leaves the old one and its tape intact). */
+  private workFor(train: boolean, T: number, B: number): Work {
+    const layout = planLayout(tapeSlots(this.spec, T, B, train));
+    const old = train ? this.trainWork : this.inferWork;
+    let region = old?.region;
+    if (!region || region.bytes < layout.bytes) {
+      region = this.backend.arena.alloc(layout.bytes, `${this.spec.kind} ${train ? 'tape' : 'working memory'} (T=${T}, B=${B})`);
+      if (old) this.backend.arena.free(old.region);
+    }
+    const work = { region, layout, T, B };
+    if (train) { this.trainWork = work; this.tape = null; } else this.inferWork = work;
+    return work;
+  }
+
+  private checkState(state: RecurrentState | undefined, key: 'h' | 'c', B: number, unbatched: boolean, what: string): Float32Array | null {
+    const s = this.spec;
+    if (state === undefined || state === null) return null;
+    if (typeof state !== 'object') throw new RnnError('BAD_ARGUMENT', `${what}: state must be an object { h?, c? }, got ${describe(state)}`);
+    const v = state[key];
+    if (v === undefined || v === null) return null;
+    if (key === 'c' && s.kind !== 'LSTM') throw new RnnError('BAD_ARGUMENT', `${what}: ${s.kind} has no cell state c`);
+    const t = checkTensor(v, `${what}.${key}`);
+    const w = key === 'h' ? s.hOut : s.hiddenSize, n = s.numLayers * s.dirs;
+    checkShape(t.shape, unbatched ? [n, w] : [n, B, w], `${what}.${key}`);
+    checkFinite(t.data, `${what}.${key}`);
+    return t.data;
+  }
+
+  /** Copies entry i ([B, width]) of a caller's state, or zeros, into the heap, sorted rows. */
+  private putState(heap: Float32Array, ptr: number, src: Float32Array | null, i: number, B: number, width: number, perm: Int32Array): void {
+    if (!src) { heap.fill(0, ptr / 4, ptr / 4 + B * width); return; }
+    gather(heap, ptr / 4, src.subarray(i * B * width, (i + 1) * B * width), 1, B, width, false, perm);
+  }
+
+  private takeStates(heap: Float32Array, ctx: SeqContext, key: 'h' | 'c', width: number, T: number, B: number, perm: Int32Array, unbatched: boolean): Tensor {
+    const s = this.spec, n = s.numLayers * s.dirs, data = new Float32Array(n * B * width);
+    for (let l = 0; l < s.numLayers; l++) {
+      for (let d = 0; d < s.dirs; d++) {
+        const last = d === 0 ? T : 0;
+        const ptr = ctx.tape(`${key}_l${l}${d ? '_reverse' : ''}`) + last * B * width * 4;
+        data.set(scatter(heap, ptr / 4, 1, B, width, false, perm), (l * s.dirs + d) * B * width);
+      }
+    }
+    return { data, shape: unbatched ? [n, width] : [n, B, width] };
+  }
+
+  /** Writes PyTorch-layout values of one parameter at base + its offset, transposing matrices. */
+  private writeParam(p: ParamInfo, values: Float32Array, base: number): void {
+    const heap = this.backend.arena.f32, at = (base + this.paramLayout.slots.get(p.name)!.offset) / 4;
+    if (!p.transposed) { heap.set(values, at); return; }
+    const [rows, cols] = p.torchShape;
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) heap[at + c * rows + r] = values[r * cols + c];
+  }
+
+  private readAll(base: number): Record<string, Tensor> {
+    const heap = this.backend.arena.f32, out: Record<string, Tensor> = {};
+    for (const p of this.params) {
+      const at = (base + this.paramLayout.slots.get(p.name)!.offset) / 4;
+      const n = p.torchShape.reduce((a, b) => a * b, 1), data = new Float32Array(n);
+      if (!p.transposed) data.set(heap.subarray(at, at + n));
+      else {
+        const [rows, cols] = p.torchShape;
+        for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) data[r * cols + c] = heap[at + c * rows + r];
+      }
+      out[p.name] = { data, shape: [...p.torchShape] };
+    }
+    return out;
+  }
+}
+
+/** Elman RNN, torch.nn.RNN: h = act(x W_ih^T + b_ih + h_prev W_hh^T + b_hh), act tanh or relu. */
+export class RNN extends RecurrentLayer {
+  constructor(options: RNNOptions) { super('RNN', options); }
+}
+
+/** torch.nn.LSTM, gates i, f, g, o; with projSize, h = W_hr (o * tanh(c)). */
+export class LSTM extends RecurrentLayer {
+  constructor(options: LSTMOptions) { super('LSTM', options); }
+}
+
+/** torch.nn.GRU, gates r, z, n, the reset applied after the hidden product. */
+export class GRU extends RecurrentLayer {
+  constructor(options: GRUOptions) { super('GRU', options); }
+}
