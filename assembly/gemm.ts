@@ -67,51 +67,68 @@ import { madd, hsum } from './simd';
   v128.store(c + 3 * ldc, c30); v128.store(c + 3 * ldc, c31, 16);
 }
 
-// One row, columns j0..N: blocks of 32 (eight independent accumulators hide the add
-// latency when there is a single row, as in a B = 1 recurrent step), then 4, then scalar.
+// One row of C over columns j0..N, streaming B row by row: C is first set to its initial
+// value, then for every four k, C[j0..N] += a_k0 B[k0, :] + ... + a_k3 B[k3, :]. B is read
+// sequentially (prefetch-friendly, one TLB page after another), the row of C stays in L1.
+// Used for the rows that do not fill a block of four (B = 1 recurrent steps above all).
 // @ts-ignore: decorator
-@inline function row_1(c: usize, a: usize, a_k: usize, b: usize, ldb: usize, bias: usize,
-                       j0: i32, N: i32, K: i32, acc: i32): void {
-  let j = j0;
-  for (; j + 32 <= N; j += 32) {
-    const cj = c + (<usize>j << 2), bj = bias ? bias + (<usize>j << 2) : 0;
-    let s0 = init_v(cj, bj, acc), s1 = init_v(cj + 16, bj ? bj + 16 : 0, acc);
-    let s2 = init_v(cj + 32, bj ? bj + 32 : 0, acc), s3 = init_v(cj + 48, bj ? bj + 48 : 0, acc);
-    let s4 = init_v(cj + 64, bj ? bj + 64 : 0, acc), s5 = init_v(cj + 80, bj ? bj + 80 : 0, acc);
-    let s6 = init_v(cj + 96, bj ? bj + 96 : 0, acc), s7 = init_v(cj + 112, bj ? bj + 112 : 0, acc);
-    let pa = a, pb = b + (<usize>j << 2);
-    for (let k = 0; k < K; k++) {
-      const av = v128.load32_splat(pa);
-      s0 = madd(av, v128.load(pb), s0); s1 = madd(av, v128.load(pb, 16), s1);
-      s2 = madd(av, v128.load(pb, 32), s2); s3 = madd(av, v128.load(pb, 48), s3);
-      s4 = madd(av, v128.load(pb, 64), s4); s5 = madd(av, v128.load(pb, 80), s5);
-      s6 = madd(av, v128.load(pb, 96), s6); s7 = madd(av, v128.load(pb, 112), s7);
-      pa += a_k; pb += ldb;
+@inline function row_stream(c: usize, a: usize, a_k: usize, b: usize, ldb: usize, bias: usize,
+                            j0: i32, N: i32, K: i32, acc: i32): void {
+  const N4 = j0 + ((N - j0) & ~3);
+  if (!acc || bias) {
+    for (let j = j0; j < N4; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(c + o, init_v(c + o, bias ? bias + o : 0, acc));
     }
-    v128.store(cj, s0); v128.store(cj, s1, 16); v128.store(cj, s2, 32); v128.store(cj, s3, 48);
-    v128.store(cj, s4, 64); v128.store(cj, s5, 80); v128.store(cj, s6, 96); v128.store(cj, s7, 112);
+    for (let j = N4; j < N; j++) {
+      const o = <usize>j << 2;
+      store<f32>(c + o, init_s(c + o, bias ? bias + o : 0, acc));
+    }
   }
-  for (; j + 4 <= N; j += 4) {
-    const cj = c + (<usize>j << 2);
-    let s = init_v(cj, bias ? bias + (<usize>j << 2) : 0, acc);
-    let pa = a, pb = b + (<usize>j << 2);
-    for (let k = 0; k < K; k++) {
-      s = madd(v128.load32_splat(pa), v128.load(pb), s);
-      pa += a_k; pb += ldb;
+  const K4 = K & ~3;
+  let k = 0;
+  for (; k < K4; k += 4) {
+    const pa = a + <usize>k * a_k, pb = b + <usize>k * ldb;
+    const a0 = v128.load32_splat(pa), a1 = v128.load32_splat(pa + a_k);
+    const a2 = v128.load32_splat(pa + 2 * a_k), a3 = v128.load32_splat(pa + 3 * a_k);
+    for (let j = j0; j < N4; j += 4) {
+      const o = <usize>j << 2, q = pb + o;
+      let y = v128.load(c + o);
+      y = madd(a0, v128.load(q), y);
+      y = madd(a1, v128.load(q + ldb), y);
+      y = madd(a2, v128.load(q + 2 * ldb), y);
+      y = madd(a3, v128.load(q + 3 * ldb), y);
+      v128.store(c + o, y);
     }
-    v128.store(cj, s);
+    const s0 = load<f32>(pa), s1 = load<f32>(pa + a_k), s2 = load<f32>(pa + 2 * a_k), s3 = load<f32>(pa + 3 * a_k);
+    for (let j = N4; j < N; j++) {
+      const o = <usize>j << 2, q = pb + o;
+      let y = load<f32>(c + o);
+      y += s0 * load<f32>(q);
+      y += s1 * load<f32>(q + ldb);
+      y += s2 * load<f32>(q + 2 * ldb);
+      y += s3 * load<f32>(q + 3 * ldb);
+      store<f32>(c + o, y);
+    }
   }
-  for (; j < N; j++) {
-    const cj = c + (<usize>j << 2);
-    let s = init_s(cj, bias ? bias + (<usize>j << 2) : 0, acc);
-    let pa = a, pb = b + (<usize>j << 2);
-    for (let k = 0; k < K; k++) {
-      s += load<f32>(pa) * load<f32>(pb);
-      pa += a_k; pb += ldb;
+  for (; k < K; k++) {
+    const pa = a + <usize>k * a_k, pb = b + <usize>k * ldb;
+    const av = v128.load32_splat(pa), as = load<f32>(pa);
+    for (let j = j0; j < N4; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(c + o, madd(av, v128.load(pb + o), v128.load(c + o)));
     }
-    store<f32>(cj, s);
+    for (let j = N4; j < N; j++) {
+      const o = <usize>j << 2;
+      store<f32>(c + o, load<f32>(c + o) + as * load<f32>(pb + o));
+    }
   }
 }
+
+// Rows of B per pass of the 4x8 tiles: a strip of KC rows x 8 columns stays in L1 while the
+// blocks of four rows use it, and KC pages (at most) are live in the TLB however wide B is.
+// @ts-ignore: decorator
+@inline const KC = 64;
 
 // @ts-ignore: decorator
 @inline function gemm_kn(c: usize, ldc_: i32, a: usize, a_row: usize, a_k: usize,
@@ -119,20 +136,26 @@ import { madd, hsum } from './simd';
                          acc: i32): void {
   const ldc = <usize>ldc_ << 2, ldb = <usize>ldb_ << 2;
   const M4 = M & ~3, N8 = N & ~7;
-  // Column blocks outside, row blocks inside: the K x 8 strip of B stays in L1 while every
-  // block of four rows uses it.
-  for (let j = 0; j < N8; j += 8) {
-    const jb = <usize>j << 2;
-    for (let i = 0; i < M4; i += 4) {
-      tile_4x8(c + <usize>i * ldc + jb, ldc, a + <usize>i * a_row, a_row, a_k,
-               b + jb, ldb, bias ? bias + jb : 0, K, acc);
+  // Blocks of four rows: pass over K in chunks of KC; within a chunk, column blocks outside
+  // and row blocks inside. The first chunk starts from the initial value, the others from C.
+  let k0 = 0;
+  do {
+    const kc = min(KC, K - k0), first = k0 == 0;
+    const ak = a + <usize>k0 * a_k, bk = b + <usize>k0 * ldb;
+    for (let j = 0; j < N8; j += 8) {
+      const jb = <usize>j << 2;
+      for (let i = 0; i < M4; i += 4) {
+        tile_4x8(c + <usize>i * ldc + jb, ldc, ak + <usize>i * a_row, a_row, a_k,
+                 bk + jb, ldb, first && bias ? bias + jb : 0, kc, first ? acc : 1);
+      }
     }
-  }
+    k0 += KC;
+  } while (k0 < K);
   for (let i = 0; i < M4; i++) {
-    row_1(c + <usize>i * ldc, a + <usize>i * a_row, a_k, b, ldb, bias, N8, N, K, acc);
+    row_stream(c + <usize>i * ldc, a + <usize>i * a_row, a_k, b, ldb, bias, N8, N, K, acc);
   }
   for (let i = M4; i < M; i++) {
-    row_1(c + <usize>i * ldc, a + <usize>i * a_row, a_k, b, ldb, bias, 0, N, K, acc);
+    row_stream(c + <usize>i * ldc, a + <usize>i * a_row, a_k, b, ldb, bias, 0, N, K, acc);
   }
 }
 

@@ -7,6 +7,9 @@
 //   tanh(|x|)  = -u / (2 + u),  u = expm1(-2|x|),  sign restored from x
 // expm1(z), z clamped to [-87.3, 88.3] so 2^n stays a normal float:
 //   n = nearest(z / ln2), r = z - n*C1 - n*C2 (Cody-Waite split of ln2, |r| <= ln2/2),
+//   where n comes from adding 1.5 * 2^23 + 127: the addition itself rounds to an integer and
+//   leaves n + 127 in the low mantissa bits, so 2^n is those bits shifted into the exponent
+//   (no float-to-int conversion, which wasm SIMD makes expensive),
 //   expm1(z) = (2^n - 1) + 2^n * (r * q(r)),  q(r) = 1 + r/2! + r^2/3! + ... + r^6/7!
 // The Taylor tail past r^7/7! is below 5.2e-9 relative on |r| <= ln2/2, under f32 rounding.
 // Measured max abs error against float64 over a dense grid: see test/activation.test.ts.
@@ -25,6 +28,8 @@ import { madd } from './simd';
 @inline const C1: f32 = 0.693359375;
 // @ts-ignore: decorator
 @inline const C2: f32 = -2.12194440e-4;
+// @ts-ignore: decorator
+@inline const MAGIC: f32 = 12583039.0; // 1.5 * 2^23 + 127
 // @ts-ignore: decorator
 @inline const Z_MIN: f32 = -87.3;
 // @ts-ignore: decorator
@@ -46,7 +51,8 @@ import { madd } from './simd';
 // @ts-ignore: decorator
 @inline function expm1_v(z: v128): v128 {
   z = f32x4.min(f32x4.max(z, f32x4.splat(Z_MIN)), f32x4.splat(Z_MAX));
-  const n = f32x4.nearest(f32x4.mul(z, f32x4.splat(LOG2E)));
+  const t = f32x4.add(f32x4.mul(z, f32x4.splat(LOG2E)), f32x4.splat(MAGIC));
+  const n = f32x4.sub(t, f32x4.splat(MAGIC));
   let r = f32x4.sub(z, f32x4.mul(n, f32x4.splat(C1)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(C2)));
   let q = madd(f32x4.splat(Q6), r, f32x4.splat(Q5));
@@ -55,14 +61,15 @@ import { madd } from './simd';
   q = madd(q, r, f32x4.splat(Q2));
   q = madd(q, r, f32x4.splat(Q1));
   q = madd(q, r, f32x4.splat(1));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  const scale = i32x4.shl(t, 23);
   return madd(scale, f32x4.mul(r, q), f32x4.sub(scale, f32x4.splat(1)));
 }
 
 // @ts-ignore: decorator
 @inline function expm1_s(z: f32): f32 {
   z = min(max(z, Z_MIN), Z_MAX);
-  const n = nearest(z * LOG2E);
+  const t = z * LOG2E + MAGIC;
+  const n = t - MAGIC;
   let r = z - n * C1;
   r = r - n * C2;
   let q = Q6 * r + Q5;
@@ -71,7 +78,7 @@ import { madd } from './simd';
   q = q * r + Q2;
   q = q * r + Q1;
   q = q * r + 1;
-  const scale = reinterpret<f32>((<i32>n + 127) << 23);
+  const scale = reinterpret<f32>(reinterpret<i32>(t) << 23);
   return scale * (r * q) + (scale - 1);
 }
 

@@ -96,7 +96,7 @@ describe('init', () => {
 
   test('every error code is exported', () => {
     expect([...RNN_ERROR_CODES].sort()).toEqual(['BAD_ARGUMENT', 'BAD_FILE', 'DISPOSED', 'NOT_FINITE',
-      'NOT_INITIALIZED', 'OUT_OF_MEMORY', 'SHAPE_MISMATCH', 'UNSUPPORTED']);
+      'NOT_INITIALIZED', 'NO_TAPE', 'OUT_OF_MEMORY', 'SHAPE_MISMATCH', 'UNSUPPORTED']);
   });
 });
 

@@ -60,7 +60,7 @@ test('workerd: the workerd entry imports both builds as wasm modules', async () 
     const modules = [
       `(name = "test/smoke/workerd-worker.js", esModule = embed "${at('test/smoke/workerd-worker.js')}")`,
       `(name = "test/smoke/smoke.js", esModule = embed "${at('test/smoke/smoke.js')}")`,
-      ...readdirSync(join(root, 'dist')).filter((f) => f.endsWith('.js'))
+      ...(readdirSync(join(root, 'dist'), { recursive: true }) as string[]).filter((f) => f.endsWith('.js'))
         .map((f) => `(name = "dist/${f}", esModule = embed "${at('dist', f)}")`),
       ...['baseline', 'relaxed'].map((b) =>
         `(name = "wasm/simd-rnn.${b}.wasm", wasm = embed "${at('wasm', `simd-rnn.${b}.wasm`)}")`),

@@ -4,7 +4,7 @@ import { expect, test } from 'vitest';
 import { commands } from 'vitest/browser';
 // @ts-expect-error: plain JavaScript shared with the other runtimes
 import { runSmoke } from '../smoke/smoke.js';
-import { init, runtimeSupport } from '../../src/index.js';
+import * as api from '../../src/index.js';
 
 declare module 'vitest/browser' {
   interface BrowserCommands {
@@ -13,9 +13,9 @@ declare module 'vitest/browser' {
 }
 
 test('Chromium runs relaxed SIMD, and the baseline build is bit-identical to Node', async () => {
-  expect(runtimeSupport().relaxed).toBe(true);
-  const backend = await init({ simd: 'baseline' });
-  const result = runSmoke(backend);
+  expect(api.runtimeSupport().relaxed).toBe(true);
+  const backend = await api.init({ simd: 'baseline' });
+  const result = runSmoke(backend, api);
   expect(result.errors).toBeDefined();
   expect(result.ok, JSON.stringify(result.errors)).toBe(true);
   const node = await commands.nodeSmoke('baseline');

@@ -7,7 +7,8 @@ import { runSmoke } from './smoke.js';
 
 const args = typeof Deno !== 'undefined' ? Deno.args : process.argv.slice(2);
 const [entry, simd] = args;
-const { init, runtimeSupport } = await import(new URL(`../../${entry}`, import.meta.url).href);
+const api = await import(new URL(`../../${entry}`, import.meta.url).href);
+const { init, runtimeSupport } = api;
 const backend = await init({ simd });
-const result = runSmoke(backend);
+const result = runSmoke(backend, api);
 console.log(JSON.stringify({ ...result, relaxedSupported: runtimeSupport().relaxed }));

@@ -27,10 +27,12 @@ function maxAbsDiff(got, want) {
 }
 
 /**
- * Runs the suite on a backend from `init`. Returns { simd, digest, errors, ok } where errors
- * holds the max abs error of each family against float64 and ok says all are in tolerance.
+ * Runs the suite on a backend from `init`; `api` is the entry's exports (for the layers).
+ * Returns { simd, digest, errors, ok } where errors holds the max abs error of each kernel
+ * family against float64 and ok says all are in tolerance. The digest also covers a forward
+ * and backward of a bidirectional two-layer LSTM and GRU with variable lengths.
  */
-export function runSmoke(backend) {
+export function runSmoke(backend, api) {
   const k = backend.kernels, arena = backend.arena;
   const random = rng(20261122);
   const regions = [];
@@ -76,6 +78,15 @@ export function runSmoke(backend) {
     read(pSig, n), read(pTanh, n), read(pRelu, n), read(pDSig, n), read(pDTanh, n), read(pDRelu, n),
     read(pAxpy, n), read(pMulAcc, n), read(pScale, n), read(pClamp, n), new Float64Array([sumsq]),
   ];
+  for (const Layer of [api.LSTM, api.GRU]) {
+    const T = 7, B = 3, D = 5;
+    const layer = new Layer({ inputSize: D, hiddenSize: 9, numLayers: 2, bidirectional: true, seed: 11 });
+    const x = Float32Array.from({ length: T * B * D }, () => random());
+    const r = layer.forward({ data: x, shape: [T, B, D] }, undefined, { train: true, lengths: [7, 3, 5] });
+    const g = layer.backward({ data: Float32Array.from(r.output.data, () => random()), shape: r.output.shape });
+    outputs.push(r.output.data, r.h.data, g.dx.data, g.dh0.data, ...Object.values(layer.grads()).map((t) => t.data));
+    layer.dispose();
+  }
   let digest = 2166136261;
   for (const o of outputs) digest = fnv1a(digest, new Uint8Array(o.buffer, o.byteOffset, o.byteLength));
 

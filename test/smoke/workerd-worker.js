@@ -1,12 +1,12 @@
 // A workerd test worker: runs the smoke suite through the workerd entry. Bindings: SIMD
 // ('baseline' or 'auto') and EXPECTED (Node's digest of the baseline build in this test run).
-import { init, runtimeSupport } from '../../dist/workerd.js';
+import * as api from '../../dist/workerd.js';
 import { runSmoke } from './smoke.js';
 
 export default {
   async test(_controller, env) {
-    const backend = await init(env.SIMD === 'auto' ? undefined : { simd: env.SIMD });
-    const result = { ...runSmoke(backend), relaxedSupported: runtimeSupport().relaxed };
+    const backend = await api.init(env.SIMD === 'auto' ? undefined : { simd: env.SIMD });
+    const result = { ...runSmoke(backend, api), relaxedSupported: api.runtimeSupport().relaxed };
     console.log(JSON.stringify(result));
     if (!result.ok) throw new Error(`out of tolerance: ${JSON.stringify(result.errors)}`);
     if (env.SIMD === 'baseline' && result.digest !== env.EXPECTED) {
