@@ -301,8 +301,12 @@ export class RecurrentLayer {
   /** Working memory for (T, B): reused when large enough, else replaced (new first, so a
    *  failed allocation leaves the old one and its tape intact). */
   private workFor(train: boolean, T: number, B: number): Work {
-    const layout = planLayout(tapeSlots(this.spec, T, B, train));
     const old = train ? this.trainWork : this.inferWork;
+    if (old && old.T === T && old.B === B) {
+      if (train) this.tape = null;
+      return old;
+    }
+    const layout = planLayout(tapeSlots(this.spec, T, B, train));
     let region = old?.region;
     if (!region || region.bytes < layout.bytes) {
       region = this.backend.arena.alloc(layout.bytes, `${this.spec.kind} ${train ? 'tape' : 'working memory'} (T=${T}, B=${B})`);
@@ -347,21 +351,21 @@ export class RecurrentLayer {
 
   /** Writes PyTorch-layout values of one parameter at base + its offset, transposing matrices. */
   private writeParam(p: ParamInfo, values: Float32Array, base: number): void {
-    const heap = this.backend.arena.f32, at = (base + this.paramLayout.slots.get(p.name)!.offset) / 4;
+    const heap = this.backend.arena.f32, slot = this.paramLayout.slots.get(p.name)!, at = (base + slot.offset) / 4;
     if (!p.transposed) { heap.set(values, at); return; }
-    const [rows, cols] = p.torchShape;
-    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) heap[at + c * rows + r] = values[r * cols + c];
+    const [rows, cols] = p.torchShape, ld = slot.shape[1];
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) heap[at + c * ld + r] = values[r * cols + c];
   }
 
   private readAll(base: number): Record<string, Tensor> {
     const heap = this.backend.arena.f32, out: Record<string, Tensor> = {};
     for (const p of this.params) {
-      const at = (base + this.paramLayout.slots.get(p.name)!.offset) / 4;
+      const slot = this.paramLayout.slots.get(p.name)!, at = (base + slot.offset) / 4;
       const n = p.torchShape.reduce((a, b) => a * b, 1), data = new Float32Array(n);
       if (!p.transposed) data.set(heap.subarray(at, at + n));
       else {
-        const [rows, cols] = p.torchShape;
-        for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) data[r * cols + c] = heap[at + c * rows + r];
+        const [rows, cols] = p.torchShape, ld = slot.shape[1];
+        for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) data[r * cols + c] = heap[at + c * ld + r];
       }
       out[p.name] = { data, shape: [...p.torchShape] };
     }

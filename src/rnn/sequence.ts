@@ -15,7 +15,7 @@
  */
 import type { Kernels } from '../kernels.js';
 import type { Layout } from '../layout.js';
-import { suffix, type Spec } from './spec.js';
+import { paddedWidth, suffix, type Spec } from './spec.js';
 
 export interface SeqContext {
   readonly k: Kernels;
@@ -52,8 +52,9 @@ export function forwardDirection(c: SeqContext, l: number, d: number): void {
   const wih = c.param(`weight_ih${x}`), whh = c.param(`weight_hh${x}`), whr = c.param(`weight_hr${x}`);
   const bih = c.param(`bias_ih${x}`), bhh = c.param(`bias_hh${x}`);
   const out = c.tape(`out_l${l}`), ldo = s.dirs * P;
+  const ldW = paddedWidth(GH), ldR = paddedWidth(P); // row lengths of W_ih, W_hh and of W_hr
 
-  k.f32_gemm_nn(gates, GH, layerInput(c, l), inW, wih, GH, bih, T * B, GH, inW, 0);
+  k.f32_gemm_nn(gates, GH, layerInput(c, l), inW, wih, ldW, bih, T * B, GH, inW, 0);
   for (let step = 0; step < T; step++) {
     const t = d === 0 ? step : T - 1 - step;
     const prev = d === 0 ? t : t + 1, next = d === 0 ? t + 1 : t;
@@ -62,15 +63,15 @@ export function forwardDirection(c: SeqContext, l: number, d: number): void {
     const g = gates + t * B * GH * 4;
     if (nb > 0) {
       if (s.kind === 'GRU') {
-        k.f32_gemm_nn(gh, GH, hp, P, whh, GH, bhh, nb, GH, P, 0);
+        k.f32_gemm_nn(gh, GH, hp, P, whh, ldW, bhh, nb, GH, P, 0);
         k.gru_cell_fwd(g, gh, ghn + t * B * H * 4, hp, hn, nb, H);
       } else {
-        k.f32_gemm_nn(g, GH, hp, P, whh, GH, bhh, nb, GH, P, 1);
+        k.f32_gemm_nn(g, GH, hp, P, whh, ldW, bhh, nb, GH, P, 1);
         if (s.kind === 'LSTM') {
           const cp = cs + prev * B * H * 4, cn = cs + next * B * H * 4;
           const hcell = s.projSize ? hpre + t * B * H * 4 : hn;
           k.lstm_cell_fwd(g, cp, cn, tanhc + t * B * H * 4, hcell, nb, H);
-          if (s.projSize) k.f32_gemm_nn(hn, P, hcell, H, whr, P, 0, nb, P, H, 0);
+          if (s.projSize) k.f32_gemm_nn(hn, P, hcell, H, whr, ldR, 0, nb, P, H, 0);
         } else if (s.nonlinearity === 'tanh') {
           k.f32_tanh_fwd(hn, g, nb * H);
         } else {
@@ -103,7 +104,7 @@ export function backwardDirection(c: SeqContext, l: number, d: number, dOut: num
   const wih = c.param(`weight_ih${x}`), whh = c.param(`weight_hh${x}`), whr = c.param(`weight_hr${x}`);
   const dgx = c.tape('dgx'), dgh = s.kind === 'GRU' ? c.tape('dgh') : dgx;
   const dh = c.tape('dh'), dc = c.tape('dc'), dhtot = c.tape('dhtot'), dhpre = c.tape('dhpre');
-  const ldo = s.dirs * P;
+  const ldo = s.dirs * P, ldW = paddedWidth(GH), ldR = paddedWidth(P);
 
   // Rows past their length contribute nothing to the weight gradients.
   k.f32_fill(dgx, 0, T * B * GH);
@@ -124,7 +125,7 @@ export function backwardDirection(c: SeqContext, l: number, d: number, dOut: num
       if (s.projSize) {
         k.f32_copy_rows(dhtot + t * B * P * 4, P, dh, P, nb, P);
         k.f32_fill(dhpre, 0, nb * H);
-        k.f32_gemm_nt_acc(dhpre, H, dh, P, whr, P, nb, H, P);
+        k.f32_gemm_nt_acc(dhpre, H, dh, P, whr, ldR, nb, H, P);
         dcell = dhpre;
       }
       k.lstm_cell_bwd(dgxt, dc, dcell, g, cs + prev * B * H * 4, tanhc + t * B * H * 4, nb, H);
@@ -136,18 +137,18 @@ export function backwardDirection(c: SeqContext, l: number, d: number, dOut: num
       else k.f32_relu_bwd(dgxt, hn, dh, nb * H);
       k.f32_fill(dh, 0, nb * P);
     }
-    k.f32_gemm_nt_acc(dh, P, dght, GH, whh, GH, nb, P, GH);
+    k.f32_gemm_nt_acc(dh, P, dght, GH, whh, ldW, nb, P, GH);
   }
 
   const TB = T * B;
   // h_prev for the steps in time order: h[0 .. T-1] (forward) or h[1 .. T] (reverse)
   const hPrev = hs + (d === 0 ? 0 : B * P * 4);
-  k.f32_gemm_tn_acc(c.grad(`weight_ih${x}`), GH, layerInput(c, l), inW, dgx, GH, inW, GH, TB);
-  k.f32_gemm_tn_acc(c.grad(`weight_hh${x}`), GH, hPrev, P, dgh, GH, P, GH, TB);
+  k.f32_gemm_tn_acc(c.grad(`weight_ih${x}`), ldW, layerInput(c, l), inW, dgx, GH, inW, GH, TB);
+  k.f32_gemm_tn_acc(c.grad(`weight_hh${x}`), ldW, hPrev, P, dgh, GH, P, GH, TB);
   if (s.bias) {
     k.f32_colsum_acc(c.grad(`bias_ih${x}`), dgx, GH, TB, GH);
     k.f32_colsum_acc(c.grad(`bias_hh${x}`), dgh, GH, TB, GH);
   }
-  if (s.projSize) k.f32_gemm_tn_acc(c.grad(`weight_hr${x}`), P, hpre, H, dhtot, P, H, P, TB);
-  k.f32_gemm_nt_acc(dIn, inW, dgx, GH, wih, GH, TB, inW, GH);
+  if (s.projSize) k.f32_gemm_tn_acc(c.grad(`weight_hr${x}`), ldR, hpre, H, dhtot, P, H, P, TB);
+  k.f32_gemm_nt_acc(dIn, inW, dgx, GH, wih, ldW, TB, inW, GH);
 }

@@ -145,11 +145,23 @@ export function paramTable(s: Spec): ParamInfo[] {
   return out;
 }
 
+/**
+ * Row length in memory of a stored matrix with `cols` columns. Rows a multiple of 1 KiB apart
+ * fall into the same few cache sets (and 4 KiB apart alias in the load/store unit), which
+ * starves the GEMM tiles walking down a column strip at H = 256 and 512; sixteen floats of
+ * padding (one cache line) spread them out and keep rows 64-byte aligned.
+ */
+export function paddedWidth(cols: number): number {
+  return cols % 256 === 0 ? cols + 16 : cols;
+}
+
 /** Layout slots of the parameters (the gradients use the same table). */
 export function paramSlots(s: Spec): Slot[] {
   return paramTable(s).map((p) => ({
     name: p.name,
-    shape: p.transposed ? [p.torchShape[1], p.torchShape[0]] : p.torchShape,
-    comment: p.transposed ? `PyTorch's ${p.name} [${p.torchShape.join(', ')}], transposed` : `PyTorch's ${p.name}`,
+    shape: p.transposed ? [p.torchShape[1], paddedWidth(p.torchShape[0])] : p.torchShape,
+    comment: p.transposed
+      ? `PyTorch's ${p.name} [${p.torchShape.join(', ')}], transposed; rows padded to paddedWidth (padding stays 0)`
+      : `PyTorch's ${p.name}`,
   }));
 }

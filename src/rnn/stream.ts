@@ -12,7 +12,7 @@ import { RnnError, describe } from '../errors.js';
 import { planLayout, type Layout, type Slot } from '../layout.js';
 import type { Tensor } from '../tensor.js';
 import { checkFinite, checkShape, checkTensor } from './io.js';
-import { suffix, type Spec } from './spec.js';
+import { paddedWidth, suffix, type Spec } from './spec.js';
 
 function streamSlots(s: Spec, B: number): Slot[] {
   const H = s.hiddenSize, P = s.hOut, GH = s.G * H;
@@ -92,20 +92,21 @@ export class Stream {
     checkFinite(data, `${s.kind} stream.step: x`);
 
     const k = this.backend.kernels, H = s.hiddenSize, P = s.hOut, GH = s.G * H, gates = this.gates;
+    const ldW = paddedWidth(GH), ldR = paddedWidth(P);
     this.backend.arena.f32.set(data, this.x / 4);
     let input = this.x;
     for (let l = 0; l < this.layers.length; l++) {
       const L = this.layers[l], h = L.h;
-      k.f32_gemm_nn(gates, GH, input, L.inW, L.wih, GH, L.bih, B, GH, L.inW, 0);
+      k.f32_gemm_nn(gates, GH, input, L.inW, L.wih, ldW, L.bih, B, GH, L.inW, 0);
       if (s.kind === 'GRU') {
-        k.f32_gemm_nn(this.gh, GH, h, P, L.whh, GH, L.bhh, B, GH, P, 0);
+        k.f32_gemm_nn(this.gh, GH, h, P, L.whh, ldW, L.bhh, B, GH, P, 0);
         k.gru_cell_fwd(gates, this.gh, 0, h, h, B, H);
       } else {
-        k.f32_gemm_nn(gates, GH, h, P, L.whh, GH, L.bhh, B, GH, P, 1);
+        k.f32_gemm_nn(gates, GH, h, P, L.whh, ldW, L.bhh, B, GH, P, 1);
         if (s.kind === 'LSTM') {
           const hcell = s.projSize ? this.hpre : h;
           k.lstm_cell_fwd(gates, L.c, L.c, this.tanhc, hcell, B, H);
-          if (s.projSize) k.f32_gemm_nn(h, P, hcell, H, L.whr, P, 0, B, P, H, 0);
+          if (s.projSize) k.f32_gemm_nn(h, P, hcell, H, L.whr, ldR, 0, B, P, H, 0);
         } else if (s.nonlinearity === 'tanh') k.f32_tanh_fwd(h, gates, B * H);
         else k.f32_relu_fwd(h, gates, B * H);
       }
