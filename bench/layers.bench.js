@@ -1,0 +1,217 @@
+// LSTM and GRU inference through the public API, against onnxruntime-web (WASM backend, one
+// thread, SIMD) in the same run, on the same weights and inputs.
+//
+//   npm run bench:layers     (builds first; Node 20 needs --experimental-wasm-relaxed-simd)
+//
+// Rows: T = 128, B in {1, 16}, (D, H) in {(64, 128), (128, 256), (256, 512)}, for forward()
+// over the whole sequence; plus a streaming step at B = 1, D = 64, H = 128 (ours: stream(1).step;
+// ORT: a T = 1 run per step carrying h and c between calls).
+//
+// Models and weights come from bench/peers/models (made by bench/peers/make_models.py with
+// PyTorch; see bench/README.md). onnxruntime-web is a dependency of bench/peers only; it is
+// installed there with `npm ci` when missing.
+//
+// Every row is verified before anything is timed: our output and ORT's on the same input must
+// agree within TOL (max abs diff), else the run exits 1. Timing: each contender warms up, then
+// SAMPLES samples alternate between ours and ORT; a sample is a loop of calls filling at least
+// SAMPLE_MS, and we report min / median / max per call over the samples.
+import { execSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { GRU, LSTM, init } from '../dist/node.js';
+
+const T = 128;
+const BATCHES = [1, 16];
+const SIZES = [[64, 128], [128, 256], [256, 512]];
+const STEP_SIZE = [64, 128];
+const STEPS = 1000; // streaming steps per timed call
+const TOL = 1e-4;
+const SAMPLES = 15;
+const SAMPLE_MS = 50;
+const WARMUP_MS = 1000; // per contender and row: V8 tiers up the wasm (ORT's takes seconds) before timing
+
+const path = (p) => fileURLToPath(new URL(p, import.meta.url));
+const MODELS = path('./peers/models');
+
+// ---- peers -----------------------------------------------------------------------------
+
+if (!existsSync(path('./peers/node_modules'))) {
+  console.error('installing bench/peers (npm ci)');
+  execSync('npm ci --no-audit --no-fund', { cwd: path('./peers'), stdio: ['ignore', 2, 2] }); // off the table's stdout
+}
+const requirePeer = createRequire(path('./peers/package.json'));
+const ort = requirePeer('onnxruntime-web');
+const ortVersion = ort.env.versions.web;
+ort.env.wasm.numThreads = 1;
+ort.env.wasm.simd = true;
+ort.env.logLevel = 'error';
+
+// ---- data ------------------------------------------------------------------------------
+
+// Seeded (mulberry32) so every run uses the same inputs.
+let seed = 0x2545f491;
+function random() {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+const uniform = (n) => Float32Array.from({ length: n }, () => 2 * random() - 1);
+
+/** The PyTorch state_dict a model was made with: bfloat16 in the .bin, widened exactly to float32. */
+function loadWeights(base) {
+  const index = JSON.parse(readFileSync(`${MODELS}/${base}.json`, 'utf8'));
+  const bytes = readFileSync(`${MODELS}/${index.file}`);
+  const u16 = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2);
+  const dict = {};
+  for (const [name, { shape, offset }] of Object.entries(index.tensors)) {
+    const n = shape.reduce((a, b) => a * b, 1), bits = new Uint32Array(n);
+    for (let i = 0; i < n; i++) bits[i] = u16[offset / 2 + i] << 16;
+    dict[name] = { data: new Float32Array(bits.buffer), shape };
+  }
+  return { dict, bin: { path: index.file, data: new Uint8Array(bytes) } };
+}
+
+const session = (file, bin) => ort.InferenceSession.create(readFileSync(`${MODELS}/${file}`), {
+  executionProviders: ['wasm'], externalData: [bin],
+});
+
+function maxAbsDiff(a, b) {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+// ---- rows: { layer, what, D, H, unit, ours(), ort(), check() }; ours/ort make one timed call
+
+const backend = await init();
+const rows = [];
+for (const mode of ['lstm', 'gru']) {
+  for (const [D, H] of SIZES) {
+    const base = `${mode}_d${D}_h${H}`;
+    const { dict, bin } = loadWeights(base);
+    const layer = new (mode === 'lstm' ? LSTM : GRU)({ inputSize: D, hiddenSize: H, seed: 1 });
+    layer.loadStateDict(dict);
+    const sess = await session(`${base}.onnx`, bin);
+    for (const B of BATCHES) {
+      const x = { data: uniform(T * B * D), shape: [T, B, D] };
+      const feeds = { x: new ort.Tensor('float32', x.data, x.shape) };
+      rows.push({
+        layer: mode.toUpperCase(), what: `T=${T} B=${B}`, D, H, unit: 'ms', perCall: 1,
+        ours: () => layer.forward(x),
+        ort: () => sess.run(feeds),
+        async check() {
+          const a = layer.forward(x), b = await sess.run(feeds);
+          return Math.max(maxAbsDiff(a.output.data, b.output.data), maxAbsDiff(a.h.data, b.h_n.data),
+            a.c ? maxAbsDiff(a.c.data, b.c_n.data) : 0);
+        },
+      });
+    }
+    if (D === STEP_SIZE[0] && H === STEP_SIZE[1]) rows.push(streamRow(mode, layer, await session(`${base}_step.onnx`, bin), D, H));
+  }
+}
+
+function streamRow(mode, layer, sess, D, H) {
+  const lstm = mode === 'lstm';
+  const inputs = Array.from({ length: STEPS }, () => uniform(D));
+  const ortInputs = inputs.map((v) => new ort.Tensor('float32', v, [1, 1, D]));
+  const zero = () => new ort.Tensor('float32', new Float32Array(H), [1, 1, H]);
+  const stream = layer.stream(1);
+  const feeds = { x: null, h0: zero() };
+  if (lstm) feeds.c0 = zero();
+  async function ortStep(i) {
+    feeds.x = ortInputs[i];
+    const out = await sess.run(feeds);
+    feeds.h0 = out.h_n;
+    if (lstm) feeds.c0 = out.c_n;
+    return out.h_n.data;
+  }
+  return {
+    layer: mode.toUpperCase(), what: 'stream step B=1', D, H, unit: 'us', perCall: STEPS,
+    ours() { for (let i = 0; i < STEPS; i++) stream.step(inputs[i]); },
+    async ort() { for (let i = 0; i < STEPS; i++) await ortStep(i); },
+    async check() { // both from zero state, every step compared
+      let m = 0;
+      for (let i = 0; i < 64; i++) m = Math.max(m, maxAbsDiff(stream.step(inputs[i]).data, await ortStep(i)));
+      return m;
+    },
+  };
+}
+
+// ---- verify everything, then time ------------------------------------------------------
+
+const label = (r) => `${r.layer} ${r.what} D=${r.D} H=${r.H}`;
+let failed = false;
+for (const r of rows) {
+  r.diff = await r.check();
+  const ok = r.diff <= TOL;
+  failed ||= !ok;
+  console.error(`${ok ? 'ok  ' : 'FAIL'} ${label(r)}: max abs diff ${r.diff.toExponential(2)}`);
+}
+if (failed) {
+  console.error(`simd-rnn and onnxruntime-web disagree by more than ${TOL}: nothing timed`);
+  process.exit(1);
+}
+
+/** Times `calls` calls of fn (sync or async), in ms per call. */
+async function sample(fn, calls) {
+  const t0 = performance.now();
+  for (let i = 0; i < calls; i++) await fn();
+  return (performance.now() - t0) / calls;
+}
+
+async function warmUp(fn) {
+  let calls = 0;
+  const t0 = performance.now();
+  while (calls < 3 || performance.now() - t0 < WARMUP_MS) { await fn(); calls++; }
+  const ms = (performance.now() - t0) / calls;
+  return Math.max(1, Math.ceil(SAMPLE_MS / ms)); // calls per sample
+}
+
+const stats = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { min: s[0], median: s[s.length >> 1], max: s[s.length - 1], samples: xs };
+};
+
+for (const r of rows) {
+  console.error(`timing ${label(r)}`);
+  const n = { ours: await warmUp(r.ours), ort: await warmUp(r.ort) };
+  const times = { ours: [], ort: [] };
+  for (let s = 0; s < SAMPLES; s++) {
+    for (const who of ['ours', 'ort']) {
+      // per call in the row's unit: ms per forward, or us per streaming step
+      times[who].push((await sample(r[who], n[who])) * (r.unit === 'us' ? 1000 : 1) / r.perCall);
+    }
+  }
+  r.result = { ours: stats(times.ours), ort: stats(times.ort) };
+}
+
+// ---- report ----------------------------------------------------------------------------
+
+const date = new Date().toISOString();
+const machine = `${os.cpus()[0].model}, ${os.cpus().length} CPUs, ${os.platform()} ${os.release()}`;
+await mkdir(path('./results'), { recursive: true });
+await writeFile(path(`./results/layers-${date.replace(/[:.]/g, '-')}.json`), JSON.stringify({
+  date, machine, node: process.version, ort: ortVersion, simd: backend.simd, samples: SAMPLES,
+  rows: rows.map((r) => ({ layer: r.layer, what: r.what, D: r.D, H: r.H, unit: r.unit, maxAbsDiff: r.diff, ...r.result })),
+}, null, 1));
+
+const f = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const mmm = (s) => `${f(s.min)} / **${f(s.median)}** / ${f(s.max)}`;
+console.log('\n## simd-rnn layers vs onnxruntime-web, inference\n');
+console.log(`- machine: ${machine}`);
+console.log(`- Node ${process.version}; date ${date}`);
+console.log(`- simd-rnn build: ${backend.simd}; onnxruntime-web ${ortVersion} (wasm backend, numThreads = 1, simd)`);
+console.log(`- ${SAMPLES} alternating samples of >= ${SAMPLE_MS} ms per contender; forward rows in ms per call, ` +
+  `stream rows in us per step (${STEPS} steps per call); ratio = ORT median / ours median (> 1: ours faster)\n`);
+console.log('| layer | workload | D | H | unit | simd-rnn min / median / max | onnxruntime-web min / median / max | ratio | max abs diff |');
+console.log('|---|---|---:|---:|---|---:|---:|---:|---:|');
+for (const r of rows) {
+  const { ours, ort: peer } = r.result;
+  console.log(`| ${r.layer} | ${r.what} | ${r.D} | ${r.H} | ${r.unit} | ${mmm(ours)} | ${mmm(peer)} | ` +
+    `${(peer.median / ours.median).toFixed(2)} | ${r.diff.toExponential(1)} |`);
+}
