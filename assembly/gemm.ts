@@ -129,6 +129,9 @@ import { madd, hsum } from './simd';
 // blocks of four rows use it, and KC pages (at most) are live in the TLB however wide B is.
 // @ts-ignore: decorator
 @inline const KC = 64;
+// Rows of A per group in the 4x8 tile passes (see gemm_kn).
+// @ts-ignore: decorator
+@inline const MC = 16;
 
 // @ts-ignore: decorator
 @inline function gemm_kn(c: usize, ldc_: i32, a: usize, a_row: usize, a_k: usize,
@@ -136,17 +139,22 @@ import { madd, hsum } from './simd';
                          acc: i32): void {
   const ldc = <usize>ldc_ << 2, ldb = <usize>ldb_ << 2;
   const M4 = M & ~3, N8 = N & ~7;
-  // Blocks of four rows: pass over K in chunks of KC; within a chunk, column blocks outside
-  // and row blocks inside. The first chunk starts from the initial value, the others from C.
+  // Blocks of four rows: pass over K in chunks of KC; within a chunk, groups of MC rows
+  // (their KC columns of A stay in L1), then column blocks, then the row blocks of the group
+  // (the KC x 8 strip of B stays in L1 while they use it). The first chunk starts from the
+  // initial value, the others from C.
   let k0 = 0;
   do {
     const kc = min(KC, K - k0), first = k0 == 0;
     const ak = a + <usize>k0 * a_k, bk = b + <usize>k0 * ldb;
-    for (let j = 0; j < N8; j += 8) {
-      const jb = <usize>j << 2;
-      for (let i = 0; i < M4; i += 4) {
-        tile_4x8(c + <usize>i * ldc + jb, ldc, ak + <usize>i * a_row, a_row, a_k,
-                 bk + jb, ldb, first && bias ? bias + jb : 0, kc, first ? acc : 1);
+    for (let i0 = 0; i0 < M4; i0 += MC) {
+      const i1 = min(i0 + MC, M4);
+      for (let j = 0; j < N8; j += 8) {
+        const jb = <usize>j << 2;
+        for (let i = i0; i < i1; i += 4) {
+          tile_4x8(c + <usize>i * ldc + jb, ldc, ak + <usize>i * a_row, a_row, a_k,
+                   bk + jb, ldb, first && bias ? bias + jb : 0, kc, first ? acc : 1);
+        }
       }
     }
     k0 += KC;

@@ -16,6 +16,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { createBackend, runtimeSupport } from '../dist/backend.js';
+import { paddedWidth } from '../dist/rnn/spec.js';
 
 const SAMPLES = 15;
 const SAMPLE_MS = 20;
@@ -122,9 +123,12 @@ for (const { B, H } of SHAPES) {
   const cases = [], errors = {}, allocated = [];
   for (const v of variants) {
     const gemm = kernel(v, 'f32_gemm_nn');
-    const [ra, rw, rc] = place(v.backend.arena, [a, w, c0]);
+    // W with the row length the layers give it (rows padded where 4H is a multiple of 256)
+    const ldw = paddedWidth(N), wPadded = new Float64Array(K * ldw);
+    for (let k = 0; k < K; k++) wPadded.set(w.subarray(k * N, (k + 1) * N), k * ldw);
+    const [ra, rw, rc] = place(v.backend.arena, [a, wPadded, c0]);
     allocated.push([v.backend.arena, ra, rw, rc]);
-    const run = () => gemm(rc.ptr, N, ra.ptr, K, rw.ptr, N, 0, M, N, K, 1);
+    const run = () => gemm(rc.ptr, N, ra.ptr, K, rw.ptr, ldw, 0, M, N, K, 1);
     run();
     const c = v.backend.arena.f32At(rc.ptr, M * N);
     let worst = 0;
