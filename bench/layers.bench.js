@@ -22,6 +22,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { GRU, LSTM, init } from '../dist/node.js';
+import { Random } from '../dist/random.js';
 
 const T = 128;
 const BATCHES = [1, 16];
@@ -51,14 +52,9 @@ ort.env.logLevel = 'error';
 
 // ---- data ------------------------------------------------------------------------------
 
-// Seeded (mulberry32) so every run uses the same inputs.
-let seed = 0x2545f491;
-function random() {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+// Seeded (the library's own generator) so every run uses the same data.
+const generator = new Random(0x2545f491);
+const random = () => generator.nextUnit();
 const uniform = (n) => Float32Array.from({ length: n }, () => 2 * random() - 1);
 
 /** The PyTorch state_dict a model was made with: bfloat16 in the .bin, widened exactly to float32. */

@@ -16,6 +16,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { createBackend, runtimeSupport } from '../dist/backend.js';
+import { Random } from '../dist/random.js';
 import { paddedWidth } from '../dist/rnn/spec.js';
 
 const SAMPLES = 15;
@@ -46,14 +47,9 @@ const kernel = (v, name) => v.backend.kernels[name + v.suffix];
 
 // ---- helpers ---------------------------------------------------------------------------
 
-// Seeded (mulberry32) so every run times the same data.
-let seed = 0x9e3779b9;
-function random() {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+// Seeded (the library's own generator) so every run uses the same data.
+const generator = new Random(0x9e3779b9);
+const random = () => generator.nextUnit();
 const uniform = (n, lo, hi) => Float32Array.from({ length: n }, () => lo + (hi - lo) * random());
 
 // Copies each array into a fresh arena region. The views are made only after every alloc:
