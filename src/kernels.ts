@@ -69,6 +69,14 @@ export interface Kernels {
   gru_cell_fwd__scalar(gates: number, gh: number, ghn: number, h_prev: number, h: number, B: number, H: number): void;
   gru_cell_bwd(dgx: number, dgh: number, dh: number, gates: number, ghn: number, h_prev: number, B: number, H: number): void;
   gru_cell_bwd__scalar(dgx: number, dgh: number, dh: number, gates: number, ghn: number, h_prev: number, B: number, H: number): void;
+
+  // optim.ts
+  sgd_step(p: number, g: number, b: number, n: number, lr: number, mu: number, wd: number, nesterov: number, first: number): void;
+  sgd_step__scalar(p: number, g: number, b: number, n: number, lr: number, mu: number, wd: number, nesterov: number, first: number): void;
+  adam_step(p: number, g: number, m: number, v: number, n: number, lr: number, beta1: number, beta2: number, eps: number, wd: number, stepSize: number, bc2Sqrt: number, decoupled: number): void;
+  adam_step__scalar(p: number, g: number, m: number, v: number, n: number, lr: number, beta1: number, beta2: number, eps: number, wd: number, stepSize: number, bc2Sqrt: number, decoupled: number): void;
+  rmsprop_step(p: number, g: number, s: number, b: number, n: number, lr: number, alpha: number, eps: number, wd: number, mu: number): void;
+  rmsprop_step__scalar(p: number, g: number, s: number, b: number, n: number, lr: number, alpha: number, eps: number, wd: number, mu: number): void;
 }
 
 /** The names a module must export to be ours; checked at load so a wrong file is BAD_FILE. */
@@ -86,4 +94,5 @@ export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
   'f32_copy_rows', 'f32_add_rows',
   'lstm_cell_fwd', 'lstm_cell_fwd__scalar', 'lstm_cell_bwd', 'lstm_cell_bwd__scalar',
   'gru_cell_fwd', 'gru_cell_fwd__scalar', 'gru_cell_bwd', 'gru_cell_bwd__scalar',
+  'sgd_step', 'sgd_step__scalar', 'adam_step', 'adam_step__scalar', 'rmsprop_step', 'rmsprop_step__scalar',
 ];

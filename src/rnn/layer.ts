@@ -20,6 +20,7 @@ import { backwardDirection, forwardDirection, slotAddress, type SeqContext } fro
 import { makeSpec, paramSlots, paramTable, type CellKind, type GRUOptions, type LSTMOptions, type ParamInfo, type RNNOptions, type Spec } from './spec.js';
 import { Stream } from './stream.js';
 import { tapeSlots } from './tape.js';
+import type { ParamBuffer } from '../train/params.js';
 
 export interface RecurrentState { h?: Tensor; c?: Tensor }
 export interface ForwardOptions { train?: boolean; lengths?: ArrayLike<number> }
@@ -231,6 +232,12 @@ export class RecurrentLayer {
       values.set(p, data);
     }
     for (const [p, data] of values) this.writeParam(p, data, this.paramRegion!.ptr);
+  }
+
+  /** @internal The parameter and gradient memory, one flat buffer (padding stays zero). */
+  paramBuffers(): ParamBuffer[] {
+    this.alive(`${this.spec.kind}: parameters`);
+    return [{ param: this.paramRegion!.ptr, grad: this.gradRegion!.ptr, length: this.paramLayout.bytes / 4, backend: this.backend }];
   }
 
   // ---- streaming, memory, disposal ------------------------------------------------------

@@ -1,0 +1,183 @@
+/**
+ * torch.nn.Linear: y = x W^T + b over the last axis of any shape, forward next to backward.
+ * The weight is stored transposed ([in, out], rows padded like the recurrent weights) so the
+ * forward is one f32_gemm_nn over all leading rows; backward is dx = dy W (nt), dW += x^T dy
+ * (tn), db += column sums of dy. `forward(x, { train: true })` keeps x for backward.
+ * Initialisation as PyTorch: weight and bias uniform in [-1/sqrt(in), 1/sqrt(in)].
+ */
+import { getBackend, type Backend } from '../backend.js';
+import type { Region } from '../arena.js';
+import { RnnError, describe } from '../errors.js';
+import { planLayout, type Layout } from '../layout.js';
+import { Random } from '../random.js';
+import type { Tensor } from '../tensor.js';
+import { checkFinite, checkShape, checkTensor } from '../rnn/io.js';
+import { paddedWidth } from '../rnn/spec.js';
+import type { ParamBuffer } from './params.js';
+
+export interface LinearOptions { inFeatures: number; outFeatures: number; bias?: boolean; seed?: number }
+
+export class Linear {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly bias: boolean;
+  private readonly backend: Backend;
+  private readonly layout: Layout;
+  private readonly ld: number;
+  private paramRegion: Region | null;
+  private gradRegion: Region | null;
+  private work: Region | null = null;
+  private tape: { rows: number; shape: number[] } | null = null;
+
+  constructor(options: LinearOptions) {
+    this.backend = getBackend('new Linear');
+    if (typeof options !== 'object' || options === null) throw new RnnError('BAD_ARGUMENT', `new Linear: options must be an object with inFeatures and outFeatures, got ${describe(options)}`);
+    for (const key of ['inFeatures', 'outFeatures'] as const) {
+      const v = options[key];
+      if (!Number.isSafeInteger(v) || v < 1) throw new RnnError('BAD_ARGUMENT', `new Linear: ${key} must be an integer >= 1, got ${describe(v)}`);
+    }
+    if (options.bias !== undefined && typeof options.bias !== 'boolean') throw new RnnError('BAD_ARGUMENT', `new Linear: bias must be true or false, got ${describe(options.bias)}`);
+    if (options.seed !== undefined && !Number.isSafeInteger(options.seed)) throw new RnnError('BAD_ARGUMENT', `new Linear: seed must be an integer, got ${describe(options.seed)}`);
+    this.inFeatures = options.inFeatures;
+    this.outFeatures = options.outFeatures;
+    this.bias = options.bias ?? true;
+    this.ld = paddedWidth(this.outFeatures);
+    this.layout = planLayout([
+      { name: 'weight', shape: [this.inFeatures, this.ld], comment: "PyTorch's weight [out, in], transposed; rows padded (padding stays 0)" },
+      ...(this.bias ? [{ name: 'bias', shape: [this.outFeatures], comment: "PyTorch's bias" }] : []),
+    ]);
+    this.paramRegion = this.backend.arena.alloc(this.layout.bytes, 'Linear parameters');
+    this.gradRegion = this.backend.arena.alloc(this.layout.bytes, 'Linear gradients');
+    const random = new Random(options.seed ?? Random.randomSeed()), bound = 1 / Math.sqrt(this.inFeatures);
+    const w = new Float32Array(this.outFeatures * this.inFeatures), b = new Float32Array(this.outFeatures);
+    random.fillUniform(w, bound);
+    random.fillUniform(b, bound);
+    this.write(w, this.bias ? b : null);
+  }
+
+  /** y [..., out] for x [..., in]. */
+  forward(x: Tensor, opts?: { train?: boolean }): Tensor {
+    const { data, shape, rows } = this.checkInput(x, 'x', this.inFeatures);
+    const train = opts?.train ?? false;
+    if (typeof train !== 'boolean') throw new RnnError('BAD_ARGUMENT', `Linear.forward: opts.train must be true or false, got ${describe(train)}`);
+    const need = rows * (this.inFeatures + this.outFeatures) * 4;
+    if (!this.work || this.work.bytes < need) {
+      const region = this.backend.arena.alloc(need, `Linear working memory (${rows} rows)`);
+      if (this.work) this.backend.arena.free(this.work);
+      this.work = region;
+    }
+    const heap = this.backend.arena.f32, xp = this.work.ptr, yp = xp + rows * this.inFeatures * 4;
+    heap.set(data, xp / 4);
+    this.backend.kernels.f32_gemm_nn(yp, this.outFeatures, xp, this.inFeatures, this.w(), this.ld, this.b(), rows, this.outFeatures, this.inFeatures, 0);
+    this.tape = train ? { rows, shape: [...shape] } : null;
+    const out = heap.slice(yp / 4, yp / 4 + rows * this.outFeatures);
+    return { data: out, shape: [...shape.slice(0, -1), this.outFeatures] };
+  }
+
+  /** Gradients through the last training forward: returns dx; ADDS into grads(). */
+  backward(dOut: Tensor): { dx: Tensor } {
+    this.alive('backward');
+    if (!this.tape) throw new RnnError('NO_TAPE', 'Linear.backward: call forward(x, { train: true }) first (each backward consumes its tape)');
+    const { rows, shape } = this.tape;
+    const d = checkTensor(dOut, 'Linear.backward: dOut');
+    checkShape(d.shape, [...shape.slice(0, -1), this.outFeatures], 'Linear.backward: dOut');
+    checkFinite(d.data, 'Linear.backward: dOut');
+    const k = this.backend.kernels, I = this.inFeatures, O = this.outFeatures;
+    const xp = this.work!.ptr, dyp = xp + rows * I * 4;
+    // dy overwrites y, which backward does not need; dx goes into a fresh region
+    this.backend.arena.f32.set(d.data, dyp / 4);
+    const dxRegion = this.backend.arena.alloc(rows * I * 4, 'Linear dx');
+    try {
+      k.f32_gemm_nt_acc(dxRegion.ptr, I, dyp, O, this.w(), this.ld, rows, I, O);
+      k.f32_gemm_tn_acc(this.gradRegion!.ptr, this.ld, xp, I, dyp, O, I, O, rows);
+      if (this.bias) k.f32_colsum_acc(this.gradRegion!.ptr + this.layout.slots.get('bias')!.offset, dyp, O, rows, O);
+      this.tape = null;
+      return { dx: { data: this.backend.arena.f32At(dxRegion.ptr, rows * I).slice(), shape: [...shape] } };
+    } finally {
+      this.backend.arena.free(dxRegion);
+    }
+  }
+
+  stateDict(): Record<string, Tensor> { return this.read(this.alive('stateDict').params); }
+  grads(): Record<string, Tensor> { return this.read(this.alive('grads').grads); }
+  zeroGrad(): void { this.alive('zeroGrad'); this.backend.kernels.f32_fill(this.gradRegion!.ptr, 0, this.layout.bytes / 4); }
+
+  loadStateDict(dict: Record<string, Tensor | Float32Array>): void {
+    this.alive('loadStateDict');
+    const what = 'Linear.loadStateDict';
+    if (typeof dict !== 'object' || dict === null) throw new RnnError('BAD_ARGUMENT', `${what}: dict must be an object of tensors, got ${describe(dict)}`);
+    const keys = this.bias ? ['weight', 'bias'] : ['weight'];
+    const unknown = Object.keys(dict).filter((key) => !keys.includes(key));
+    if (unknown.length) throw new RnnError('BAD_ARGUMENT', `${what}: unexpected keys ${unknown.join(', ')} (expected ${keys.join(', ')})`);
+    const shapes: Record<string, number[]> = { weight: [this.outFeatures, this.inFeatures], bias: [this.outFeatures] };
+    const values: Record<string, Float32Array> = {};
+    for (const key of keys) {
+      const v = dict[key];
+      if (v === undefined) throw new RnnError('BAD_ARGUMENT', `${what}: missing key ${key} (shape [${shapes[key].join(', ')}])`);
+      const n = shapes[key].reduce((a, b) => a * b, 1);
+      if (v instanceof Float32Array) {
+        if (v.length !== n) throw new RnnError('SHAPE_MISMATCH', `${what}: ${key} must have ${n} elements, got ${v.length}`);
+        values[key] = v;
+      } else {
+        const t = checkTensor(v, `${what}: ${key}`);
+        checkShape(t.shape, shapes[key], `${what}: ${key}`);
+        values[key] = t.data;
+      }
+      checkFinite(values[key], `${what}: ${key}`);
+    }
+    this.write(values.weight, values.bias ?? null);
+  }
+
+  /** @internal */
+  paramBuffers(): ParamBuffer[] {
+    this.alive('parameters');
+    return [{ param: this.paramRegion!.ptr, grad: this.gradRegion!.ptr, length: this.layout.bytes / 4, backend: this.backend }];
+  }
+
+  memoryBytes(): number {
+    this.alive('memoryBytes');
+    return this.paramRegion!.bytes + this.gradRegion!.bytes + (this.work?.bytes ?? 0);
+  }
+
+  dispose(): void {
+    if (!this.paramRegion) return;
+    for (const r of [this.paramRegion, this.gradRegion!, this.work]) if (r) this.backend.arena.free(r);
+    this.paramRegion = this.gradRegion = this.work = this.tape = null;
+  }
+
+  private alive(what: string): { params: number; grads: number } {
+    if (!this.paramRegion) throw new RnnError('DISPOSED', `Linear.${what}: the layer was disposed`);
+    return { params: this.paramRegion.ptr, grads: this.gradRegion!.ptr };
+  }
+
+  private w(): number { return this.paramRegion!.ptr; }
+  private b(): number { return this.bias ? this.paramRegion!.ptr + this.layout.slots.get('bias')!.offset : 0; }
+
+  private checkInput(x: Tensor, name: string, width: number) {
+    this.alive('forward');
+    const t = checkTensor(x, `Linear.forward: ${name}`);
+    if (t.shape.length < 1 || t.shape[t.shape.length - 1] !== width) {
+      throw new RnnError('SHAPE_MISMATCH', `Linear.forward: ${name} must be [..., ${width}], got [${t.shape.join(', ')}]`);
+    }
+    checkFinite(t.data, `Linear.forward: ${name}`);
+    return { data: t.data, shape: t.shape, rows: t.data.length / width };
+  }
+
+  private write(weight: Float32Array, bias: Float32Array | null): void {
+    const heap = this.backend.arena.f32, at = this.paramRegion!.ptr / 4, I = this.inFeatures, O = this.outFeatures;
+    for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) heap[at + i * this.ld + o] = weight[o * I + i];
+    if (bias) heap.set(bias, this.b() / 4);
+  }
+
+  private read(base: number): Record<string, Tensor> {
+    const heap = this.backend.arena.f32, at = base / 4, I = this.inFeatures, O = this.outFeatures;
+    const w = new Float32Array(O * I);
+    for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) w[o * I + i] = heap[at + i * this.ld + o];
+    const out: Record<string, Tensor> = { weight: { data: w, shape: [O, I] } };
+    if (this.bias) {
+      const b = (base + this.layout.slots.get('bias')!.offset) / 4;
+      out.bias = { data: heap.slice(b, b + O), shape: [O] };
+    }
+    return out;
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * Optimizers with PyTorch's update formulas (torch.optim SGD, Adam, AdamW, RMSprop; see
+ * assembly/optim.ts). Updates run in wasm, one kernel call per parameter buffer. State
+ * (momentum, moments) lives in arena regions of the optimizer's own, allocated at the first
+ * step; `dispose()` returns them.
+ *
+ * Non-finite gradients never reach the parameters: `step()` checks them first and, by the
+ * option `nonFinite`, throws NOT_FINITE ('throw', the default) or skips the step ('skip');
+ * it returns whether the step was applied.
+ */
+import type { Region } from '../arena.js';
+import { RnnError, describe } from '../errors.js';
+import { buffersOf, countNonFiniteGrads, type ParamBuffer } from './params.js';
+
+type NonFinite = 'throw' | 'skip';
+
+export interface SGDOptions { lr: number; momentum?: number; nesterov?: boolean; weightDecay?: number; nonFinite?: NonFinite }
+export interface AdamOptions { lr: number; betas?: [number, number]; eps?: number; weightDecay?: number; nonFinite?: NonFinite }
+export interface RMSpropOptions { lr: number; alpha?: number; eps?: number; momentum?: number; weightDecay?: number; nonFinite?: NonFinite }
+
+/** Saved optimizer state: the step count and every state buffer, in order. */
+export interface OptimizerState { kind: string; step: number; buffers: Float32Array[] }
+
+function number(o: Record<string, unknown>, key: string, what: string, fallback: number | undefined, ok: (v: number) => boolean, rule: string): number {
+  const v = o[key] ?? fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) {
+    throw new RnnError('BAD_ARGUMENT', `${what}: ${key} must be ${rule}, got ${describe(v)}`);
+  }
+  return v;
+}
+
+abstract class Optimizer {
+  protected readonly buffers: ParamBuffer[];
+  protected state: Region[][] | null = null;
+  protected stepCount = 0;
+  protected readonly nonFinite: NonFinite;
+  private disposed = false;
+
+  constructor(model: unknown, options: unknown, protected readonly kind: string, private readonly slots: number) {
+    this.buffers = buffersOf(model, `new ${kind}`);
+    if (typeof options !== 'object' || options === null) throw new RnnError('BAD_ARGUMENT', `new ${kind}: options must be an object with lr, got ${describe(options)}`);
+    const nf = (options as { nonFinite?: unknown }).nonFinite ?? 'throw';
+    if (nf !== 'throw' && nf !== 'skip') throw new RnnError('BAD_ARGUMENT', `new ${kind}: nonFinite must be 'throw' or 'skip', got ${describe(nf)}`);
+    this.nonFinite = nf;
+  }
+
+  /** Applies one update from the current gradients; false when skipped for non-finite ones. */
+  step(): boolean {
+    this.alive('step');
+    const bad = countNonFiniteGrads(this.buffers);
+    if (bad > 0) {
+      if (this.nonFinite === 'skip') return false;
+      throw new RnnError('NOT_FINITE', `${this.kind}.step: ${bad} gradient values are NaN or Infinity; nothing was updated (clip, lower the learning rate, or pass nonFinite: 'skip')`);
+    }
+    const first = this.state === null;
+    if (first) this.state = this.buffers.map((b) => Array.from({ length: this.slots }, (_, i) => b.backend.arena.alloc(b.length * 4, `${this.kind} state ${i}`)));
+    this.stepCount++;
+    this.buffers.forEach((b, i) => this.update(b, this.state![i].map((r) => r.ptr), first));
+    return true;
+  }
+
+  protected abstract update(b: ParamBuffer, state: number[], first: boolean): void;
+
+  /** The step count and copies of the state buffers. */
+  stateDict(): OptimizerState {
+    this.alive('stateDict');
+    const buffers = (this.state ?? []).flatMap((regions, i) => regions.map((r) => this.buffers[i].backend.arena.f32At(r.ptr, this.buffers[i].length).slice()));
+    return { kind: this.kind, step: this.stepCount, buffers };
+  }
+
+  /** Restores a stateDict() of the same optimizer over the same model; all or nothing. */
+  loadStateDict(state: OptimizerState): void {
+    this.alive('loadStateDict');
+    const what = `${this.kind}.loadStateDict`;
+    if (typeof state !== 'object' || state === null || state.kind !== this.kind) {
+      throw new RnnError('BAD_ARGUMENT', `${what}: expected the state of a ${this.kind}, got ${describe(state?.kind ?? state)}`);
+    }
+    if (!Number.isSafeInteger(state.step) || state.step < 0) throw new RnnError('BAD_ARGUMENT', `${what}: step must be a non-negative integer, got ${describe(state.step)}`);
+    const want = state.step === 0 ? 0 : this.buffers.length * this.slots;
+    if (!Array.isArray(state.buffers) || state.buffers.length !== want) {
+      throw new RnnError('SHAPE_MISMATCH', `${what}: expected ${want} state buffers, got ${describe(state.buffers)}`);
+    }
+    state.buffers.forEach((data, k) => {
+      const len = this.buffers[Math.floor(k / this.slots)].length;
+      if (!(data instanceof Float32Array) || data.length !== len) throw new RnnError('SHAPE_MISMATCH', `${what}: buffer ${k} must be a Float32Array of ${len}, got ${describe(data)}`);
+      for (let i = 0; i < data.length; i++) if (data[i] - data[i] !== 0) throw new RnnError('NOT_FINITE', `${what}: buffer ${k} holds ${data[i]} at ${i}`);
+    });
+    if (want > 0 && this.state === null) {
+      this.state = this.buffers.map((b) => Array.from({ length: this.slots }, (_, i) => b.backend.arena.alloc(b.length * 4, `${this.kind} state ${i}`)));
+    }
+    state.buffers.forEach((data, k) => {
+      const b = this.buffers[Math.floor(k / this.slots)];
+      b.backend.arena.f32At(this.state![Math.floor(k / this.slots)][k % this.slots].ptr, b.length).set(data);
+    });
+    this.stepCount = state.step;
+  }
+
+  /** Returns the state memory; later calls throw DISPOSED. */
+  dispose(): void {
+    if (this.state) this.state.forEach((regions, i) => regions.forEach((r) => this.buffers[i].backend.arena.free(r)));
+    this.state = null;
+    this.disposed = true;
+  }
+
+  private alive(what: string): void {
+    if (this.disposed) throw new RnnError('DISPOSED', `${this.kind}.${what}: the optimizer was disposed`);
+  }
+}
+
+/** torch.optim.SGD (dampening 0). */
+export class SGD extends Optimizer {
+  private readonly lr: number; private readonly momentum: number; private readonly nesterov: boolean; private readonly weightDecay: number;
+  constructor(model: unknown, options: SGDOptions) {
+    super(model, options, 'SGD', 1);
+    const o = options as unknown as Record<string, unknown>;
+    this.lr = number(o, 'lr', 'new SGD', undefined, (v) => v > 0, 'a positive number');
+    this.momentum = number(o, 'momentum', 'new SGD', 0, (v) => v >= 0 && v < 1, 'in [0, 1)');
+    this.weightDecay = number(o, 'weightDecay', 'new SGD', 0, (v) => v >= 0, '>= 0');
+    this.nesterov = o.nesterov === true;
+    if (o.nesterov !== undefined && typeof o.nesterov !== 'boolean') throw new RnnError('BAD_ARGUMENT', `new SGD: nesterov must be true or false, got ${describe(o.nesterov)}`);
+    if (this.nesterov && this.momentum === 0) throw new RnnError('BAD_ARGUMENT', 'new SGD: nesterov needs a momentum > 0 (as in PyTorch)');
+  }
+  protected update(b: ParamBuffer, [buf]: number[], first: boolean): void {
+    b.backend.kernels.sgd_step(b.param, b.grad, buf, b.length, this.lr, this.momentum, this.weightDecay, this.nesterov ? 1 : 0, first ? 1 : 0);
+  }
+}
+
+class AdamBase extends Optimizer {
+  protected readonly lr: number; protected readonly beta1: number; protected readonly beta2: number;
+  protected readonly eps: number; protected readonly weightDecay: number;
+  constructor(model: unknown, options: AdamOptions, kind: string, private readonly decoupled: boolean, defaultDecay: number) {
+    super(model, options, kind, 2);
+    const o = options as unknown as Record<string, unknown>;
+    this.lr = number(o, 'lr', `new ${kind}`, undefined, (v) => v > 0, 'a positive number');
+    const betas = o.betas ?? [0.9, 0.999];
+    if (!Array.isArray(betas) || betas.length !== 2 || betas.some((x) => typeof x !== 'number' || !(x >= 0 && x < 1))) {
+      throw new RnnError('BAD_ARGUMENT', `new ${kind}: betas must be two numbers in [0, 1), got ${describe(betas)}`);
+    }
+    [this.beta1, this.beta2] = betas as [number, number];
+    this.eps = number(o, 'eps', `new ${kind}`, 1e-8, (v) => v > 0, 'a positive number');
+    this.weightDecay = number(o, 'weightDecay', `new ${kind}`, defaultDecay, (v) => v >= 0, '>= 0');
+  }
+  protected update(b: ParamBuffer, [m, v]: number[]): void {
+    const t = this.stepCount;
+    const stepSize = this.lr / (1 - this.beta1 ** t), bc2Sqrt = Math.sqrt(1 - this.beta2 ** t);
+    b.backend.kernels.adam_step(b.param, b.grad, m, v, b.length, this.lr, this.beta1, this.beta2, this.eps,
+      this.weightDecay, stepSize, bc2Sqrt, this.decoupled ? 1 : 0);
+  }
+}
+
+/** torch.optim.Adam (L2 weight decay added to the gradient; no amsgrad). */
+export class Adam extends AdamBase {
+  constructor(model: unknown, options: AdamOptions) { super(model, options, 'Adam', false, 0); }
+}
+
+/** torch.optim.AdamW (decoupled weight decay, default 0.01 as in PyTorch). */
+export class AdamW extends AdamBase {
+  constructor(model: unknown, options: AdamOptions) { super(model, options, 'AdamW', true, 0.01); }
+}
+
+/** torch.optim.RMSprop (not centered). */
+export class RMSprop extends Optimizer {
+  private readonly lr: number; private readonly alpha: number; private readonly eps: number;
+  private readonly momentum: number; private readonly weightDecay: number;
+  constructor(model: unknown, options: RMSpropOptions) {
+    super(model, options, 'RMSprop', 2);
+    const o = options as unknown as Record<string, unknown>;
+    this.lr = number(o, 'lr', 'new RMSprop', undefined, (v) => v > 0, 'a positive number');
+    this.alpha = number(o, 'alpha', 'new RMSprop', 0.99, (v) => v >= 0 && v < 1, 'in [0, 1)');
+    this.eps = number(o, 'eps', 'new RMSprop', 1e-8, (v) => v > 0, 'a positive number');
+    this.momentum = number(o, 'momentum', 'new RMSprop', 0, (v) => v >= 0 && v < 1, 'in [0, 1)');
+    this.weightDecay = number(o, 'weightDecay', 'new RMSprop', 0, (v) => v >= 0, '>= 0');
+  }
+  protected update(b: ParamBuffer, [s, buf]: number[]): void {
+    b.backend.kernels.rmsprop_step(b.param, b.grad, s, buf, b.length, this.lr, this.alpha, this.eps, this.weightDecay, this.momentum);
+  }
+}
