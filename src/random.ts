@@ -31,8 +31,40 @@ export class Random {
     return (this.nextU32() >>> 8) / 16777216;
   }
 
+  /**
+   * Standard normal, by Marsaglia's polar method. Built from +, -, *, / and sqrt only (all
+   * correctly rounded in IEEE 754) and a logarithm of our own, so every runtime draws the
+   * same numbers; Math.log may differ in the last bit between engines.
+   */
+  nextNormal(): number {
+    for (;;) {
+      const u = 2 * this.nextUnit() - 1, v = 2 * this.nextUnit() - 1, s = u * u + v * v;
+      if (s > 0 && s < 1) return u * Math.sqrt((-2 * log(s)) / s);
+    }
+  }
+
   /** Fills `out` with float32 values uniform in [-bound, bound). */
   fillUniform(out: Float32Array, bound: number): void {
     for (let i = 0; i < out.length; i++) out[i] = (2 * this.nextUnit() - 1) * bound;
   }
+}
+
+const LN2 = 0.6931471805599453;
+
+/**
+ * Natural logarithm of x > 0 with basic operations only: x = m 2^e with m in [1/sqrt2,
+ * sqrt2), then log m = 2 atanh(t), t = (m - 1) / (m + 1), |t| < 0.172, summed until the terms
+ * vanish. Accurate to a few ulp; the same bits on every runtime.
+ */
+function log(x: number): number {
+  let e = 0;
+  while (x >= Math.SQRT2) { x /= 2; e++; }
+  while (x < Math.SQRT1_2) { x *= 2; e--; }
+  const t = (x - 1) / (x + 1), t2 = t * t;
+  let term = t, sum = 0;
+  for (let k = 1; Math.abs(term) > 1e-18; k += 2) {
+    sum += term / k;
+    term *= t2;
+  }
+  return 2 * sum + e * LN2;
 }

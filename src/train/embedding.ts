@@ -1,0 +1,124 @@
+/**
+ * torch.nn.Embedding: integer ids [...] -> rows of the table [..., embeddingDim].
+ * Backward adds each dOut row into the gradient row of its id (ids repeat: they add up);
+ * ids carry no gradient, so dx is null. Initialisation as PyTorch: N(0, 1), drawn from the
+ * seeded generator so every runtime gets the same table.
+ */
+import { getBackend, type Backend } from '../backend.js';
+import type { Region } from '../arena.js';
+import { RnnError, describe } from '../errors.js';
+import { Random } from '../random.js';
+import type { Tensor } from '../tensor.js';
+import { checkFinite, checkShape, checkTensor } from '../rnn/io.js';
+import type { ParamBuffer } from './params.js';
+
+export interface EmbeddingOptions { numEmbeddings: number; embeddingDim: number; seed?: number }
+export interface IdTensor { data: Int32Array; shape: number[] }
+
+export class Embedding {
+  readonly numEmbeddings: number;
+  readonly embeddingDim: number;
+  private readonly backend: Backend;
+  private paramRegion: Region | null;
+  private gradRegion: Region | null;
+  private tape: Int32Array | null = null;
+  private tapeShape: number[] = [];
+
+  constructor(options: EmbeddingOptions) {
+    this.backend = getBackend('new Embedding');
+    if (typeof options !== 'object' || options === null) throw new RnnError('BAD_ARGUMENT', `new Embedding: options must be an object with numEmbeddings and embeddingDim, got ${describe(options)}`);
+    for (const key of ['numEmbeddings', 'embeddingDim'] as const) {
+      const v = options[key];
+      if (!Number.isSafeInteger(v) || v < 1) throw new RnnError('BAD_ARGUMENT', `new Embedding: ${key} must be an integer >= 1, got ${describe(v)}`);
+    }
+    if (options.seed !== undefined && !Number.isSafeInteger(options.seed)) throw new RnnError('BAD_ARGUMENT', `new Embedding: seed must be an integer, got ${describe(options.seed)}`);
+    this.numEmbeddings = options.numEmbeddings;
+    this.embeddingDim = options.embeddingDim;
+    const n = this.numEmbeddings * this.embeddingDim;
+    this.paramRegion = this.backend.arena.alloc(n * 4, 'Embedding weight');
+    this.gradRegion = this.backend.arena.alloc(n * 4, 'Embedding gradient');
+    const random = new Random(options.seed ?? Random.randomSeed());
+    const table = this.backend.arena.f32At(this.paramRegion.ptr, n);
+    for (let i = 0; i < n; i++) table[i] = random.nextNormal();
+  }
+
+  /** Rows of the table for ids { data: Int32Array, shape }; `train` keeps the ids for backward. */
+  forward(ids: IdTensor, opts?: { train?: boolean }): Tensor {
+    this.alive('forward');
+    if (typeof ids !== 'object' || ids === null || !(ids.data instanceof Int32Array) || !Array.isArray(ids.shape)) {
+      throw new RnnError('BAD_ARGUMENT', `Embedding.forward: ids must be { data: Int32Array, shape }, got ${describe(ids)}`);
+    }
+    const n = ids.shape.reduce((a, b) => a * b, 1);
+    if (n !== ids.data.length) throw new RnnError('SHAPE_MISMATCH', `Embedding.forward: ids has ${ids.data.length} elements but shape [${ids.shape.join(', ')}] needs ${n}`);
+    for (let i = 0; i < n; i++) {
+      const id = ids.data[i];
+      if (id < 0 || id >= this.numEmbeddings) throw new RnnError('BAD_ARGUMENT', `Embedding.forward: ids[${i}] must be from 0 to ${this.numEmbeddings - 1}, got ${id}`);
+    }
+    const D = this.embeddingDim, table = this.backend.arena.f32, at = this.paramRegion!.ptr / 4;
+    const out = new Float32Array(n * D);
+    for (let i = 0; i < n; i++) out.set(table.subarray(at + ids.data[i] * D, at + (ids.data[i] + 1) * D), i * D);
+    if (opts?.train) { this.tape = ids.data.slice(); this.tapeShape = [...ids.shape]; } else this.tape = null;
+    return { data: out, shape: [...ids.shape, D] };
+  }
+
+  /** Adds dOut's rows into the gradient rows of their ids; returns { dx: null }. */
+  backward(dOut: Tensor): { dx: null } {
+    this.alive('backward');
+    if (!this.tape) throw new RnnError('NO_TAPE', 'Embedding.backward: call forward(ids, { train: true }) first (each backward consumes its tape)');
+    const d = checkTensor(dOut, 'Embedding.backward: dOut');
+    checkShape(d.shape, [...this.tapeShape, this.embeddingDim], 'Embedding.backward: dOut');
+    checkFinite(d.data, 'Embedding.backward: dOut');
+    const D = this.embeddingDim, grad = this.backend.arena.f32, at = this.gradRegion!.ptr / 4;
+    this.tape.forEach((id, i) => {
+      for (let j = 0; j < D; j++) grad[at + id * D + j] += d.data[i * D + j];
+    });
+    this.tape = null;
+    return { dx: null };
+  }
+
+  stateDict(): Record<string, Tensor> { return { weight: this.read(this.alive('stateDict').param) }; }
+  grads(): Record<string, Tensor> { return { weight: this.read(this.alive('grads').grad) }; }
+  zeroGrad(): void { this.backend.kernels.f32_fill(this.alive('zeroGrad').grad, 0, this.numEmbeddings * this.embeddingDim); }
+
+  loadStateDict(dict: Record<string, Tensor | Float32Array>): void {
+    const { param } = this.alive('loadStateDict');
+    const what = 'Embedding.loadStateDict';
+    if (typeof dict !== 'object' || dict === null) throw new RnnError('BAD_ARGUMENT', `${what}: dict must be an object of tensors, got ${describe(dict)}`);
+    const unknown = Object.keys(dict).filter((k) => k !== 'weight');
+    if (unknown.length) throw new RnnError('BAD_ARGUMENT', `${what}: unexpected keys ${unknown.join(', ')} (expected weight)`);
+    const v = dict.weight;
+    if (v === undefined) throw new RnnError('BAD_ARGUMENT', `${what}: missing key weight`);
+    const n = this.numEmbeddings * this.embeddingDim;
+    let data: Float32Array;
+    if (v instanceof Float32Array) data = v;
+    else { const t = checkTensor(v, `${what}: weight`); checkShape(t.shape, [this.numEmbeddings, this.embeddingDim], `${what}: weight`); data = t.data; }
+    if (data.length !== n) throw new RnnError('SHAPE_MISMATCH', `${what}: weight must have ${n} elements, got ${data.length}`);
+    checkFinite(data, `${what}: weight`);
+    this.backend.arena.f32.set(data, param / 4);
+  }
+
+  /** @internal */
+  paramBuffers(): ParamBuffer[] {
+    const { param, grad } = this.alive('parameters');
+    return [{ param, grad, length: this.numEmbeddings * this.embeddingDim, backend: this.backend }];
+  }
+
+  memoryBytes(): number { this.alive('memoryBytes'); return this.paramRegion!.bytes + this.gradRegion!.bytes; }
+
+  dispose(): void {
+    if (!this.paramRegion) return;
+    this.backend.arena.free(this.paramRegion);
+    this.backend.arena.free(this.gradRegion!);
+    this.paramRegion = this.gradRegion = this.tape = null;
+  }
+
+  private alive(what: string): { param: number; grad: number } {
+    if (!this.paramRegion) throw new RnnError('DISPOSED', `Embedding.${what}: the layer was disposed`);
+    return { param: this.paramRegion.ptr, grad: this.gradRegion!.ptr };
+  }
+
+  private read(ptr: number): Tensor {
+    const n = this.numEmbeddings * this.embeddingDim;
+    return { data: this.backend.arena.f32At(ptr, n).slice(), shape: [this.numEmbeddings, this.embeddingDim] };
+  }
+}

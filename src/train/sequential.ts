@@ -1,0 +1,92 @@
+/**
+ * Sequential: layers applied in order, held by reference (training the Sequential trains the
+ * layers themselves). A recurrent layer passes on its `output` (with `opts.lengths` when
+ * given); backward runs the chain in reverse and stops at an Embedding (ids have no
+ * gradient). State dicts carry PyTorch's prefixes: '0.weight_ih_l0', '1.weight', ...
+ */
+import { RnnError, describe } from '../errors.js';
+import { RecurrentLayer } from '../rnn/layer.js';
+import type { Tensor } from '../tensor.js';
+import { Embedding, type IdTensor } from './embedding.js';
+import { Linear } from './linear.js';
+import type { ParamBuffer } from './params.js';
+
+export type Layer = RecurrentLayer | Linear | Embedding;
+
+export class Sequential {
+  readonly layers: readonly Layer[];
+
+  constructor(layers: Layer[]) {
+    if (!Array.isArray(layers) || layers.length === 0) throw new RnnError('BAD_ARGUMENT', `new Sequential: layers must be a non-empty array, got ${describe(layers)}`);
+    layers.forEach((l, i) => {
+      if (!(l instanceof RecurrentLayer || l instanceof Linear || l instanceof Embedding)) {
+        throw new RnnError('BAD_ARGUMENT', `new Sequential: layers[${i}] must be an RNN, LSTM, GRU, Linear or Embedding, got ${describe(l)}`);
+      }
+      if (l instanceof Embedding && i > 0) throw new RnnError('BAD_ARGUMENT', `new Sequential: an Embedding takes ids, so it can only be layers[0] (found at ${i})`);
+    });
+    this.layers = [...layers];
+  }
+
+  /** The last layer's output. `opts.train` keeps every tape; `opts.lengths` goes to recurrent layers. */
+  forward(x: Tensor | IdTensor, opts?: { train?: boolean; lengths?: ArrayLike<number> }): Tensor {
+    if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw new RnnError('BAD_ARGUMENT', `Sequential.forward: opts must be an object, got ${describe(opts)}`);
+    const train = opts?.train ?? false;
+    let h: Tensor | IdTensor = x;
+    for (const layer of this.layers) {
+      if (layer instanceof RecurrentLayer) h = layer.forward(h as Tensor, undefined, { train, lengths: opts?.lengths }).output;
+      else if (layer instanceof Embedding) h = layer.forward(h as IdTensor, { train });
+      else h = layer.forward(h as Tensor, { train });
+    }
+    return h as Tensor;
+  }
+
+  /** Backward through the chain; parameter gradients are added into each layer's grads(). */
+  backward(dOut: Tensor): { dx: Tensor | null } {
+    let d: Tensor | null = dOut;
+    for (let i = this.layers.length - 1; i >= 0 && d; i--) {
+      const layer = this.layers[i];
+      d = layer.backward(d).dx;
+    }
+    return { dx: d };
+  }
+
+  stateDict(): Record<string, Tensor> { return this.prefixed((l) => l.stateDict()); }
+  grads(): Record<string, Tensor> { return this.prefixed((l) => l.grads()); }
+  zeroGrad(): void { for (const l of this.layers) l.zeroGrad(); }
+
+  /** Copies of every parameter tensor, in stateDict order. */
+  parameters(): Tensor[] { return Object.values(this.stateDict()); }
+
+  /** Strict across all layers, and all or nothing: a failure restores every layer. */
+  loadStateDict(dict: Record<string, Tensor | Float32Array>): void {
+    if (typeof dict !== 'object' || dict === null) throw new RnnError('BAD_ARGUMENT', `Sequential.loadStateDict: dict must be an object of tensors, got ${describe(dict)}`);
+    const parts: Record<string, Tensor | Float32Array>[] = this.layers.map(() => ({}));
+    for (const [key, value] of Object.entries(dict)) {
+      const m = /^(\d+)\.(.+)$/.exec(key);
+      const i = m ? Number(m[1]) : -1;
+      if (!m || i >= this.layers.length) throw new RnnError('BAD_ARGUMENT', `Sequential.loadStateDict: unexpected key ${key} (keys are '<layer index>.<name>', ${this.layers.length} layers)`);
+      parts[i][m[2]] = value;
+    }
+    const saved = this.layers.map((l) => l.stateDict());
+    try {
+      this.layers.forEach((l, i) => {
+        try { l.loadStateDict(parts[i]); } catch (e) {
+          if (e instanceof RnnError) throw new RnnError(e.code, `Sequential.loadStateDict: layer ${i}: ${e.message}`, { cause: e });
+          throw e;
+        }
+      });
+    } catch (e) {
+      this.layers.forEach((l, i) => l.loadStateDict(saved[i]));
+      throw e;
+    }
+  }
+
+  /** @internal */
+  paramBuffers(): ParamBuffer[] { return this.layers.flatMap((l) => l.paramBuffers()); }
+
+  private prefixed(f: (l: Layer) => Record<string, Tensor>): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    this.layers.forEach((l, i) => { for (const [k, v] of Object.entries(f(l))) out[`${i}.${k}`] = v; });
+    return out;
+  }
+}
