@@ -12,3 +12,4 @@ export { crossEntropy, mse, type LossResult } from './train/loss.js';
 export { Linear, type LinearOptions } from './train/linear.js';
 export { Embedding, type EmbeddingOptions, type IdTensor } from './train/embedding.js';
 export { Sequential, type Layer } from './train/sequential.js';
+export { saveSafetensors, loadSafetensors } from './io/safetensors.js';
