@@ -13,3 +13,4 @@ export { Linear, type LinearOptions } from './train/linear.js';
 export { Embedding, type EmbeddingOptions, type IdTensor } from './train/embedding.js';
 export { Sequential, type Layer } from './train/sequential.js';
 export { saveSafetensors, loadSafetensors } from './io/safetensors.js';
+export { saveCheckpoint, loadCheckpoint, loadCheckpointInto, type Model } from './io/checkpoint.js';

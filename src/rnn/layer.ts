@@ -253,6 +253,15 @@ export class RecurrentLayer {
     return stream;
   }
 
+  /** The constructor options that rebuild this layer (without its weights or seed). */
+  config(): Record<string, unknown> {
+    const s = this.spec;
+    const c: Record<string, unknown> = { type: s.kind, inputSize: s.inputSize, hiddenSize: s.hiddenSize, numLayers: s.numLayers, bias: s.bias, batchFirst: s.batchFirst, bidirectional: s.bidirectional };
+    if (s.kind === 'RNN') c.nonlinearity = s.nonlinearity;
+    if (s.kind === 'LSTM') c.projSize = s.projSize;
+    return c;
+  }
+
   /** Bytes of wasm memory this layer holds now (parameters, gradients, working memory, streams). */
   memoryBytes(): number {
     this.alive(`${this.spec.kind}.memoryBytes`);

@@ -103,6 +103,11 @@ export class Embedding {
     return [{ param, grad, length: this.numEmbeddings * this.embeddingDim, backend: this.backend }];
   }
 
+  /** The constructor options that rebuild this layer (without its weights or seed). */
+  config(): Record<string, unknown> {
+    return { type: 'Embedding', numEmbeddings: this.numEmbeddings, embeddingDim: this.embeddingDim };
+  }
+
   memoryBytes(): number { this.alive('memoryBytes'); return this.paramRegion!.bytes + this.gradRegion!.bytes; }
 
   dispose(): void {

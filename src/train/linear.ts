@@ -134,6 +134,11 @@ export class Linear {
     return [{ param: this.paramRegion!.ptr, grad: this.gradRegion!.ptr, length: this.layout.bytes / 4, backend: this.backend }];
   }
 
+  /** The constructor options that rebuild this layer (without its weights or seed). */
+  config(): Record<string, unknown> {
+    return { type: 'Linear', inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: this.bias };
+  }
+
   memoryBytes(): number {
     this.alive('memoryBytes');
     return this.paramRegion!.bytes + this.gradRegion!.bytes + (this.work?.bytes ?? 0);

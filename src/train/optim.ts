@@ -36,8 +36,12 @@ abstract class Optimizer {
   protected readonly nonFinite: NonFinite;
   private disposed = false;
 
-  constructor(model: unknown, options: unknown, protected readonly kind: string, private readonly slots: number) {
+  /** The options as given, for checkpoints. */
+  readonly options: Record<string, unknown>;
+
+  constructor(model: unknown, options: unknown, readonly kind: string, private readonly slots: number) {
     this.buffers = buffersOf(model, `new ${kind}`);
+    this.options = typeof options === 'object' && options !== null ? { ...(options as Record<string, unknown>) } : {};
     if (typeof options !== 'object' || options === null) throw new RnnError('BAD_ARGUMENT', `new ${kind}: options must be an object with lr, got ${describe(options)}`);
     const nf = (options as { nonFinite?: unknown }).nonFinite ?? 'throw';
     if (nf !== 'throw' && nf !== 'skip') throw new RnnError('BAD_ARGUMENT', `new ${kind}: nonFinite must be 'throw' or 'skip', got ${describe(nf)}`);

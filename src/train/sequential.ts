@@ -81,6 +81,11 @@ export class Sequential {
     }
   }
 
+  /** The configuration that rebuilds this model (layer types and options, no weights). */
+  config(): Record<string, unknown> {
+    return { type: 'Sequential', layers: this.layers.map((l) => l.config()) };
+  }
+
   /** @internal */
   paramBuffers(): ParamBuffer[] { return this.layers.flatMap((l) => l.paramBuffers()); }
 

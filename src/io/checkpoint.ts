@@ -1,0 +1,133 @@
+/**
+ * Checkpoints: a model (and, optionally, its optimizer) in one safetensors file that loads
+ * back with no other file. The metadata key "simd-rnn" holds JSON
+ *   { format: 1, model: <model.config()>, optimizer?: { kind, options, step, buffers } }
+ * the tensors are the model's stateDict() under its own names, and the optimizer's state
+ * buffers as "optimizer.<i>". Loading checks the whole file before any model or optimizer
+ * changes (BAD_FILE for a corrupt file or one made for another configuration).
+ */
+import { RnnError, describe } from '../errors.js';
+import { GRU, LSTM, RNN, RecurrentLayer } from '../rnn/layer.js';
+import type { Tensor } from '../tensor.js';
+import { Embedding } from '../train/embedding.js';
+import { Linear } from '../train/linear.js';
+import { Adam, AdamW, RMSprop, SGD } from '../train/optim.js';
+import { Sequential, type Layer } from '../train/sequential.js';
+import { loadSafetensors, saveSafetensors } from './safetensors.js';
+
+export type Model = Layer | Sequential;
+type Optimizer = SGD | Adam | AdamW | RMSprop;
+const KEY = 'simd-rnn';
+
+export function saveCheckpoint(model: Model, optimizer?: Optimizer): Uint8Array {
+  if (!(model instanceof Sequential || model instanceof RecurrentLayer || model instanceof Linear || model instanceof Embedding)) {
+    throw new RnnError('BAD_ARGUMENT', `saveCheckpoint: model must be a layer or Sequential, got ${describe(model)}`);
+  }
+  const tensors: Record<string, Tensor | Float32Array> = { ...model.stateDict() };
+  const meta: Record<string, unknown> = { format: 1, model: model.config() };
+  if (optimizer !== undefined) {
+    if (!(optimizer instanceof SGD || optimizer instanceof Adam || optimizer instanceof AdamW || optimizer instanceof RMSprop)) {
+      throw new RnnError('BAD_ARGUMENT', `saveCheckpoint: optimizer must be SGD, Adam, AdamW or RMSprop, got ${describe(optimizer)}`);
+    }
+    const state = optimizer.stateDict();
+    state.buffers.forEach((b, i) => { tensors[`optimizer.${i}`] = b; });
+    meta.optimizer = { kind: state.kind, options: optimizer.options, step: state.step, buffers: state.buffers.length };
+  }
+  return saveSafetensors(tensors, { [KEY]: JSON.stringify(meta) });
+}
+
+function bad(message: string): never {
+  throw new RnnError('BAD_FILE', `loadCheckpoint: ${message}`);
+}
+
+/** A new model (and optimizer, when the file has one) rebuilt from a checkpoint. */
+export function loadCheckpoint(bytes: Uint8Array | ArrayBuffer): { model: Model; optimizer?: Optimizer } {
+  const { tensors, meta } = read(bytes);
+  let model: Model;
+  try {
+    model = build(meta.model);
+  } catch (e) {
+    if (e instanceof RnnError && e.code !== 'BAD_FILE') bad(`the model configuration is invalid (${e.message})`);
+    throw e;
+  }
+  try {
+    return restore(model, undefined, tensors, meta);
+  } catch (e) {
+    dispose(model);
+    throw e;
+  }
+}
+
+/** Loads a checkpoint into an existing model (and optimizer) of the same configuration. */
+export function loadCheckpointInto(bytes: Uint8Array | ArrayBuffer, model: Model, optimizer?: Optimizer): void {
+  const { tensors, meta } = read(bytes);
+  const want = JSON.stringify(model.config()), got = JSON.stringify(meta.model);
+  if (want !== got) bad(`the file is for another model: ${got}, this model is ${want}`);
+  restore(model, optimizer, tensors, meta);
+}
+
+interface Meta { model: Record<string, unknown>; optimizer?: { kind: string; options: Record<string, unknown>; step: number; buffers: number } }
+
+function read(bytes: Uint8Array | ArrayBuffer): { tensors: Record<string, Tensor>; meta: Meta } {
+  const { tensors, metadata } = loadSafetensors(bytes);
+  if (!(KEY in metadata)) bad(`the file has no "${KEY}" metadata: a safetensors file, but not a simd-rnn checkpoint`);
+  let meta: Meta;
+  try { meta = JSON.parse(metadata[KEY]); } catch { bad(`the "${KEY}" metadata is not JSON`); }
+  if (typeof meta !== 'object' || meta === null || (meta as { format?: unknown }).format !== 1 || typeof meta.model !== 'object' || meta.model === null) {
+    bad(`the "${KEY}" metadata is not a format-1 checkpoint description`);
+  }
+  return { tensors, meta };
+}
+
+function build(config: Record<string, unknown>): Model {
+  const { type, ...options } = config as { type?: unknown };
+  switch (type) {
+    case 'Sequential': {
+      const layers = (config as { layers?: unknown }).layers;
+      if (!Array.isArray(layers)) bad('a Sequential without a list of layers');
+      const built = layers.map((l) => build(l as Record<string, unknown>) as Layer);
+      return new Sequential(built);
+    }
+    case 'RNN': return new RNN(options as never);
+    case 'LSTM': return new LSTM(options as never);
+    case 'GRU': return new GRU(options as never);
+    case 'Linear': return new Linear(options as never);
+    case 'Embedding': return new Embedding(options as never);
+    default: bad(`unknown layer type ${describe(type)}`);
+  }
+}
+
+function restore(model: Model, given: Optimizer | undefined, tensors: Record<string, Tensor>, meta: Meta): { model: Model; optimizer?: Optimizer } {
+  const weights: Record<string, Tensor> = {}, state: Float32Array[] = [];
+  for (const [name, t] of Object.entries(tensors)) {
+    const m = /^optimizer\.(\d+)$/.exec(name);
+    if (m) state[Number(m[1])] = t.data;
+    else weights[name] = t;
+  }
+  if (given && !meta.optimizer) bad('the file holds no optimizer state');
+  let optimizer = given;
+  if (meta.optimizer && !given) {
+    const { kind, options } = meta.optimizer;
+    const make = { SGD, Adam, AdamW, RMSprop }[kind];
+    if (!make) bad(`unknown optimizer ${describe(kind)}`);
+    optimizer = new make(model, options as never);
+  }
+  if (optimizer && meta.optimizer && optimizer.kind !== meta.optimizer.kind) bad(`the file holds ${meta.optimizer.kind} state, the optimizer is ${optimizer.kind}`);
+  // check everything before changing anything: the weights through a throwaway copy of the
+  // current state, the optimizer state by its own all-or-nothing load
+  const before = model.stateDict();
+  try {
+    model.loadStateDict(weights);
+    if (optimizer && meta.optimizer) optimizer.loadStateDict({ kind: meta.optimizer.kind, step: meta.optimizer.step, buffers: state });
+  } catch (e) {
+    model.loadStateDict(before);
+    if (e instanceof RnnError) bad(`the file does not fit this model: ${e.message}`);
+    throw e;
+  }
+  return optimizer ? { model, optimizer } : { model };
+}
+
+function dispose(model: Model): void {
+  if (model instanceof Sequential) model.layers.forEach((l) => l.dispose());
+  else model.dispose();
+}

@@ -1,0 +1,71 @@
+// Checkpoints: a model and its optimizer in one safetensors file; a resumed run continues
+// bit-identically to an uninterrupted one; truncated, corrupt and foreign files are BAD_FILE
+// and leave the model as it was.
+import { beforeAll, describe, expect, test } from 'vitest';
+import { Adam, Embedding, GRU, LSTM, Linear, RnnError, Sequential, crossEntropy, init, loadCheckpoint, loadCheckpointInto, saveCheckpoint, saveSafetensors } from '../src/node.js';
+import type { Model } from '../src/io/checkpoint.js';
+
+beforeAll(async () => { await init(); });
+
+const V = 13, T = 7, B = 3;
+const ids = { data: Int32Array.from({ length: T * B }, (_, i) => (i * 5 + 1) % V), shape: [T, B] };
+const targets = Int32Array.from(ids.data, (x) => (x * 3) % V);
+const makeModel = (H = 9) => new Sequential([
+  new Embedding({ numEmbeddings: V, embeddingDim: 4, seed: 3 }),
+  new LSTM({ inputSize: 4, hiddenSize: H, numLayers: 2, seed: 3 }),
+  new Linear({ inFeatures: H, outFeatures: V, seed: 3 }),
+]);
+function train(model: Model, opt: Adam, steps: number): void {
+  for (let s = 0; s < steps; s++) {
+    model.zeroGrad();
+    const out = (model as Sequential).forward(ids, { train: true });
+    (model as Sequential).backward(crossEntropy(out, targets).grad);
+    opt.step();
+  }
+}
+const bits = (m: Model) => Object.values(m.stateDict()).flatMap((t) => Array.from(new Uint32Array(t.data.buffer)));
+const code = (fn: () => unknown) => { try { fn(); } catch (e) { expect(e).toBeInstanceOf(RnnError); return (e as RnnError).code; } return 'no error'; };
+
+describe('checkpoints', () => {
+  test('a resumed run continues bit-identically, through loadCheckpoint and loadCheckpointInto', () => {
+    const model = makeModel(), opt = new Adam(model, { lr: 0.01, weightDecay: 0.01 });
+    train(model, opt, 3);
+    const file = saveCheckpoint(model, opt);
+    train(model, opt, 3);
+
+    const loaded = loadCheckpoint(file);
+    expect(loaded.model.config()).toEqual(model.config());
+    train(loaded.model, loaded.optimizer as Adam, 3);
+    expect(bits(loaded.model)).toEqual(bits(model));
+
+    const fresh = makeModel(), freshOpt = new Adam(fresh, { lr: 0.01, weightDecay: 0.01 });
+    loadCheckpointInto(file, fresh, freshOpt);
+    train(fresh, freshOpt, 3);
+    expect(bits(fresh)).toEqual(bits(model));
+  });
+
+  test('a single layer saves without an optimizer and loads back', () => {
+    const gru = new GRU({ inputSize: 3, hiddenSize: 5, bidirectional: true, seed: 4 });
+    const { model, optimizer } = loadCheckpoint(saveCheckpoint(gru));
+    expect(optimizer).toBeUndefined();
+    expect(model.config()).toEqual(gru.config());
+    expect(bits(model)).toEqual(bits(gru));
+  });
+
+  test('truncated, corrupt and foreign files are BAD_FILE and change nothing', () => {
+    const model = makeModel(), opt = new Adam(model, { lr: 0.01 });
+    train(model, opt, 1);
+    const file = saveCheckpoint(model, opt);
+    const target = makeModel(), before = bits(target);
+    expect(code(() => loadCheckpointInto(file.subarray(0, file.length - 3), target))).toBe('BAD_FILE');
+    const flipped = file.slice(); flipped[20] ^= 0xff;
+    expect(code(() => loadCheckpointInto(flipped, target))).toBe('BAD_FILE');
+    expect(code(() => loadCheckpoint(file.subarray(0, 100)))).toBe('BAD_FILE');
+    const other = saveCheckpoint(makeModel(10));
+    expect(code(() => loadCheckpointInto(other, target))).toBe('BAD_FILE');
+    expect(code(() => loadCheckpointInto(saveSafetensors({ x: new Float32Array(1) }), target))).toBe('BAD_FILE');
+    expect(code(() => loadCheckpointInto(saveCheckpoint(makeModel()), target, new Adam(target, { lr: 1 })))).toBe('BAD_FILE');
+    expect(bits(target)).toEqual(before);
+    expect(code(() => saveCheckpoint({} as never))).toBe('BAD_ARGUMENT');
+  });
+});
