@@ -14,3 +14,4 @@ export { Embedding, type EmbeddingOptions, type IdTensor } from './train/embeddi
 export { Sequential, type Layer } from './train/sequential.js';
 export { saveSafetensors, loadSafetensors } from './io/safetensors.js';
 export { saveCheckpoint, loadCheckpoint, loadCheckpointInto, type Model } from './io/checkpoint.js';
+export { fit, type FitData, type FitOptions, type FitProgress, type FitResult } from './train/fit.js';

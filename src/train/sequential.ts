@@ -5,7 +5,7 @@
  * gradient). State dicts carry PyTorch's prefixes: '0.weight_ih_l0', '1.weight', ...
  */
 import { RnnError, describe } from '../errors.js';
-import { RecurrentLayer } from '../rnn/layer.js';
+import { RecurrentLayer, type RecurrentState } from '../rnn/layer.js';
 import type { Tensor } from '../tensor.js';
 import { Embedding, type IdTensor } from './embedding.js';
 import { Linear } from './linear.js';
@@ -27,17 +27,33 @@ export class Sequential {
     this.layers = [...layers];
   }
 
-  /** The last layer's output. `opts.train` keeps every tape; `opts.lengths` goes to recurrent layers. */
-  forward(x: Tensor | IdTensor, opts?: { train?: boolean; lengths?: ArrayLike<number> }): Tensor {
+  private states: (RecurrentState | undefined)[] = [];
+
+  /**
+   * The last layer's output. `opts.train` keeps every tape; `opts.lengths` goes to recurrent
+   * layers; `opts.initialStates[i]` is the initial state of a recurrent layers[i] (truncated
+   * BPTT carries finalStates() of one chunk into the next).
+   */
+  forward(x: Tensor | IdTensor, opts?: { train?: boolean; lengths?: ArrayLike<number>; initialStates?: (RecurrentState | undefined)[] }): Tensor {
     if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw new RnnError('BAD_ARGUMENT', `Sequential.forward: opts must be an object, got ${describe(opts)}`);
     const train = opts?.train ?? false;
+    const states: (RecurrentState | undefined)[] = [];
     let h: Tensor | IdTensor = x;
-    for (const layer of this.layers) {
-      if (layer instanceof RecurrentLayer) h = layer.forward(h as Tensor, undefined, { train, lengths: opts?.lengths }).output;
-      else if (layer instanceof Embedding) h = layer.forward(h as IdTensor, { train });
+    this.layers.forEach((layer, i) => {
+      if (layer instanceof RecurrentLayer) {
+        const r = layer.forward(h as Tensor, opts?.initialStates?.[i], { train, lengths: opts?.lengths });
+        states[i] = r.c ? { h: r.h, c: r.c } : { h: r.h };
+        h = r.output;
+      } else if (layer instanceof Embedding) h = layer.forward(h as IdTensor, { train });
       else h = layer.forward(h as Tensor, { train });
-    }
+    });
+    this.states = states;
     return h as Tensor;
+  }
+
+  /** Final states of the recurrent layers (by layer index) after the last forward. */
+  finalStates(): (RecurrentState | undefined)[] {
+    return [...this.states];
   }
 
   /** Backward through the chain; parameter gradients are added into each layer's grads(). */

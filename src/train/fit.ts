@@ -1,0 +1,217 @@
+/**
+ * fit: the training loop over a Sequential, with no Node-only APIs (it runs in a browser).
+ *
+ * Data is time-major like the layers: x [T, N, ...] (a Tensor, or ids { data: Int32Array,
+ * shape: [T, N] }) holds N sequences of T steps. Targets:
+ *   target 'every' (many-to-many, the default): y holds one class per step and sequence
+ *     (Int32Array of T*N, time-major) for crossEntropy, or a Tensor [T, N, out] for mse;
+ *   target 'last' (many-to-one): y holds one class per sequence (Int32Array of N) or a
+ *     Tensor [N, out]; the loss is on each sequence's last valid step.
+ * lengths (one per sequence) mark padding, which takes no loss.
+ *
+ * Backpropagation through time is full by default. With bptt: { k1, k2 } (k1 <= k2,
+ * Williams & Peng 1990) every k1 steps the loss on those k1 steps is backpropagated through
+ * the last k2 steps, and the state is carried from chunk to chunk; k1 = k2 = T is full BPTT.
+ *
+ * Each update: zeroGrad, forward (train), loss, backward, clipping (clipNorm / clipValue),
+ * then optimizer.step(); non-finite gradients follow the optimizer's `nonFinite` choice.
+ * Batches are drawn without replacement in an order shuffled by a seeded generator.
+ */
+import { RnnError, describe } from '../errors.js';
+import { Random } from '../random.js';
+import type { RecurrentState } from '../rnn/layer.js';
+import type { Tensor } from '../tensor.js';
+import { clipGradNorm, clipGradValue } from './clip.js';
+import type { IdTensor } from './embedding.js';
+import { crossEntropy, mse } from './loss.js';
+import type { Adam, AdamW, RMSprop, SGD } from './optim.js';
+import { buffersOf } from './params.js';
+import type { Sequential } from './sequential.js';
+
+export interface FitData { x: Tensor | IdTensor; y: Int32Array | Tensor; lengths?: ArrayLike<number> }
+
+export interface FitProgress {
+  epoch: number; step: number; loss: number; gradNorm: number; stepsPerSecond: number; valLoss?: number;
+}
+
+export interface FitOptions {
+  optimizer: SGD | Adam | AdamW | RMSprop;
+  loss?: 'crossEntropy' | 'mse';
+  target?: 'every' | 'last';
+  epochs?: number;
+  batchSize?: number;
+  shuffle?: boolean;
+  seed?: number;
+  bptt?: { k1: number; k2?: number };
+  clipNorm?: number;
+  clipValue?: number;
+  validation?: FitData;
+  /** Called after every update (and, with valLoss, at the end of every epoch); return false to stop. */
+  onProgress?: (p: FitProgress) => void | boolean;
+  earlyStopping?: { patience: number; minDelta?: number };
+}
+
+export interface FitResult {
+  history: { epoch: number; loss: number; valLoss?: number }[];
+  steps: number;
+  stoppedEarly: boolean;
+}
+
+interface Batch { x: Tensor | IdTensor; y: Int32Array | Tensor; lengths?: number[]; T: number; B: number }
+
+function positiveInt(v: unknown, what: string, fallback: number): number {
+  const x = v ?? fallback;
+  if (!Number.isSafeInteger(x) || (x as number) < 1) throw new RnnError('BAD_ARGUMENT', `fit: ${what} must be an integer >= 1, got ${describe(v)}`);
+  return x as number;
+}
+
+function checkData(data: FitData, target: 'every' | 'last', what: string): { T: number; N: number } {
+  if (typeof data !== 'object' || data === null || typeof data.x !== 'object' || data.x === null) throw new RnnError('BAD_ARGUMENT', `fit: ${what} must be { x, y, lengths? }, got ${describe(data)}`);
+  const shape = data.x.shape;
+  if (!Array.isArray(shape) || shape.length < 2) throw new RnnError('SHAPE_MISMATCH', `fit: ${what}.x must be time-major [T, N, ...], got ${describe(shape)}`);
+  const [T, N] = shape;
+  const y = data.y;
+  const rows = target === 'every' ? T * N : N;
+  if (y instanceof Int32Array) {
+    if (y.length !== rows) throw new RnnError('SHAPE_MISMATCH', `fit: ${what}.y must hold ${rows} classes (${target === 'every' ? 'T*N' : 'N'}), got ${y.length}`);
+  } else if (typeof y !== 'object' || y === null || !(y.data instanceof Float32Array) || !Array.isArray(y.shape)) {
+    throw new RnnError('BAD_ARGUMENT', `fit: ${what}.y must be an Int32Array of classes or a Tensor, got ${describe(y)}`);
+  } else if (y.shape[0] !== (target === 'every' ? T : N) || (target === 'every' && y.shape[1] !== N)) {
+    throw new RnnError('SHAPE_MISMATCH', `fit: ${what}.y must be [${target === 'every' ? 'T, N' : 'N'}, out], got [${y.shape.join(', ')}]`);
+  }
+  if (data.lengths !== undefined && data.lengths.length !== N) throw new RnnError('SHAPE_MISMATCH', `fit: ${what}.lengths must have one length per sequence (${N}), got ${data.lengths.length}`);
+  return { T, N };
+}
+
+/** Sequences `rows` (and steps t0..t1) of the data, time-major. */
+function slice(data: FitData, rows: number[], t0: number, t1: number, target: 'every' | 'last'): Batch {
+  const [T, N] = data.x.shape, width = data.x.data.length / (T * N), B = rows.length, L = t1 - t0;
+  const pick = <A extends Float32Array | Int32Array>(src: A, make: (n: number) => A, w: number, steps: number, from: number, n: number) => {
+    const out = make(steps * B * w);
+    for (let t = 0; t < steps; t++) rows.forEach((r, b) => out.set(src.subarray(((from + t) * n + r) * w, ((from + t) * n + r + 1) * w), (t * B + b) * w));
+    return out;
+  };
+  const xs = data.x.data instanceof Int32Array
+    ? { data: pick(data.x.data, (n) => new Int32Array(n), width, L, t0, N), shape: [L, B, ...data.x.shape.slice(2)] }
+    : { data: pick(data.x.data as Float32Array, (n) => new Float32Array(n), width, L, t0, N), shape: [L, B, ...data.x.shape.slice(2)] };
+  let y: Int32Array | Tensor;
+  if (target === 'every') {
+    if (data.y instanceof Int32Array) y = pick(data.y, (n) => new Int32Array(n), 1, L, t0, N);
+    else { const w = data.y.data.length / (T * N); y = { data: pick(data.y.data, (n) => new Float32Array(n), w, L, t0, N), shape: [L, B, w] }; }
+  } else if (data.y instanceof Int32Array) y = Int32Array.from(rows, (r) => (data.y as Int32Array)[r]);
+  else { const w = data.y.data.length / N; y = { data: pick(data.y.data, (n) => new Float32Array(n), w, 1, 0, N), shape: [B, w] }; }
+  const lengths = data.lengths ? rows.map((r) => Math.min(Math.max(data.lengths![r] - t0, 0), L)) : undefined;
+  return { x: xs as Tensor | IdTensor, y, lengths, T: L, B };
+}
+
+/**
+ * Loss and its gradient for output [T, B, C] of a batch; only steps >= lossFrom count
+ * (truncated BPTT), and no padded step.
+ */
+function lossOf(out: Tensor, batch: Batch, kind: 'crossEntropy' | 'mse', target: 'every' | 'last', lossFrom: number): { loss: number; grad: Tensor } {
+  const { T, B } = batch, C = out.shape[out.shape.length - 1];
+  const valid = (t: number, b: number) => t >= lossFrom && (!batch.lengths || t < batch.lengths[b]);
+  if (target === 'last') {
+    const last = (b: number) => (batch.lengths ? batch.lengths[b] : T) - 1;
+    const picked = new Float32Array(B * C);
+    for (let b = 0; b < B; b++) picked.set(out.data.subarray((last(b) * B + b) * C, (last(b) * B + b + 1) * C), b * C);
+    const r = kind === 'crossEntropy' ? crossEntropy({ data: picked, shape: [B, C] }, batch.y as Int32Array) : mse({ data: picked, shape: [B, C] }, batch.y as Tensor);
+    const grad = new Float32Array(out.data.length);
+    for (let b = 0; b < B; b++) grad.set(r.grad.data.subarray(b * C, (b + 1) * C), (last(b) * B + b) * C);
+    return { loss: r.loss, grad: { data: grad, shape: out.shape } };
+  }
+  if (kind === 'crossEntropy') {
+    const targets = Int32Array.from(batch.y as Int32Array, (c, i) => (valid(Math.floor(i / B), i % B) ? c : -100));
+    return crossEntropy(out, targets);
+  }
+  // mse over the valid steps only: masked rows take neither loss nor gradient
+  const y = batch.y as Tensor, grad = new Float32Array(out.data.length);
+  let n = 0, total = 0;
+  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) if (valid(t, b)) n += C;
+  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) {
+    if (!valid(t, b)) continue;
+    for (let j = 0; j < C; j++) {
+      const i = (t * B + b) * C + j, d = out.data[i] - y.data[i];
+      total += d * d;
+      grad[i] = (2 * d) / n;
+    }
+  }
+  return { loss: Math.fround(total / n), grad: { data: grad, shape: out.shape } };
+}
+
+export function fit(model: Sequential, data: FitData, options: FitOptions): FitResult {
+  buffersOf(model, 'fit');
+  if (typeof options !== 'object' || options === null || typeof options.optimizer?.step !== 'function') {
+    throw new RnnError('BAD_ARGUMENT', `fit: options must hold an optimizer, got ${describe(options)}`);
+  }
+  const target = options.target ?? 'every';
+  if (target !== 'every' && target !== 'last') throw new RnnError('BAD_ARGUMENT', `fit: target must be 'every' or 'last', got ${describe(target)}`);
+  const kind = options.loss ?? (data?.y instanceof Int32Array ? 'crossEntropy' : 'mse');
+  if (kind !== 'crossEntropy' && kind !== 'mse') throw new RnnError('BAD_ARGUMENT', `fit: loss must be 'crossEntropy' or 'mse', got ${describe(kind)}`);
+  const { T, N } = checkData(data, target, 'data');
+  if (options.validation) checkData(options.validation, target, 'validation');
+  const epochs = positiveInt(options.epochs, 'epochs', 1), batchSize = Math.min(positiveInt(options.batchSize, 'batchSize', N), N);
+  const k1 = options.bptt ? positiveInt(options.bptt.k1, 'bptt.k1', T) : T;
+  const k2 = options.bptt ? positiveInt(options.bptt.k2, 'bptt.k2', k1) : T;
+  if (k2 < k1) throw new RnnError('BAD_ARGUMENT', `fit: bptt.k2 (${k2}) must be >= bptt.k1 (${k1})`);
+  if (options.bptt && (target === 'last' || data.lengths)) throw new RnnError('BAD_ARGUMENT', "fit: truncated BPTT takes target 'every' without lengths (one long sequence per row)");
+  for (const key of ['clipNorm', 'clipValue'] as const) {
+    const v = options[key];
+    if (v !== undefined && !(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new RnnError('BAD_ARGUMENT', `fit: ${key} must be a positive number, got ${describe(v)}`);
+  }
+  const patience = options.earlyStopping ? positiveInt(options.earlyStopping.patience, 'earlyStopping.patience', 1) : Infinity;
+  const minDelta = options.earlyStopping?.minDelta ?? 0;
+
+  const random = new Random(options.seed ?? 0);
+  const history: FitResult['history'] = [];
+  let steps = 0, best = Infinity, sinceBest = 0, stopped = false;
+  const started = Date.now();
+  for (let epoch = 1; epoch <= epochs && !stopped; epoch++) {
+    const order = Array.from({ length: N }, (_, i) => i);
+    if (options.shuffle ?? true) {
+      for (let i = N - 1; i > 0; i--) { const j = Math.floor(random.nextUnit() * (i + 1)); [order[i], order[j]] = [order[j], order[i]]; }
+    }
+    let sum = 0, count = 0;
+    for (let start = 0; start < N && !stopped; start += batchSize) {
+      const rows = order.slice(start, start + batchSize);
+      // truncated BPTT: states at chunk boundaries, by step
+      const boundary = new Map<number, (RecurrentState | undefined)[]>([[0, []]]);
+      for (let s = 0; s < T; s += k1) {
+        const e = Math.min(T, s + k1), w = Math.max(0, e - k2);
+        const b0 = Math.floor(w / k1) * k1;
+        let state = boundary.get(b0) ?? [];
+        if (w > b0) {
+          model.forward(slice(data, rows, b0, w, target).x, { initialStates: state });
+          state = model.finalStates();
+        }
+        const batch = slice(data, rows, w, e, target);
+        model.zeroGrad();
+        const out = model.forward(batch.x, { train: true, lengths: batch.lengths, initialStates: state });
+        boundary.set(e, model.finalStates());
+        const { loss, grad } = lossOf(out, batch, kind, target, s - w);
+        model.backward(grad);
+        let gradNorm: number;
+        if (options.clipNorm) gradNorm = clipGradNorm(model, options.clipNorm, { nonFinite: 'skip' });
+        else gradNorm = Math.sqrt(buffersOf(model, 'fit').reduce((acc, b) => acc + b.backend.kernels.f32_sumsq(b.grad, b.length), 0));
+        if (options.clipValue) clipGradValue(model, options.clipValue);
+        options.optimizer.step();
+        steps++;
+        sum += loss; count++;
+        const seconds = (Date.now() - started) / 1000;
+        if (options.onProgress?.({ epoch, step: steps, loss, gradNorm, stepsPerSecond: seconds > 0 ? steps / seconds : 0 }) === false) stopped = true;
+        if (stopped) break;
+      }
+    }
+    const entry: FitResult['history'][number] = { epoch, loss: sum / Math.max(count, 1) };
+    if (options.validation) {
+      const v = options.validation, all = Array.from({ length: v.x.shape[1] }, (_, i) => i);
+      const batch = slice(v, all, 0, v.x.shape[0], target);
+      entry.valLoss = lossOf(model.forward(batch.x, { lengths: batch.lengths }), batch, kind, target, 0).loss;
+      if (options.onProgress?.({ epoch, step: steps, loss: entry.loss, gradNorm: NaN, stepsPerSecond: steps / Math.max((Date.now() - started) / 1000, 1e-9), valLoss: entry.valLoss }) === false) stopped = true;
+    }
+    history.push(entry);
+    const watched = entry.valLoss ?? entry.loss;
+    if (watched < best - minDelta) { best = watched; sinceBest = 0; } else if (++sinceBest >= patience) stopped = true;
+  }
+  return { history, steps, stoppedEarly: stopped };
+}
