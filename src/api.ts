@@ -15,3 +15,5 @@ export { Sequential, type Layer } from './train/sequential.js';
 export { saveSafetensors, loadSafetensors } from './io/safetensors.js';
 export { saveCheckpoint, loadCheckpoint, loadCheckpointInto, type Model } from './io/checkpoint.js';
 export { fit, type FitData, type FitOptions, type FitProgress, type FitResult } from './train/fit.js';
+export { l1Penalty, l2Penalty } from './train/penalty.js';
+export { generate, type GenerateOptions } from './train/generate.js';

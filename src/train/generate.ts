@@ -1,0 +1,50 @@
+/**
+ * Autoregressive generation from a Sequential of Embedding -> recurrent layers -> Linear:
+ * the prompt runs as one sequence, then every sampled id is fed back one step at a time with
+ * the recurrent states carried. Sampling: softmax(logits / temperature), restricted to the
+ * topK most likely ids when given, drawn from a seeded generator (the same ids on every
+ * runtime for the same weights); temperature 0 takes the most likely id.
+ */
+import { RnnError, describe } from '../errors.js';
+import { Random } from '../random.js';
+import { Embedding } from './embedding.js';
+import type { Sequential } from './sequential.js';
+
+export interface GenerateOptions { length: number; temperature?: number; topK?: number; seed?: number }
+
+/** One id drawn from logits (length C) as described above. */
+export function sampleLogits(logits: ArrayLike<number>, temperature: number, topK: number, random: Random): number {
+  const C = logits.length;
+  let order = Array.from({ length: C }, (_, i) => i);
+  if (temperature === 0 || topK < C) order.sort((a, b) => logits[b] - logits[a] || a - b);
+  if (temperature === 0) return order[0];
+  order = order.slice(0, Math.min(topK, C));
+  const m = Math.max(...order.map((i) => logits[i]));
+  const w = order.map((i) => Math.exp((logits[i] - m) / temperature));
+  let u = random.nextUnit() * w.reduce((a, b) => a + b, 0);
+  for (let k = 0; k < order.length; k++) { u -= w[k]; if (u < 0) return order[k]; }
+  return order[order.length - 1];
+}
+
+export function generate(model: Sequential, prompt: ArrayLike<number>, options: GenerateOptions): Int32Array {
+  const first = model?.layers?.[0];
+  if (!(first instanceof Embedding)) throw new RnnError('BAD_ARGUMENT', `generate: model must be a Sequential starting with an Embedding, got ${describe(first ?? model)}`);
+  if (typeof prompt !== 'object' || prompt === null || prompt.length < 1) throw new RnnError('BAD_ARGUMENT', `generate: prompt must hold at least one id, got ${describe(prompt)}`);
+  const length = options?.length, temperature = options?.temperature ?? 1, topK = options?.topK ?? Infinity;
+  if (!Number.isSafeInteger(length) || length < 0) throw new RnnError('BAD_ARGUMENT', `generate: length must be an integer >= 0, got ${describe(length)}`);
+  if (typeof temperature !== 'number' || !(temperature >= 0) || !Number.isFinite(temperature)) throw new RnnError('BAD_ARGUMENT', `generate: temperature must be a number >= 0, got ${describe(temperature)}`);
+  if (topK !== Infinity && (!Number.isSafeInteger(topK) || topK < 1)) throw new RnnError('BAD_ARGUMENT', `generate: topK must be an integer >= 1, got ${describe(topK)}`);
+  const random = new Random(options.seed ?? Random.randomSeed());
+  const out = new Int32Array(length);
+  let logits = model.forward({ data: Int32Array.from(prompt), shape: [prompt.length, 1] });
+  let states = model.finalStates();
+  for (let i = 0; i < length; i++) {
+    const C = logits.shape[logits.shape.length - 1];
+    const id = sampleLogits(logits.data.subarray(logits.data.length - C), temperature, topK, random);
+    out[i] = id;
+    if (i + 1 === length) break;
+    logits = model.forward({ data: Int32Array.of(id), shape: [1, 1] }, { initialStates: states });
+    states = model.finalStates();
+  }
+  return out;
+}
