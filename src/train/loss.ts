@@ -44,29 +44,29 @@ export function crossEntropy(logits: Tensor, targets: Int32Array | ArrayLike<num
   }
   checkFinite(x.data, `${what}: logits`);
 
+  // One pass per row: exp(x - max) goes into grad, then the row is normalised and scaled.
   const grad = new Float32Array(x.data.length);
+  const rowSum = new Float64Array(rows);
   let total = 0, counted = 0;
-  const sums: number[] = [];
-  for (let r = 0; r < rows; r++) {
-    const t = targets[r];
-    if (t === ignore) { sums.push(0); continue; }
-    const o = r * C;
-    let m = -Infinity;
-    for (let j = 0; j < C; j++) m = Math.max(m, x.data[o + j]);
-    let s = 0;
-    for (let j = 0; j < C; j++) s += Math.exp(x.data[o + j] - m);
-    total += m + Math.log(s) - x.data[o + t];
-    sums.push(s);
-    counted++;
-  }
-  const scale = reduction === 'mean' ? (counted > 0 ? 1 / counted : 0) : 1;
   for (let r = 0; r < rows; r++) {
     const t = targets[r];
     if (t === ignore) continue;
     const o = r * C;
     let m = -Infinity;
     for (let j = 0; j < C; j++) m = Math.max(m, x.data[o + j]);
-    for (let j = 0; j < C; j++) grad[o + j] = (Math.exp(x.data[o + j] - m) / sums[r] - (j === t ? 1 : 0)) * scale;
+    let s = 0;
+    for (let j = 0; j < C; j++) { const e = Math.exp(x.data[o + j] - m); grad[o + j] = e; s += e; }
+    total += m + Math.log(s) - x.data[o + t];
+    rowSum[r] = s;
+    counted++;
+  }
+  const scale = reduction === 'mean' ? (counted > 0 ? 1 / counted : 0) : 1;
+  for (let r = 0; r < rows; r++) {
+    const t = targets[r];
+    if (t === ignore) continue;
+    const o = r * C, k = scale / rowSum[r];
+    for (let j = 0; j < C; j++) grad[o + j] *= k;
+    grad[o + t] -= scale;
   }
   const loss = reduction === 'mean' ? (counted > 0 ? total / counted : NaN) : total;
   return { loss: Math.fround(loss), grad: { data: grad, shape: [...x.shape] } };
