@@ -102,3 +102,26 @@ describe('classic set-ups', () => {
     expect(accuracy).toBeGreaterThan(0.95);
   });
 });
+
+describe('one-to-many', () => {
+  test('one input at the first step, a whole sequence out', () => {
+    // class c at t = 0 (one-hot), zeros after; the target at step t is (c + t) mod C
+    const C = 4, T = 8, N = 16;
+    const x = new Float32Array(T * N * C), y = new Int32Array(T * N);
+    for (let n = 0; n < N; n++) {
+      const c = n % C;
+      x[n * C + c] = 1;
+      for (let t = 0; t < T; t++) y[t * N + n] = (c + t) % C;
+    }
+    const model = new Sequential([new LSTM({ inputSize: C, hiddenSize: 24, seed: 4 }), new Linear({ inFeatures: 24, outFeatures: C, seed: 4 })]);
+    fit(model, { x: { data: x, shape: [T, N, C] }, y }, { optimizer: new Adam(model, { lr: 2e-2 }), epochs: 150, clipNorm: 1, seed: 1 });
+    const logits = model.forward({ data: x, shape: [T, N, C] });
+    let right = 0;
+    for (let i = 0; i < T * N; i++) {
+      const row = Array.from(logits.data.subarray(i * C, (i + 1) * C));
+      if (row.indexOf(Math.max(...row)) === y[i]) right++;
+    }
+    console.log(`one-to-many: ${right} of ${T * N} steps right`);
+    expect(right).toBe(T * N);
+  });
+});
