@@ -82,7 +82,7 @@ function oursStep() {
   model.zeroGrad();
   const logits = model.forward(input, { train: true });
   const { loss, grad } = crossEntropy(logits, targets);
-  model.backward(grad);
+  model.backward(grad, { inputGrad: false }); // x is data: no gradient wanted, as in fit
   opt.step();
   return loss;
 }

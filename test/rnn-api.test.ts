@@ -184,3 +184,20 @@ describe('options and memory', () => {
     layer.dispose();
   });
 });
+
+describe('backward without the input gradient', () => {
+  test('inputGrad: false returns dx null and the same parameter gradients', () => {
+    const make = () => new LSTM({ inputSize: 5, hiddenSize: 6, numLayers: 2, seed: 8 });
+    const x = { data: f32(randomArray(4, 7 * 2 * 5)), shape: [7, 2, 5] };
+    const dOut = { data: f32(randomArray(5, 7 * 2 * 6)), shape: [7, 2, 6] };
+    const a = make(), b = make();
+    a.forward(x, undefined, { train: true });
+    b.forward(x, undefined, { train: true });
+    const ra = a.backward(dOut), rb = b.backward(dOut, undefined, { inputGrad: false });
+    expect(ra.dx).not.toBeNull();
+    expect(rb.dx).toBeNull();
+    expect(rb.dh0.data).toEqual(ra.dh0.data);
+    for (const [k, v] of Object.entries(a.grads())) expect(b.grads()[k].data).toEqual(v.data);
+    a.dispose(); b.dispose();
+  });
+});

@@ -94,7 +94,8 @@ export function forwardDirection(c: SeqContext, l: number, d: number): void {
  * Backward of one (layer, direction). On entry the tape's `dh` (and `dc`) hold dL/dh_n
  * (dL/dc_n) of this direction; on return they hold dL/dh0 (dL/dc0). dOut: [T, B, dirs*P],
  * the gradient of this layer's output; dIn: [T, B, inW], receives (+=) the gradient of its
- * input. Parameter gradients are added into the grads.
+ * input (dIn = 0: not wanted, as for data that is no parameter's output, and skipped).
+ * Parameter gradients are added into the grads.
  */
 export function backwardDirection(c: SeqContext, l: number, d: number, dOut: number, dIn: number): void {
   const { k, s, T, B, active } = c;
@@ -150,5 +151,5 @@ export function backwardDirection(c: SeqContext, l: number, d: number, dOut: num
     k.f32_colsum_acc(c.grad(`bias_hh${x}`), dgh, GH, TB, GH);
   }
   if (s.projSize) k.f32_gemm_tn_acc(c.grad(`weight_hr${x}`), ldR, hpre, H, dhtot, P, H, P, TB);
-  k.f32_gemm_nt_acc(dIn, inW, dgx, GH, wih, ldW, TB, inW, GH);
+  if (dIn) k.f32_gemm_nt_acc(dIn, inW, dgx, GH, wih, ldW, TB, inW, GH);
 }

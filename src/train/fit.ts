@@ -189,7 +189,7 @@ export function fit(model: Sequential, data: FitData, options: FitOptions): FitR
         const out = model.forward(batch.x, { train: true, lengths: batch.lengths, initialStates: state });
         boundary.set(e, model.finalStates());
         const { loss, grad } = lossOf(out, batch, kind, target, s - w);
-        model.backward(grad);
+        model.backward(grad, { inputGrad: false });
         let gradNorm: number;
         if (options.clipNorm) gradNorm = clipGradNorm(model, options.clipNorm, { nonFinite: 'skip' });
         else gradNorm = Math.sqrt(buffersOf(model, 'fit').reduce((acc, b) => acc + b.backend.kernels.f32_sumsq(b.grad, b.length), 0));

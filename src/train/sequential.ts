@@ -56,14 +56,18 @@ export class Sequential {
     return [...this.states];
   }
 
-  /** Backward through the chain; parameter gradients are added into each layer's grads(). */
-  backward(dOut: Tensor): { dx: Tensor | null } {
+  /**
+   * Backward through the chain; parameter gradients are added into each layer's grads().
+   * `opts.inputGrad: false` skips the gradient of the input (dx is then null), as fit does.
+   */
+  backward(dOut: Tensor, opts?: { inputGrad?: boolean }): { dx: Tensor | null } {
+    const inputGrad = opts?.inputGrad ?? true;
     let d: Tensor | null = dOut;
     for (let i = this.layers.length - 1; i >= 0 && d; i--) {
       const layer = this.layers[i];
-      d = layer.backward(d).dx;
+      d = i === 0 && layer instanceof RecurrentLayer ? layer.backward(d, undefined, { inputGrad }).dx : layer.backward(d).dx;
     }
-    return { dx: d };
+    return { dx: inputGrad ? d : null };
   }
 
   stateDict(): Record<string, Tensor> { return this.prefixed((l) => l.stateDict()); }
