@@ -21,7 +21,7 @@
 // within UPDATE_TOL of the step's own update, else the run exits 1. Timing: each contender warms
 // up, then SAMPLES samples alternate between ours and tfjs; a sample is a loop of steps filling
 // at least SAMPLE_MS; min / median / max per step.
-import { execSync } from 'node:child_process';
+import { execFileSync, execSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -192,6 +192,35 @@ if (tf.memory().numTensors !== tensorsBefore) throw new Error('tfjs: tensors lea
 const result = { ours: stats(times.ours), tfjs: stats(times.tfjs) };
 const finalLoss = { ours: oursStep(), tfjs: tfStep() }; // both still training: the loss went down
 
+// ---- native PyTorch (CPU, one thread), where Debian's python3-torch is installed ------------
+// The same initial weights and data go to bench/peers/torch_step.py; its first loss must agree
+// with ours. It runs right after the samples above (a separate process cannot alternate with
+// them sample by sample), so its ratio carries more of the machine's drift.
+let torchResult = null;
+{
+  const py = '/usr/bin/python3';
+  const hasTorch = existsSync(py) && spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+  if (!hasTorch) console.error('note: no python3 with torch (apt-get install python3-torch): native PyTorch skipped');
+  else {
+    console.error('timing native PyTorch');
+    const fresh = new Sequential([new LSTM({ inputSize: D, hiddenSize: H, seed: 1 }), new Linear({ inFeatures: H, outFeatures: C, seed: 1 })]);
+    const sd = fresh.stateDict(), weights = {};
+    for (const [k, v] of Object.entries(sd)) weights[k.replace(/^0\./, '').replace(/^1\./, 'lin.')] = Array.from(v.data);
+    const specFile = path(`./results/torch-step-input.json`);
+    await mkdir(path('./results'), { recursive: true });
+    await writeFile(specFile, JSON.stringify({ T, B, D, H, C, lr: LR, weights, x: Array.from(input.data), targets: Array.from(targets),
+      samples: SAMPLES, sampleMs: SAMPLE_MS, warmupMs: WARMUP_MS }));
+    const out = JSON.parse(execFileSync(py, [path('./peers/torch_step.py'), specFile], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } }));
+    const ours = (() => { const m = new Sequential([new LSTM({ inputSize: D, hiddenSize: H, seed: 1 }), new Linear({ inFeatures: H, outFeatures: C, seed: 1 })]);
+      const { loss } = crossEntropy(m.forward(input, { train: true }), targets); return loss; })();
+    if (!(Math.abs(out.firstLoss - ours) <= TOL * Math.abs(ours))) {
+      console.error(`native PyTorch's first loss ${out.firstLoss} differs from ours ${ours}: not reported`);
+      process.exit(1);
+    }
+    torchResult = { version: out.torch, ...stats(out.samples) };
+  }
+}
+
 // ---- report ------------------------------------------------------------------------------
 
 const date = new Date().toISOString();
@@ -221,3 +250,7 @@ console.log('| workload | simd-rnn min / median / max | tfjs-wasm min / median /
 console.log('|---|---:|---:|---:|');
 console.log(`| LSTM ${D}->${H} T=${T} B=${B} + Linear ${H}->${C}, CE, SGD | ${mmm(result.ours)} | ${mmm(result.tfjs)} | ` +
   `${(result.tfjs.median / result.ours.median).toFixed(1)} |`);
+if (torchResult) {
+  console.log(`\nNative PyTorch ${torchResult.version} (CPU, one thread, run right after the samples above, same weights, first loss checked): ` +
+    `${mmm(torchResult)} ms per step; ours / PyTorch = ${(result.ours.median / torchResult.median).toFixed(2)}`);
+}
