@@ -32,11 +32,18 @@ export function checkShape(shape: readonly number[], want: readonly number[], wh
 }
 
 export function checkFinite(data: Float32Array, what: string): void {
+  // x * 0 is 0 for every finite x and NaN for NaN and +-Infinity: four branch-free sums
+  // (about 1 ns an element) find out whether to look for the culprit at all.
+  let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  const n4 = data.length & ~3;
+  for (let i = 0; i < n4; i += 4) {
+    a0 += data[i] * 0; a1 += data[i + 1] * 0; a2 += data[i + 2] * 0; a3 += data[i + 3] * 0;
+  }
+  for (let i = n4; i < data.length; i++) a0 += data[i] * 0;
+  if (a0 + a1 + a2 + a3 === 0) return;
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
-    if (v - v !== 0) {
-      throw new RnnError('NOT_FINITE', `${what} must be finite, got ${v} at index ${i}`);
-    }
+    if (v - v !== 0) throw new RnnError('NOT_FINITE', `${what} must be finite, got ${v} at index ${i}`);
   }
 }
 
