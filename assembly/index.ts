@@ -5,6 +5,7 @@ export * from './gemm';
 export * from './activation';
 export * from './vector';
 export * from './cell';
+export * from './variants';
 export * from './optim';
 
 // First byte after the static data: the host's arena starts here (64-byte aligned by the host).

@@ -3,8 +3,8 @@
 export { RnnError, RNN_ERROR_CODES, type RnnErrorCode } from './errors.js';
 export { Backend, runtimeSupport, type InitOptions, type SimdMode, type WasmSource } from './backend.js';
 export { tensor, type Tensor } from './tensor.js';
-export { RNN, LSTM, GRU, RecurrentLayer, type RecurrentState, type ForwardOptions, type ForwardResult, type BackwardResult } from './rnn/layer.js';
-export type { RNNOptions, LSTMOptions, GRUOptions, RecurrentOptions } from './rnn/spec.js';
+export { RNN, LSTM, GRU, CEC, RecurrentLayer, type RecurrentState, type ForwardOptions, type ForwardResult, type BackwardResult } from './rnn/layer.js';
+export type { RNNOptions, LSTMOptions, GRUOptions, CECOptions, RecurrentOptions, InitScheme } from './rnn/spec.js';
 export type { Stream } from './rnn/stream.js';
 export { SGD, Adam, AdamW, RMSprop, type SGDOptions, type AdamOptions, type RMSpropOptions, type OptimizerState } from './train/optim.js';
 export { clipGradNorm, clipGradValue } from './train/clip.js';

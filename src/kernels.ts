@@ -70,6 +70,24 @@ export interface Kernels {
   gru_cell_bwd(dgx: number, dgh: number, dh: number, gates: number, ghn: number, h_prev: number, B: number, H: number): void;
   gru_cell_bwd__scalar(dgx: number, dgh: number, dh: number, gates: number, ghn: number, h_prev: number, B: number, H: number): void;
 
+  // variants.ts (mode: LSTM 0 = i f g o, 1 = no forget gate, 2 = coupled; G: GRU gate blocks 3 or 2)
+  lstmx_cell_fwd(gates: number, c_prev: number, c: number, tanh_c: number, h: number, peep: number, B: number, H: number, mode: number, clip: number): void;
+  lstmx_cell_fwd__scalar(gates: number, c_prev: number, c: number, tanh_c: number, h: number, peep: number, B: number, H: number, mode: number, clip: number): void;
+  lstmx_cell_bwd(dgates: number, dc: number, dh: number, gates: number, c_prev: number, c: number, tanh_c: number, peep: number, dpeep: number, B: number, H: number, mode: number, clip: number): void;
+  lstmx_cell_bwd__scalar(dgates: number, dc: number, dh: number, gates: number, c_prev: number, c: number, tanh_c: number, peep: number, dpeep: number, B: number, H: number, mode: number, clip: number): void;
+  gru_rb_gate_fwd(gates: number, gh: number, rh: number, h_prev: number, B: number, H: number, G: number): void;
+  gru_rb_gate_fwd__scalar(gates: number, gh: number, rh: number, h_prev: number, B: number, H: number, G: number): void;
+  gru_rb_out_fwd(gates: number, gh: number, h_prev: number, h: number, B: number, H: number, G: number): void;
+  gru_rb_out_fwd__scalar(gates: number, gh: number, h_prev: number, h: number, B: number, H: number, G: number): void;
+  gru_rb_out_bwd(dgx: number, dgh: number, dh: number, gates: number, h_prev: number, B: number, H: number, G: number): void;
+  gru_rb_out_bwd__scalar(dgx: number, dgh: number, dh: number, gates: number, h_prev: number, B: number, H: number, G: number): void;
+  gru_rb_gate_bwd(dgx: number, dgh: number, dh: number, drh: number, gates: number, h_prev: number, B: number, H: number, G: number): void;
+  gru_rb_gate_bwd__scalar(dgx: number, dgh: number, dh: number, drh: number, gates: number, h_prev: number, B: number, H: number, G: number): void;
+  leaky_fwd(h: number, h_prev: number, a: number, alpha: number, B: number, H: number): void;
+  leaky_fwd__scalar(h: number, h_prev: number, a: number, alpha: number, B: number, H: number): void;
+  leaky_bwd(da: number, dprev: number, dh: number, dalpha: number, a: number, h_prev: number, alpha: number, B: number, H: number): void;
+  leaky_bwd__scalar(da: number, dprev: number, dh: number, dalpha: number, a: number, h_prev: number, alpha: number, B: number, H: number): void;
+
   // optim.ts
   sgd_step(p: number, g: number, b: number, n: number, lr: number, mu: number, wd: number, nesterov: number, first: number): void;
   sgd_step__scalar(p: number, g: number, b: number, n: number, lr: number, mu: number, wd: number, nesterov: number, first: number): void;
@@ -94,5 +112,9 @@ export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
   'f32_copy_rows', 'f32_add_rows',
   'lstm_cell_fwd', 'lstm_cell_fwd__scalar', 'lstm_cell_bwd', 'lstm_cell_bwd__scalar',
   'gru_cell_fwd', 'gru_cell_fwd__scalar', 'gru_cell_bwd', 'gru_cell_bwd__scalar',
+  'lstmx_cell_fwd', 'lstmx_cell_fwd__scalar', 'lstmx_cell_bwd', 'lstmx_cell_bwd__scalar',
+  'gru_rb_gate_fwd', 'gru_rb_gate_fwd__scalar', 'gru_rb_out_fwd', 'gru_rb_out_fwd__scalar',
+  'gru_rb_out_bwd', 'gru_rb_out_bwd__scalar', 'gru_rb_gate_bwd', 'gru_rb_gate_bwd__scalar',
+  'leaky_fwd', 'leaky_fwd__scalar', 'leaky_bwd', 'leaky_bwd__scalar',
   'sgd_step', 'sgd_step__scalar', 'adam_step', 'adam_step__scalar', 'rmsprop_step', 'rmsprop_step__scalar',
 ];

@@ -7,7 +7,7 @@
  * changes (BAD_FILE for a corrupt file or one made for another configuration).
  */
 import { RnnError, describe } from '../errors.js';
-import { GRU, LSTM, RNN, RecurrentLayer } from '../rnn/layer.js';
+import { CEC, GRU, LSTM, RNN, RecurrentLayer } from '../rnn/layer.js';
 import type { Tensor } from '../tensor.js';
 import { Embedding } from '../train/embedding.js';
 import { Linear } from '../train/linear.js';
@@ -91,6 +91,7 @@ function build(config: Record<string, unknown>): Model {
     case 'RNN': return new RNN(options as never);
     case 'LSTM': return new LSTM(options as never);
     case 'GRU': return new GRU(options as never);
+    case 'CEC': return new CEC(options as never);
     case 'Linear': return new Linear(options as never);
     case 'Embedding': return new Embedding(options as never);
     default: bad(`unknown layer type ${describe(type)}`);

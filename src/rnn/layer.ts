@@ -17,7 +17,7 @@ import { Random } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { checkFinite, checkLengths, checkShape, checkTensor, gather, rowOrder, scatter } from './io.js';
 import { backwardDirection, forwardDirection, slotAddress, type SeqContext } from './sequence.js';
-import { makeSpec, paramSlots, paramTable, type CellKind, type GRUOptions, type LSTMOptions, type ParamInfo, type RNNOptions, type Spec } from './spec.js';
+import { makeSpec, paramSlots, paramTable, specOptions, type CECOptions, type CellKind, type GRUOptions, type LSTMOptions, type ParamInfo, type RNNOptions, type Spec } from './spec.js';
 import { Stream } from './stream.js';
 import { tapeSlots } from './tape.js';
 import type { ParamBuffer } from '../train/params.js';
@@ -62,7 +62,8 @@ export class RecurrentLayer {
     const bound = 1 / Math.sqrt(this.spec.hiddenSize);
     for (const p of this.params) {
       const values = new Float32Array(p.torchShape.reduce((a, b) => a * b, 1));
-      random.fillUniform(values, bound);
+      if (p.name.startsWith('tau_')) values.set(this.spec.tau!); // trained time constants start at `tau`
+      else random.fillUniform(values, bound);
       this.writeParam(p, values, this.paramRegion.ptr);
     }
   }
@@ -111,7 +112,7 @@ export class RecurrentLayer {
       for (let d = 0; d < dirs; d++) {
         const x = `_l${l}${d ? '_reverse' : ''}`, i = l * dirs + d, first = d === 0 ? 0 : T;
         this.putState(heap, ctx.tape(`h${x}`) + first * B * P * 4, h0, i, B, P, perm);
-        if (s.kind === 'LSTM') this.putState(heap, ctx.tape(`c${x}`) + first * B * H * 4, c0, i, B, H, perm);
+        if (s.hasCell) this.putState(heap, ctx.tape(`c${x}`) + first * B * H * 4, c0, i, B, H, perm);
         forwardDirection(ctx, l, d);
       }
     }
@@ -121,7 +122,7 @@ export class RecurrentLayer {
       output: { data: scatter(out, ctx.tape(`out_l${L - 1}`) / 4, T, B, dirs * P, !unbatched && s.batchFirst, perm), shape: outShape },
       h: this.takeStates(out, ctx, 'h', P, T, B, perm, unbatched),
     };
-    if (s.kind === 'LSTM') result.c = this.takeStates(out, ctx, 'c', H, T, B, perm, unbatched);
+    if (s.hasCell) result.c = this.takeStates(out, ctx, 'c', H, T, B, perm, unbatched);
     if (train) this.tape = { work, active, perm, unbatched };
     return result;
   }
@@ -159,7 +160,7 @@ export class RecurrentLayer {
     let dOutBuf = ctx.tape('dbuf0'), dInBuf = ctx.tape('dbuf1');
     if (dOut) gather(heap, dOutBuf / 4, dOut, T, B, dirs * P, bf, tape.perm);
     else k.f32_fill(dOutBuf, 0, T * B * dirs * P);
-    const dh0 = new Float32Array(L * dirs * B * P), dc0 = s.kind === 'LSTM' ? new Float32Array(L * dirs * B * H) : null;
+    const dh0 = new Float32Array(L * dirs * B * P), dc0 = s.hasCell ? new Float32Array(L * dirs * B * H) : null;
     for (let l = L - 1; l >= 0; l--) {
       const wantIn = l > 0 || inputGrad;
       if (wantIn) k.f32_fill(dInBuf, 0, T * B * s.inWidth(l));
@@ -252,6 +253,9 @@ export class RecurrentLayer {
     this.alive(name);
     if (this.spec.bidirectional) throw new RnnError('BAD_ARGUMENT', `${name}: a bidirectional layer needs the whole sequence; stream() runs unidirectional layers only`);
     if (!Number.isSafeInteger(batch) || batch < 1) throw new RnnError('BAD_ARGUMENT', `${name}: batch must be an integer >= 1, got ${describe(batch)}`);
+    if (this.spec.delays.length !== 1 || this.spec.delays[0] !== 1) {
+      throw new RnnError('BAD_ARGUMENT', `${name}: an RNN with delays [${this.spec.delays.join(', ')}] needs its state history; stream() runs layers whose only delay is 1`);
+    }
     const stream = new Stream(this.spec, this.backend, batch, (p) => this.paramAddress(p), () => this.streams.delete(stream));
     this.streams.add(stream);
     return stream;
@@ -259,11 +263,7 @@ export class RecurrentLayer {
 
   /** The constructor options that rebuild this layer (without its weights or seed). */
   config(): Record<string, unknown> {
-    const s = this.spec;
-    const c: Record<string, unknown> = { type: s.kind, inputSize: s.inputSize, hiddenSize: s.hiddenSize, numLayers: s.numLayers, bias: s.bias, batchFirst: s.batchFirst, bidirectional: s.bidirectional };
-    if (s.kind === 'RNN') c.nonlinearity = s.nonlinearity;
-    if (s.kind === 'LSTM') c.projSize = s.projSize;
-    return c;
+    return specOptions(this.spec);
   }
 
   /** Bytes of wasm memory this layer holds now (parameters, gradients, working memory, streams). */
@@ -343,7 +343,7 @@ export class RecurrentLayer {
     if (typeof state !== 'object') throw new RnnError('BAD_ARGUMENT', `${what}: state must be an object { h?, c? }, got ${describe(state)}`);
     const v = state[key];
     if (v === undefined || v === null) return null;
-    if (key === 'c' && s.kind !== 'LSTM') throw new RnnError('BAD_ARGUMENT', `${what}: ${s.kind} has no cell state c`);
+    if (key === 'c' && !s.hasCell) throw new RnnError('BAD_ARGUMENT', `${what}: ${s.kind} has no cell state c`);
     const t = checkTensor(v, `${what}.${key}`);
     const w = key === 'h' ? s.hOut : s.hiddenSize, n = s.numLayers * s.dirs;
     checkShape(t.shape, unbatched ? [n, w] : [n, B, w], `${what}.${key}`);
@@ -403,7 +403,19 @@ export class LSTM extends RecurrentLayer {
   constructor(options: LSTMOptions) { super('LSTM', options); }
 }
 
-/** torch.nn.GRU, gates r, z, n, the reset applied after the hidden product. */
+/**
+ * torch.nn.GRU, gates r, z, n, the reset applied after the hidden product; `resetAfter: false`
+ * applies it before (Cho et al. 2014, ONNX's default), `minimal: true` is the minimal gated unit.
+ */
 export class GRU extends RecurrentLayer {
   constructor(options: GRUOptions) { super('GRU', options); }
+}
+
+/**
+ * The bare constant error carousel (Hochreiter and Schmidhuber 1997 without gates), the
+ * teaching step between the RNN and the LSTM: c = c_prev + tanh(x W_ih + b_ih + h W_hh + b_hh),
+ * h = tanh(c). States h and c as an LSTM's; parameters named like torch.nn.RNN's.
+ */
+export class CEC extends RecurrentLayer {
+  constructor(options: CECOptions) { super('CEC', options); }
 }

@@ -15,7 +15,7 @@
  */
 import type { Kernels } from '../kernels.js';
 import type { Layout } from '../layout.js';
-import { paddedWidth, suffix, type Spec } from './spec.js';
+import { delayWeight, paddedWidth, suffix, type Spec } from './spec.js';
 
 export interface SeqContext {
   readonly k: Kernels;
@@ -49,10 +49,13 @@ export function forwardDirection(c: SeqContext, l: number, d: number): void {
   const H = s.hiddenSize, P = s.hOut, GH = s.G * H, inW = s.inWidth(l), x = suffix(l, d);
   const gates = c.tape(`gates${x}`), hs = c.tape(`h${x}`), cs = c.tape(`c${x}`);
   const tanhc = c.tape(`tanhc${x}`), hpre = c.tape(`hpre${x}`), ghn = c.tape(`ghn${x}`), gh = c.tape('gh');
+  const rh = c.tape(`rh${x}`), alpha = c.tape(`alpha${x}`);
   const wih = c.param(`weight_ih${x}`), whh = c.param(`weight_hh${x}`), whr = c.param(`weight_hr${x}`);
-  const bih = c.param(`bias_ih${x}`), bhh = c.param(`bias_hh${x}`);
+  const bih = c.param(`bias_ih${x}`), bhh = c.param(`bias_hh${x}`), peep = c.param(`weight_ch${x}`);
   const out = c.tape(`out_l${l}`), ldo = s.dirs * P;
   const ldW = paddedWidth(GH), ldR = paddedWidth(P); // row lengths of W_ih, W_hh and of W_hr
+  const nOff = (s.G - 1) * H * 4; // byte offset of the n block (GRU)
+  if (s.tau) setAlpha(c, x, alpha);
 
   k.f32_gemm_nn(gates, GH, layerInput(c, l), inW, wih, ldW, bih, T * B, GH, inW, 0);
   for (let step = 0; step < T; step++) {
@@ -62,16 +65,41 @@ export function forwardDirection(c: SeqContext, l: number, d: number): void {
     const hp = hs + prev * B * P * 4, hn = hs + next * B * P * 4;
     const g = gates + t * B * GH * 4;
     if (nb > 0) {
-      if (s.kind === 'GRU') {
+      if (s.kind === 'GRU' && s.resetAfter) {
         k.f32_gemm_nn(gh, GH, hp, P, whh, ldW, bhh, nb, GH, P, 0);
         k.gru_cell_fwd(g, gh, ghn + t * B * H * 4, hp, hn, nb, H);
+      } else if (s.kind === 'GRU') {
+        // reset before the hidden product: r (and z) first, then (r * h_prev) W_hn
+        const rht = rh + t * B * H * 4;
+        k.f32_gemm_nn(gh, GH, hp, P, whh, ldW, bhh, nb, GH - H, P, 0);
+        k.gru_rb_gate_fwd(g, gh, rht, hp, nb, H, s.G);
+        k.f32_gemm_nn(gh + nOff, GH, rht, H, whh + nOff, ldW, bhh && bhh + nOff, nb, H, H, 0);
+        k.gru_rb_out_fwd(g, gh, hp, hn, nb, H, s.G);
+        if (nb < B) k.f32_fill(rht + nb * H * 4, 0, (B - nb) * H);
+      } else if (s.kind === 'RNN' && s.rnnVariant) {
+        for (let i = 0; i < s.delays.length; i++) {
+          const src = hs + delaySlot(s.delays[i], t, d, T) * B * P * 4;
+          k.f32_gemm_nn(g, GH, src, P, c.param(`${delayWeight(s.delays[i])}${x}`), ldW, i === 0 ? bhh : 0, nb, GH, P, 1);
+        }
+        if (s.identityRecurrence) k.f32_add(g, g, hp, nb * H);
+        const a = s.tau ? g : hn;
+        if (s.nonlinearity === 'tanh') k.f32_tanh_fwd(a, g, nb * H);
+        else k.f32_relu_fwd(a, g, nb * H);
+        if (s.tau) k.leaky_fwd(hn, hp, g, alpha, nb, H);
       } else {
         k.f32_gemm_nn(g, GH, hp, P, whh, ldW, bhh, nb, GH, P, 1);
         if (s.kind === 'LSTM') {
           const cp = cs + prev * B * H * 4, cn = cs + next * B * H * 4;
           const hcell = s.projSize ? hpre + t * B * H * 4 : hn;
-          k.lstm_cell_fwd(g, cp, cn, tanhc + t * B * H * 4, hcell, nb, H);
+          if (s.lstmVariant) k.lstmx_cell_fwd(g, cp, cn, tanhc + t * B * H * 4, hcell, peep, nb, H, lstmMode(s), clipBound(s));
+          else k.lstm_cell_fwd(g, cp, cn, tanhc + t * B * H * 4, hcell, nb, H);
           if (s.projSize) k.f32_gemm_nn(hn, P, hcell, H, whr, ldR, 0, nb, P, H, 0);
+        } else if (s.kind === 'CEC') {
+          // c = c_prev + tanh(gates), h = tanh(c); tanh(gates) stays in the tape
+          const cn = cs + next * B * H * 4;
+          k.f32_tanh_fwd(g, g, nb * H);
+          k.f32_add(cn, cs + prev * B * H * 4, g, nb * H);
+          k.f32_tanh_fwd(hn, cn, nb * H);
         } else if (s.nonlinearity === 'tanh') {
           k.f32_tanh_fwd(hn, g, nb * H);
         } else {
@@ -83,11 +111,36 @@ export function forwardDirection(c: SeqContext, l: number, d: number): void {
     if (nb < B) {
       // rows past their length keep their state
       k.f32_copy_rows(hn + nb * P * 4, 0, hp + nb * P * 4, 0, 1, (B - nb) * P);
-      if (s.kind === 'LSTM') {
+      if (s.hasCell) {
         k.f32_copy_rows(cs + (next * B + nb) * H * 4, 0, cs + (prev * B + nb) * H * 4, 0, 1, (B - nb) * H);
       }
     }
   }
+}
+
+/** LSTM variant kernel mode: 0 gates i f g o, 1 no forget gate, 2 coupled (assembly/variants.ts). */
+export function lstmMode(s: Spec): number {
+  return !s.forgetGate ? 1 : s.coupled ? 2 : 0;
+}
+
+/** The activation-input bound of the LSTM variant kernels; +inf when off. */
+export function clipBound(s: Spec): number {
+  return s.cellClip > 0 ? s.cellClip : Infinity;
+}
+
+/**
+ * The h slot that delay `delay` reads at step t: h(t - delay) in the direction's own order,
+ * the initial state (slot 0, or T in reverse) for every step before the first.
+ */
+function delaySlot(delay: number, t: number, d: number, T: number): number {
+  return d === 0 ? Math.max(t + 1 - delay, 0) : Math.min(t + delay, T);
+}
+
+/** alpha = 1 / max(tau, 1) per unit, from the fixed time constants or the trained parameter. */
+function setAlpha(c: SeqContext, x: string, alpha: number): void {
+  const heap = new Float32Array(c.k.memory.buffer), H = c.s.hiddenSize;
+  const tau = c.s.trainTau ? heap.subarray(c.param(`tau${x}`) / 4, c.param(`tau${x}`) / 4 + H) : c.s.tau!;
+  for (let j = 0; j < H; j++) heap[alpha / 4 + j] = 1 / Math.max(tau[j], 1);
 }
 
 /**
@@ -105,12 +158,20 @@ export function backwardDirection(c: SeqContext, l: number, d: number, dOut: num
   const wih = c.param(`weight_ih${x}`), whh = c.param(`weight_hh${x}`), whr = c.param(`weight_hr${x}`);
   const dgx = c.tape('dgx'), dgh = s.kind === 'GRU' ? c.tape('dgh') : dgx;
   const dh = c.tape('dh'), dc = c.tape('dc'), dhtot = c.tape('dhtot'), dhpre = c.tape('dhpre');
+  const drh = c.tape('drh'), dtmp = c.tape('dtmp');
+  const peep = c.param(`weight_ch${x}`), dpeep = c.grad(`weight_ch${x}`);
   const ldo = s.dirs * P, ldW = paddedWidth(GH), ldR = paddedWidth(P);
+  const resetBefore = s.kind === 'GRU' && !s.resetAfter, nOff = (s.G - 1) * H * 4;
 
   // Rows past their length contribute nothing to the weight gradients.
   k.f32_fill(dgx, 0, T * B * GH);
   if (dgh !== dgx) k.f32_fill(dgh, 0, T * B * GH);
   if (s.projSize) k.f32_fill(dhtot, 0, T * B * P);
+  if (s.rnnVariant) {
+    rnnVariantBackward(c, l, d, dOut);
+    weightGrads(c, l, d, dIn);
+    return;
+  }
 
   for (let step = T - 1; step >= 0; step--) {
     const t = d === 0 ? step : T - 1 - step;
@@ -129,10 +190,26 @@ export function backwardDirection(c: SeqContext, l: number, d: number, dOut: num
         k.f32_gemm_nt_acc(dhpre, H, dh, P, whr, ldR, nb, H, P);
         dcell = dhpre;
       }
-      k.lstm_cell_bwd(dgxt, dc, dcell, g, cs + prev * B * H * 4, tanhc + t * B * H * 4, nb, H);
+      if (s.lstmVariant) {
+        k.lstmx_cell_bwd(dgxt, dc, dcell, g, cs + prev * B * H * 4, cs + next * B * H * 4, tanhc + t * B * H * 4,
+          peep, dpeep, nb, H, lstmMode(s), clipBound(s));
+      } else k.lstm_cell_bwd(dgxt, dc, dcell, g, cs + prev * B * H * 4, tanhc + t * B * H * 4, nb, H);
       k.f32_fill(dh, 0, nb * P);
-    } else if (s.kind === 'GRU') {
+    } else if (s.kind === 'GRU' && s.resetAfter) {
       k.gru_cell_bwd(dgxt, dght, dh, g, ghn + t * B * H * 4, hp, nb, H);
+    } else if (resetBefore) {
+      k.gru_rb_out_bwd(dgxt, dght, dh, g, hp, nb, H, s.G);
+      k.f32_fill(drh, 0, nb * H);
+      k.f32_gemm_nt_acc(drh, H, dght + nOff, GH, whh + nOff, ldW, nb, H, H);
+      k.gru_rb_gate_bwd(dgxt, dght, dh, drh, g, hp, nb, H, s.G);
+      // the n block went through d(rh) above; the r (and z) blocks go through W_hh below
+      k.f32_gemm_nt_acc(dh, P, dght, GH, whh, ldW, nb, P, GH - H);
+      continue;
+    } else if (s.kind === 'CEC') {
+      k.f32_tanh_bwd(dtmp, hn, dh, nb * H);
+      k.f32_add(dc, dc, dtmp, nb * H);
+      k.f32_tanh_bwd(dgxt, g, dc, nb * H); // dc passes on unchanged: c = c_prev + ...
+      k.f32_fill(dh, 0, nb * P);
     } else {
       if (s.nonlinearity === 'tanh') k.f32_tanh_bwd(dgxt, hn, dh, nb * H);
       else k.f32_relu_bwd(dgxt, hn, dh, nb * H);
@@ -141,15 +218,88 @@ export function backwardDirection(c: SeqContext, l: number, d: number, dOut: num
     k.f32_gemm_nt_acc(dh, P, dght, GH, whh, ldW, nb, P, GH);
   }
 
-  const TB = T * B;
+  weightGrads(c, l, d, dIn);
+}
+
+/** The parameter gradients and dIn of one (layer, direction), from the tape's dgx / dgh. */
+function weightGrads(c: SeqContext, l: number, d: number, dIn: number): void {
+  const { k, s, T, B } = c;
+  const H = s.hiddenSize, P = s.hOut, GH = s.G * H, inW = s.inWidth(l), x = suffix(l, d), TB = T * B;
+  const hs = c.tape(`h${x}`), dgx = c.tape('dgx'), dgh = s.kind === 'GRU' ? c.tape('dgh') : dgx;
+  const ldW = paddedWidth(GH), ldR = paddedWidth(P), nOff = (s.G - 1) * H * 4;
   // h_prev for the steps in time order: h[0 .. T-1] (forward) or h[1 .. T] (reverse)
   const hPrev = hs + (d === 0 ? 0 : B * P * 4);
   k.f32_gemm_tn_acc(c.grad(`weight_ih${x}`), ldW, layerInput(c, l), inW, dgx, GH, inW, GH, TB);
-  k.f32_gemm_tn_acc(c.grad(`weight_hh${x}`), ldW, hPrev, P, dgh, GH, P, GH, TB);
+  if (s.rnnVariant) delayGrads(c, x, d);
+  else if (s.kind === 'GRU' && !s.resetAfter) {
+    k.f32_gemm_tn_acc(c.grad(`weight_hh${x}`), ldW, hPrev, P, dgh, GH, P, GH - H, TB);
+    k.f32_gemm_tn_acc(c.grad(`weight_hh${x}`) + nOff, ldW, c.tape(`rh${x}`), H, dgh + nOff, GH, H, H, TB);
+  } else k.f32_gemm_tn_acc(c.grad(`weight_hh${x}`), ldW, hPrev, P, dgh, GH, P, GH, TB);
   if (s.bias) {
     k.f32_colsum_acc(c.grad(`bias_ih${x}`), dgx, GH, TB, GH);
     k.f32_colsum_acc(c.grad(`bias_hh${x}`), dgh, GH, TB, GH);
   }
-  if (s.projSize) k.f32_gemm_tn_acc(c.grad(`weight_hr${x}`), ldR, hpre, H, dhtot, P, H, P, TB);
-  if (dIn) k.f32_gemm_nt_acc(dIn, inW, dgx, GH, wih, ldW, TB, inW, GH);
+  if (s.projSize) k.f32_gemm_tn_acc(c.grad(`weight_hr${x}`), ldR, c.tape(`hpre${x}`), H, c.tape('dhtot'), P, H, P, TB);
+  if (dIn) k.f32_gemm_nt_acc(dIn, inW, dgx, GH, c.param(`weight_ih${x}`), ldW, TB, inW, GH);
+}
+
+/**
+ * BPTT of an RNN with leak, delays or the identity term. A state h(t) takes gradient from
+ * several later steps (one per delay), so dL/dh is kept per state in `dhs` (indexed like h)
+ * and each step adds into the states it read. On entry `dh` holds dL/dh_n; on return dL/dh0.
+ */
+function rnnVariantBackward(c: SeqContext, l: number, d: number, dOut: number): void {
+  const { k, s, T, B, active } = c;
+  const H = s.hiddenSize, P = s.hOut, GH = s.G * H, x = suffix(l, d), ldo = s.dirs * P, ldW = paddedWidth(GH);
+  const gates = c.tape(`gates${x}`), hs = c.tape(`h${x}`), dgx = c.tape('dgx'), dhs = c.tape('dhs');
+  const alpha = c.tape(`alpha${x}`), dalpha = s.trainTau ? c.tape('dalpha') : 0;
+  const row = B * P * 4, last = d === 0 ? T : 0, first = d === 0 ? 0 : T;
+  k.f32_fill(dhs, 0, (T + 1) * B * P);
+  k.f32_copy_rows(dhs + last * row, 0, c.tape('dh'), 0, 1, B * P);
+  if (dalpha) k.f32_fill(dalpha, 0, H);
+  for (let step = T - 1; step >= 0; step--) {
+    const t = d === 0 ? step : T - 1 - step;
+    const prev = d === 0 ? t : t + 1, next = d === 0 ? t + 1 : t;
+    const nb = active[t], dnext = dhs + next * row, dprev = dhs + prev * row;
+    const g = gates + t * B * GH * 4, dgxt = dgx + t * B * GH * 4;
+    if (nb > 0) {
+      k.f32_add_rows(dnext, P, dOut + (t * B * ldo + d * P) * 4, ldo, nb, P);
+      const a = s.tau ? g : hs + next * row;
+      let dA = dnext;
+      if (s.tau) {
+        k.leaky_bwd(dgxt, dprev, dnext, dalpha, g, hs + prev * row, alpha, nb, H);
+        dA = dgxt;
+      }
+      if (s.nonlinearity === 'tanh') k.f32_tanh_bwd(dgxt, a, dA, nb * H);
+      else k.f32_relu_bwd(dgxt, a, dA, nb * H);
+      if (s.identityRecurrence) k.f32_add(dprev, dprev, dgxt, nb * H);
+      for (const delay of s.delays) {
+        k.f32_gemm_nt_acc(dhs + delaySlot(delay, t, d, T) * row, P, dgxt, GH, c.param(`${delayWeight(delay)}${x}`), ldW, nb, P, GH);
+      }
+    }
+    // rows past their length copied their state through this step: pass its gradient back
+    if (nb < B) k.f32_add_rows(dprev + nb * P * 4, P, dnext + nb * P * 4, P, B - nb, P);
+  }
+  k.f32_copy_rows(c.tape('dh'), 0, dhs + first * row, 0, 1, B * P);
+  if (dalpha) {
+    // alpha = 1 / max(tau, 1): dtau = -dalpha / tau^2 (the right derivative at tau = 1)
+    const heap = new Float32Array(k.memory.buffer), tau = c.param(`tau${x}`) / 4, gt = c.grad(`tau${x}`) / 4;
+    for (let j = 0; j < H; j++) if (heap[tau + j] >= 1) heap[gt + j] -= heap[dalpha / 4 + j] / (heap[tau + j] * heap[tau + j]);
+  }
+}
+
+/** dW_d += h(t - d)^T dgx(t) for every delay, in contiguous runs of states. */
+function delayGrads(c: SeqContext, x: string, d: number): void {
+  const { k, s, T, B } = c;
+  const P = s.hOut, GH = s.G * s.hiddenSize, ldW = paddedWidth(GH);
+  const hs = c.tape(`h${x}`), dgx = c.tape('dgx'), row = B * P * 4, grow = B * GH * 4;
+  for (const delay of s.delays) {
+    const gw = c.grad(`${delayWeight(delay)}${x}`), run = T - delay + 1;
+    // forward: steps delay-1 .. T-1 read states 0 .. T-delay; earlier steps read state 0.
+    // reverse: steps 0 .. T-delay read states delay .. T; later steps read state T.
+    if (run > 0) k.f32_gemm_tn_acc(gw, ldW, hs + (d === 0 ? 0 : delay * row), P, dgx + (d === 0 ? (delay - 1) * grow : 0), GH, P, GH, run * B);
+    for (let t = d === 0 ? 0 : Math.max(run, 0); t < (d === 0 ? Math.min(delay - 1, T) : T); t++) {
+      k.f32_gemm_tn_acc(gw, ldW, hs + (d === 0 ? 0 : T * row), P, dgx + t * grow, GH, P, GH, B);
+    }
+  }
 }

@@ -12,6 +12,7 @@ import { RnnError, describe } from '../errors.js';
 import { planLayout, type Layout, type Slot } from '../layout.js';
 import type { Tensor } from '../tensor.js';
 import { checkFinite, checkShape, checkTensor } from './io.js';
+import { clipBound, lstmMode } from './sequence.js';
 import { paddedWidth, suffix, type Spec } from './spec.js';
 
 function streamSlots(s: Spec, B: number): Slot[] {
@@ -19,10 +20,12 @@ function streamSlots(s: Spec, B: number): Slot[] {
   const slots: Slot[] = [{ name: 'x', shape: [B, s.inputSize], comment: 'the current input' }];
   for (let l = 0; l < s.numLayers; l++) {
     slots.push({ name: `h_l${l}`, shape: [B, P], comment: 'state, updated in place' });
-    if (s.kind === 'LSTM') slots.push({ name: `c_l${l}`, shape: [B, H], comment: 'cell state, updated in place' });
+    if (s.hasCell) slots.push({ name: `c_l${l}`, shape: [B, H], comment: 'cell state, updated in place' });
+    if (s.tau) slots.push({ name: `alpha_l${l}`, shape: [H], comment: '1 / max(tau, 1) (refreshed each step when tau is trained)' });
   }
   slots.push({ name: 'gates', shape: [B, GH], comment: 'scratch: gates of the current layer' });
   if (s.kind === 'GRU') slots.push({ name: 'gh', shape: [B, GH], comment: 'scratch: h W_hh + b_hh' });
+  if (s.kind === 'GRU' && !s.resetAfter) slots.push({ name: 'rh', shape: [B, H], comment: 'scratch: r * h (f * h, minimal unit)' });
   if (s.kind === 'LSTM') {
     slots.push({ name: 'tanhc', shape: [B, H], comment: 'scratch: tanh(c)' });
     if (s.projSize) slots.push({ name: 'hpre', shape: [B, H], comment: 'scratch: o * tanh(c) before the projection' });
@@ -30,7 +33,7 @@ function streamSlots(s: Spec, B: number): Slot[] {
   return slots;
 }
 
-interface LayerPlan { h: number; c: number; inW: number; wih: number; whh: number; whr: number; bih: number; bhh: number }
+interface LayerPlan { h: number; c: number; inW: number; wih: number; whh: number; whr: number; bih: number; bhh: number; peep: number; alpha: number; tau: number }
 
 export class Stream {
   readonly batch: number;
@@ -45,6 +48,7 @@ export class Stream {
   private readonly gh: number;
   private readonly tanhc: number;
   private readonly hpre: number;
+  private readonly rh: number;
   private readonly layers: LayerPlan[];
 
   constructor(private readonly spec: Spec, private readonly backend: Backend, batch: number,
@@ -56,15 +60,27 @@ export class Stream {
       const slot = this.layout.slots.get(name);
       return slot ? base + slot.offset : 0;
     };
-    this.x = at('x'); this.gates = at('gates'); this.gh = at('gh'); this.tanhc = at('tanhc'); this.hpre = at('hpre');
+    this.x = at('x'); this.gates = at('gates'); this.gh = at('gh'); this.tanhc = at('tanhc'); this.hpre = at('hpre'); this.rh = at('rh');
     this.layers = Array.from({ length: spec.numLayers }, (_, l) => {
       const x = suffix(l, 0);
       return {
         h: at(`h_l${l}`), c: at(`c_l${l}`), inW: spec.inWidth(l),
         wih: param(`weight_ih${x}`), whh: param(`weight_hh${x}`), whr: param(`weight_hr${x}`),
-        bih: param(`bias_ih${x}`), bhh: param(`bias_hh${x}`),
+        bih: param(`bias_ih${x}`), bhh: param(`bias_hh${x}`), peep: param(`weight_ch${x}`),
+        alpha: at(`alpha_l${l}`), tau: param(`tau${x}`),
       };
     });
+    this.refreshAlpha();
+  }
+
+  /** alpha = 1 / max(tau, 1) per unit of every layer, from the fixed or the (live) trained tau. */
+  private refreshAlpha(): void {
+    const s = this.spec, H = s.hiddenSize;
+    if (!s.tau) return;
+    const heap = this.backend.arena.f32;
+    for (const L of this.layers) {
+      for (let j = 0; j < H; j++) heap[L.alpha / 4 + j] = 1 / Math.max(s.trainTau ? heap[L.tau / 4 + j] : s.tau[j], 1);
+    }
   }
 
   /**
@@ -94,21 +110,38 @@ export class Stream {
     const k = this.backend.kernels, H = s.hiddenSize, P = s.hOut, GH = s.G * H, gates = this.gates;
     const ldW = paddedWidth(GH), ldR = paddedWidth(P);
     this.backend.arena.f32.set(data, this.x / 4);
+    if (s.trainTau) this.refreshAlpha();
     let input = this.x;
     for (let l = 0; l < this.layers.length; l++) {
       const L = this.layers[l], h = L.h;
       k.f32_gemm_nn(gates, GH, input, L.inW, L.wih, ldW, L.bih, B, GH, L.inW, 0);
-      if (s.kind === 'GRU') {
+      if (s.kind === 'GRU' && s.resetAfter) {
         k.f32_gemm_nn(this.gh, GH, h, P, L.whh, ldW, L.bhh, B, GH, P, 0);
         k.gru_cell_fwd(gates, this.gh, 0, h, h, B, H);
+      } else if (s.kind === 'GRU') {
+        const nOff = (s.G - 1) * H * 4;
+        k.f32_gemm_nn(this.gh, GH, h, P, L.whh, ldW, L.bhh, B, GH - H, P, 0);
+        k.gru_rb_gate_fwd(gates, this.gh, this.rh, h, B, H, s.G);
+        k.f32_gemm_nn(this.gh + nOff, GH, this.rh, H, L.whh + nOff, ldW, L.bhh && L.bhh + nOff, B, H, H, 0);
+        k.gru_rb_out_fwd(gates, this.gh, h, h, B, H, s.G);
       } else {
         k.f32_gemm_nn(gates, GH, h, P, L.whh, ldW, L.bhh, B, GH, P, 1);
         if (s.kind === 'LSTM') {
           const hcell = s.projSize ? this.hpre : h;
-          k.lstm_cell_fwd(gates, L.c, L.c, this.tanhc, hcell, B, H);
+          if (s.lstmVariant) k.lstmx_cell_fwd(gates, L.c, L.c, this.tanhc, hcell, L.peep, B, H, lstmMode(s), clipBound(s));
+          else k.lstm_cell_fwd(gates, L.c, L.c, this.tanhc, hcell, B, H);
           if (s.projSize) k.f32_gemm_nn(h, P, hcell, H, L.whr, ldR, 0, B, P, H, 0);
-        } else if (s.nonlinearity === 'tanh') k.f32_tanh_fwd(h, gates, B * H);
-        else k.f32_relu_fwd(h, gates, B * H);
+        } else if (s.kind === 'CEC') {
+          k.f32_tanh_fwd(gates, gates, B * H);
+          k.f32_add(L.c, L.c, gates, B * H);
+          k.f32_tanh_fwd(h, L.c, B * H);
+        } else {
+          if (s.identityRecurrence) k.f32_add(gates, gates, h, B * H);
+          const a = s.tau ? gates : h;
+          if (s.nonlinearity === 'tanh') k.f32_tanh_fwd(a, gates, B * H);
+          else k.f32_relu_fwd(a, gates, B * H);
+          if (s.tau) k.leaky_fwd(h, h, gates, L.alpha, B, H);
+        }
       }
       input = h;
     }
@@ -133,7 +166,7 @@ export class Stream {
       return { data, shape: [s.numLayers, B, w] };
     };
     const out: { h: Tensor; c?: Tensor } = { h: take('h', s.hOut) };
-    if (s.kind === 'LSTM') out.c = take('c', s.hiddenSize);
+    if (s.hasCell) out.c = take('c', s.hiddenSize);
     return out;
   }
 
@@ -141,10 +174,10 @@ export class Stream {
   setState(state: { h?: Tensor; c?: Tensor }): void {
     const s = this.spec, B = this.batch, what = `${s.kind} stream.setState`, base = this.alive(what);
     if (typeof state !== 'object' || state === null) throw new RnnError('BAD_ARGUMENT', `${what}: state must be an object { h?, c? }, got ${describe(state)}`);
-    if (state.c !== undefined && s.kind !== 'LSTM') throw new RnnError('BAD_ARGUMENT', `${what}: ${s.kind} has no cell state c`);
+    if (state.c !== undefined && !s.hasCell) throw new RnnError('BAD_ARGUMENT', `${what}: ${s.kind} has no cell state c`);
     const checked: [string, number, Float32Array | null][] = [];
     for (const [key, w] of [['h', s.hOut], ['c', s.hiddenSize]] as const) {
-      if (key === 'c' && s.kind !== 'LSTM') continue;
+      if (key === 'c' && !s.hasCell) continue;
       const v = state[key];
       if (v === undefined) { checked.push([key, w, null]); continue; }
       const t = checkTensor(v, `${what}: ${key}`);
