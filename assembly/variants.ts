@@ -7,16 +7,17 @@
 // mode 1: no forget gate (Hochreiter and Schmidhuber 1997), gates i, g, o, f = 1; mode 2:
 // coupled input-forget gate, gates i, g, o, f = 1 - i. peep (0 = none): per-unit peephole
 // weights, rows i, f, o (mode 0) or i, o. clip(v) = min(max(v, -clip), clip), clip = +inf
-// when off; it bounds every activation's input, as ONNX's `clip`; c is carried unclipped.
+// when off; it bounds the input of every gate activation, as onnxruntime's LSTM `clip` (which
+// leaves c and tanh(c) unclipped).
 //   i = sig(clip(gi + p_i c_prev))    f = sig(clip(gf + p_f c_prev))   g = tanh(clip(gg))
-//   c = f c_prev + i g                o = sig(clip(go + p_o c))         h = o tanh(clip(c))
-// backward, from the saved post-activation gates, c_prev, c and tanh(clip(c)):
-//   d_o = dh tanh_c o (1 - o) m_o     dc_t = dc + dh o (1 - tanh_c^2) m_c + d_o p_o
+//   c = f c_prev + i g                o = sig(clip(go + p_o c))         h = o tanh(c)
+// backward, from the saved post-activation gates, c_prev, c and tanh(c):
+//   d_o = dh tanh_c o (1 - o) m_o     dc_t = dc + dh o (1 - tanh_c^2) + d_o p_o
 //   d_i = dc_t g i (1 - i) m_i        (coupled: dc_t (g - c_prev) i (1 - i) m_i)
 //   d_f = dc_t c_prev f (1 - f) m_f   d_g = dc_t i (1 - g^2) m_g
 //   dc_prev = dc_t f + d_i p_i + d_f p_f          dp_i += d_i c_prev, dp_f += d_f c_prev, dp_o += d_o c
-// m_x is 0 where the activation's input was clipped: for c, |c| > clip; for a gate, its
-// saved value equals the activation of +-clip (an input within an ulp of the bound counts as
+// m_x is 0 where the gate's input was clipped, that is where its saved value equals the
+// activation of +-clip (an input within an ulp of the bound counts as
 // clipped; there the true derivative differs by a rounding error). With clip off the bounds
 // are the activation's limits 0, +-1, where the derivative is 0 anyway.
 //
@@ -81,7 +82,7 @@ import { sigmoid_s, sigmoid_v, tanh_s, tanh_v } from './math';
   const gv = tanh_s(clamp_s(load<f32>(gg), clip));
   const cv = f * cpv + i * gv;
   const o = sigmoid_s(clamp_s(load<f32>(go) + (peep ? load<f32>(po) * cv : 0), clip));
-  const t = tanh_s(clamp_s(cv, clip));
+  const t = tanh_s(cv);
   store<f32>(gi, i); if (mode == 0) store<f32>(gf, f); store<f32>(gg, gv); store<f32>(go, o);
   store<f32>(c, cv); store<f32>(tc, t); store<f32>(h, o * t);
 }
@@ -101,14 +102,14 @@ import { sigmoid_s, sigmoid_v, tanh_s, tanh_v } from './math';
   const gv = tanh_v(clamp_v(v128.load(gg), clip));
   const cv = madd(f, cpv, f32x4.mul(i, gv));
   const o = sigmoid_v(clamp_v(peep ? madd(v128.load(po), cv, v128.load(go)) : v128.load(go), clip));
-  const t = tanh_v(clamp_v(cv, clip));
+  const t = tanh_v(cv);
   v128.store(gi, i); if (mode == 0) v128.store(gf, f); v128.store(gg, gv); v128.store(go, o);
   v128.store(c, cv); v128.store(tc, t); v128.store(h, f32x4.mul(o, t));
 }
 
 /**
  * One step of an LSTM variant, pointwise. gates: [B, G*H] pre-activations in, post-activations
- * out. c_prev, c, tanh_c (= tanh(clip(c))), h: [B, H]; c may alias c_prev. peep: [3 or 2, H]
+ * out. c_prev, c, tanh_c, h: [B, H]; c may alias c_prev. peep: [3 or 2, H]
  * or 0. mode, clip: see the top of the file (clip = +inf when off).
  */
 export function lstmx_cell_fwd(gates: usize, c_prev: usize, c: usize, tanh_c: usize, h: usize,
@@ -146,7 +147,7 @@ export function lstmx_cell_fwd__scalar(gates: usize, c_prev: usize, c: usize, ta
   const f = mode == 0 ? load<f32>(at(g, H)) : mode == 1 ? <f32>1 : 1 - i;
   const cpv = load<f32>(cp), cv = load<f32>(c), t = load<f32>(tc), d = load<f32>(dh);
   const d_o = select<f32>((d * t) * (o * (1 - o)), 0, o != sLo && o != sHi);
-  let dct = load<f32>(dc) + select<f32>((d * o) * (1 - t * t), 0, abs<f32>(cv) <= clip);
+  let dct = load<f32>(dc) + (d * o) * (1 - t * t);
   if (peep) dct += d_o * load<f32>(at(peep, ipo));
   const di_from_c = mode == 2 ? dct * (gv - cpv) : dct * gv;
   const d_i = select<f32>(di_from_c * (i * (1 - i)), 0, i != sLo && i != sHi);
@@ -178,8 +179,7 @@ export function lstmx_cell_fwd__scalar(gates: usize, c_prev: usize, c: usize, ta
   const f = mode == 0 ? v128.load(at(g, H)) : mode == 1 ? one : f32x4.sub(one, i);
   const cpv = v128.load(cp), cv = v128.load(c), t = v128.load(tc), d = v128.load(dh);
   const d_o = keep_v(f32x4.mul(f32x4.mul(d, t), f32x4.mul(o, f32x4.sub(one, o))), unclipped_v(o, sLo, sHi));
-  let dct = f32x4.add(v128.load(dc), keep_v(f32x4.mul(f32x4.mul(d, o), f32x4.sub(one, f32x4.mul(t, t))),
-                                            f32x4.le(f32x4.abs(cv), f32x4.splat(clip))));
+  let dct = f32x4.add(v128.load(dc), f32x4.mul(f32x4.mul(d, o), f32x4.sub(one, f32x4.mul(t, t))));
   if (peep) dct = madd(d_o, v128.load(at(peep, ipo)), dct);
   const di_from_c = mode == 2 ? f32x4.mul(dct, f32x4.sub(gv, cpv)) : f32x4.mul(dct, gv);
   const d_i = keep_v(f32x4.mul(di_from_c, f32x4.mul(i, f32x4.sub(one, i))), unclipped_v(i, sLo, sHi));

@@ -74,9 +74,9 @@ export interface LSTMOptions extends RecurrentOptions {
   /** Coupled input-forget gate, f = 1 - i (ONNX input_forget); gates i, g, o. */
   coupled?: boolean;
   /**
-   * ONNX's LSTM `clip`: the input of every activation (the gates' pre-activations and c before
-   * the output tanh) is clipped to [-cellClip, cellClip]; c itself is carried unclipped.
-   * 0 = off.
+   * ONNX's LSTM `clip`, as onnxruntime computes it: every gate's pre-activation (peephole term
+   * included) is clipped to [-cellClip, cellClip] before its activation; c and tanh(c) are not
+   * clipped. 0 = off.
    */
   cellClip?: number;
   /** Initial bias of the forget gate (bias_ih's f block; bias_hh's f block is 0), as Jozefowicz et al. 2015 (1). */

@@ -33,7 +33,7 @@ export function tapeSlots(s: Spec, T: number, B: number, train: boolean): Slot[]
       slots.push({ name: `h${x}`, shape: [T + 1, B, P], comment: 'states in time order; index 0 (forward) or T (reverse) holds the initial state, so h_prev always exists' });
       if (s.hasCell) slots.push({ name: `c${x}`, shape: [T + 1, B, H], comment: 'cell states, indexed like h' });
       if (s.kind === 'LSTM') {
-        slots.push({ name: `tanhc${x}`, shape: [T, B, H], comment: 'tanh(c) (tanh(clip(c)) with cellClip), saved rather than recomputed in backward' });
+        slots.push({ name: `tanhc${x}`, shape: [T, B, H], comment: 'tanh(c), saved rather than recomputed in backward' });
         if (s.projSize) slots.push({ name: `hpre${x}`, shape: [T, B, H], comment: 'o * tanh(c) before the projection, for dW_hr' });
       }
       if (s.kind === 'GRU' && s.resetAfter) slots.push({ name: `ghn${x}`, shape: [T, B, H], comment: 'h_prev W_hn + b_hn, for the gradient of r' });
