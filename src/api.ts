@@ -6,6 +6,7 @@ export { tensor, type Tensor } from './tensor.js';
 export { RNN, LSTM, GRU, CEC, RecurrentLayer, type RecurrentState, type ForwardOptions, type ForwardResult, type BackwardResult } from './rnn/layer.js';
 export type { RNNOptions, LSTMOptions, GRUOptions, CECOptions, RecurrentOptions, InitScheme } from './rnn/spec.js';
 export type { Stream } from './rnn/stream.js';
+export type { GradientTrace, GateStat, GateStats, SpectrumEntry } from './rnn/diagnostics.js';
 export { SGD, Adam, AdamW, RMSprop, type SGDOptions, type AdamOptions, type RMSpropOptions, type OptimizerState } from './train/optim.js';
 export { clipGradNorm, clipGradValue } from './train/clip.js';
 export { crossEntropy, mse, type LossResult } from './train/loss.js';

@@ -17,7 +17,8 @@ import { Random } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { checkFinite, checkLengths, checkShape, checkTensor, gather, rowOrder, scatter } from './io.js';
 import { backwardDirection, forwardDirection, slotAddress, type SeqContext } from './sequence.js';
-import { makeSpec, paramSlots, paramTable, specOptions, type CECOptions, type CellKind, type GRUOptions, type LSTMOptions, type ParamInfo, type RNNOptions, type Spec } from './spec.js';
+import { gammaOf, gateStat, largestSingularValue, type GateStat, type GateStats, type GradientTrace, type SpectrumEntry } from './diagnostics.js';
+import { delayWeight, makeSpec, paramSlots, paramTable, specOptions, type CECOptions, type CellKind, type GRUOptions, type LSTMOptions, type ParamInfo, type RNNOptions, type Spec } from './spec.js';
 import { Stream } from './stream.js';
 import { tapeSlots } from './tape.js';
 import type { ParamBuffer } from '../train/params.js';
@@ -40,6 +41,10 @@ export class RecurrentLayer {
   private inferWork: Work | null = null;
   private trainWork: Work | null = null;
   private tape: Tape | null = null;
+  /** The working memory and rows of the most recent forward (for gateStats). */
+  private lastForward: { work: Work; active: Int32Array } | null = null;
+  /** Per (layer, direction), the gradient norms the most recent backward recorded. */
+  private lastTrace: GradientTrace[] | null = null;
   private readonly streams = new Set<Stream>();
 
   constructor(kind: CellKind, options: unknown) {
@@ -124,6 +129,7 @@ export class RecurrentLayer {
     };
     if (s.hasCell) result.c = this.takeStates(out, ctx, 'c', H, T, B, perm, unbatched);
     if (train) this.tape = { work, active, perm, unbatched };
+    this.lastForward = { work, active };
     return result;
   }
 
@@ -161,6 +167,7 @@ export class RecurrentLayer {
     if (dOut) gather(heap, dOutBuf / 4, dOut, T, B, dirs * P, bf, tape.perm);
     else k.f32_fill(dOutBuf, 0, T * B * dirs * P);
     const dh0 = new Float32Array(L * dirs * B * P), dc0 = s.hasCell ? new Float32Array(L * dirs * B * H) : null;
+    const traces: GradientTrace[] = [];
     for (let l = L - 1; l >= 0; l--) {
       const wantIn = l > 0 || inputGrad;
       if (wantIn) k.f32_fill(dInBuf, 0, T * B * s.inWidth(l));
@@ -168,7 +175,10 @@ export class RecurrentLayer {
         const i = l * dirs + d;
         this.putState(heap, ctx.tape('dh'), dh, i, B, P, tape.perm);
         if (dc0) this.putState(heap, ctx.tape('dc'), dc, i, B, H, tape.perm);
-        backwardDirection(ctx, l, d, dOutBuf, wantIn ? dInBuf : 0);
+        const trace: GradientTrace = { layer: l, direction: d, h: new Float64Array(T) };
+        if (s.hasCell) trace.c = new Float64Array(T);
+        traces.push(trace);
+        backwardDirection({ ...ctx, trace: { h: trace.h, c: trace.c ?? null } }, l, d, dOutBuf, wantIn ? dInBuf : 0);
         const now = this.backend.arena.f32;
         dh0.set(scatter(now, ctx.tape('dh') / 4, 1, B, P, false, tape.perm), i * B * P);
         if (dc0) dc0.set(scatter(now, ctx.tape('dc') / 4, 1, B, H, false, tape.perm), i * B * H);
@@ -176,6 +186,7 @@ export class RecurrentLayer {
       [dOutBuf, dInBuf] = [dInBuf, dOutBuf];
     }
     this.tape = null;
+    this.lastTrace = traces.sort((a, b) => a.layer - b.layer || a.direction - b.direction);
     const stateShape = (w: number) => (tape.unbatched ? [L * dirs, w] : [L * dirs, B, w]);
     const result: BackwardResult = {
       dx: inputGrad ? {
@@ -245,6 +256,79 @@ export class RecurrentLayer {
     return [{ param: this.paramRegion!.ptr, grad: this.gradRegion!.ptr, length: this.paramLayout.bytes / 4, backend: this.backend }];
   }
 
+  // ---- diagnostics (diagnostics.ts) -----------------------------------------------------
+
+  /**
+   * The gradient flow of the most recent backward: per layer and direction, ||dL/dh(t)|| at
+   * every step t (and for LSTM / CEC ||dL/dc(t)|| arriving from c(t+1)), norms over the batch.
+   */
+  gradientNorms(): GradientTrace[] {
+    this.alive(`${this.spec.kind}.gradientNorms`);
+    if (!this.lastTrace) throw new RnnError('NO_TAPE', `${this.spec.kind}.gradientNorms: no backward has run yet`);
+    return this.lastTrace.map((t) => ({ ...t, h: t.h.slice(), ...(t.c ? { c: t.c.slice() } : {}) }));
+  }
+
+  /**
+   * Mean and saturated fractions of every gate (post-activation) over the most recent
+   * forward, counting only steps within each row's length. RNN and CEC report their unit
+   * activation instead (RNN: act(...), CEC: tanh(...) added to c).
+   */
+  gateStats(): GateStats[] {
+    const s = this.spec;
+    this.alive(`${s.kind}.gateStats`);
+    if (!this.lastForward) throw new RnnError('NO_TAPE', `${s.kind}.gateStats: no forward has run yet`);
+    const { work, active } = this.lastForward, { T, B } = work, H = s.hiddenSize, P = s.hOut, GH = s.G * H;
+    const ctx = this.context(work, active), heap = this.backend.arena.f32;
+    const sigmoidGates = new Set(['i', 'f', 'o', 'r', 'z']);
+    const out: GateStats[] = [];
+    for (let l = 0; l < s.numLayers; l++) {
+      for (let d = 0; d < s.dirs; d++) {
+        const x = `_l${l}${d ? '_reverse' : ''}`;
+        // the (t, row) positions that ran, in order
+        const positions: number[] = [];
+        for (let t = 0; t < T; t++) for (let b = 0; b < active[t]; b++) positions.push(t * B + b);
+        const n = positions.length, gates = ctx.tape(`gates${x}`) / 4, hs = ctx.tape(`h${x}`) / 4;
+        const stats: GateStat[] = [];
+        if (s.kind === 'RNN' && !s.tau) {
+          // plain RNN: the activation is h itself (the gates slot keeps the pre-activation)
+          const next = d === 0 ? B : 0;
+          stats.push(gateStat('h', s.nonlinearity, n * H, (i) => heap[hs + (next + positions[Math.floor(i / H)]) * P + (i % H)]));
+        } else {
+          s.gates.forEach((g, k) => {
+            const act = s.kind === 'RNN' ? s.nonlinearity : sigmoidGates.has(g) || (s.minimal && g === 'f') ? 'sigmoid' : 'tanh';
+            const name = s.kind === 'CEC' ? 'u' : s.kind === 'RNN' ? 'a' : g;
+            stats.push(gateStat(name, act, n * H, (i) => heap[gates + positions[Math.floor(i / H)] * GH + k * H + (i % H)]));
+          });
+        }
+        out.push({ layer: l, direction: d, gates: stats });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The largest singular value of every gate block of every recurrent matrix (power
+   * iteration in float64) and the regime it implies: sigma_max < 1 / gamma means the
+   * gradient through that block vanishes (gamma = 1/4 for sigmoid gates, 1 for tanh / relu).
+   */
+  recurrentSpectrum(): SpectrumEntry[] {
+    const s = this.spec, dict = this.stateDict(), H = s.hiddenSize, out: SpectrumEntry[] = [];
+    for (let l = 0; l < s.numLayers; l++) {
+      for (let d = 0; d < s.dirs; d++) {
+        for (const delay of s.delays) {
+          const name = `${delayWeight(delay)}_l${l}${d ? '_reverse' : ''}`, w = dict[name];
+          s.gates.forEach((g, k) => {
+            const act = s.kind === 'RNN' ? s.nonlinearity : ['i', 'f', 'o', 'r', 'z'].includes(g) || (s.minimal && g === 'f') ? 'sigmoid' : 'tanh';
+            const sigmaMax = largestSingularValue(w.data.subarray(k * H * s.hOut), H, s.hOut, s.hOut, s.identityRecurrence && delay === 1);
+            const gamma = gammaOf(act);
+            out.push({ name, gate: g, sigmaMax, gamma, regime: sigmaMax < 1 / gamma ? 'vanishing' : 'may explode' });
+          });
+        }
+      }
+    }
+    return out;
+  }
+
   // ---- streaming, memory, disposal ------------------------------------------------------
 
   /** A stateful one-step runner over this layer's (live) parameters; unidirectional only. */
@@ -289,7 +373,7 @@ export class RecurrentLayer {
     for (const w of [this.inferWork, this.trainWork]) if (w) arena.free(w.region);
     arena.free(this.paramRegion);
     arena.free(this.gradRegion!);
-    this.paramRegion = this.gradRegion = this.inferWork = this.trainWork = this.tape = null;
+    this.paramRegion = this.gradRegion = this.inferWork = this.trainWork = this.tape = this.lastForward = null;
   }
 
   // ---- internals ------------------------------------------------------------------------

@@ -30,6 +30,12 @@ export interface SeqContext {
   param(name: string): number;
   /** Byte address of a parameter's gradient. */
   grad(name: string): number;
+  /**
+   * Backward records here, per step t (time order), the L2 norm over the batch of dL/dh(t)
+   * (everything reaching h(t): from the output and from later steps) and, with a cell, of
+   * dL/dc(t) arriving from c(t+1) (the carousel path). diagnostics.ts reads them.
+   */
+  trace?: { h: Float64Array; c: Float64Array | null };
 }
 
 export function slotAddress(base: number, layout: Layout) {
@@ -176,12 +182,22 @@ export function backwardDirection(c: SeqContext, l: number, d: number, dOut: num
   for (let step = T - 1; step >= 0; step--) {
     const t = d === 0 ? step : T - 1 - step;
     const nb = active[t];
-    if (nb === 0) continue; // dh and dc pass through unchanged
+    if (nb === 0) { // dh and dc pass through unchanged
+      if (c.trace) {
+        c.trace.h[t] = Math.sqrt(k.f32_sumsq(dh, B * P));
+        if (c.trace.c) c.trace.c[t] = Math.sqrt(k.f32_sumsq(dc, B * H));
+      }
+      continue;
+    }
     const prev = d === 0 ? t : t + 1, next = d === 0 ? t + 1 : t;
     const hp = hs + prev * B * P * 4, hn = hs + next * B * P * 4;
     const g = gates + t * B * GH * 4, dgxt = dgx + t * B * GH * 4, dght = dgh + t * B * GH * 4;
     // the output's gradient at padded steps is ignored: only the nb running rows take it
     k.f32_add_rows(dh, P, dOut + (t * B * ldo + d * P) * 4, ldo, nb, P);
+    if (c.trace) {
+      c.trace.h[t] = Math.sqrt(k.f32_sumsq(dh, B * P));
+      if (c.trace.c) c.trace.c[t] = Math.sqrt(k.f32_sumsq(dc, B * H));
+    }
     if (s.kind === 'LSTM') {
       let dcell = dh;
       if (s.projSize) {
@@ -262,8 +278,9 @@ function rnnVariantBackward(c: SeqContext, l: number, d: number, dOut: number): 
     const prev = d === 0 ? t : t + 1, next = d === 0 ? t + 1 : t;
     const nb = active[t], dnext = dhs + next * row, dprev = dhs + prev * row;
     const g = gates + t * B * GH * 4, dgxt = dgx + t * B * GH * 4;
+    if (nb > 0) k.f32_add_rows(dnext, P, dOut + (t * B * ldo + d * P) * 4, ldo, nb, P);
+    if (c.trace) c.trace.h[t] = Math.sqrt(k.f32_sumsq(dnext, B * P));
     if (nb > 0) {
-      k.f32_add_rows(dnext, P, dOut + (t * B * ldo + d * P) * 4, ldo, nb, P);
       const a = s.tau ? g : hs + next * row;
       let dA = dnext;
       if (s.tau) {

@@ -1,0 +1,105 @@
+/**
+ * Why a recurrent net forgets, made measurable (Bengio et al. 1994; Hochreiter 1991; Pascanu,
+ * Mikolov and Bengio 2013):
+ *
+ * - gradient flow: the norm of dL/dh(t) at every step, recorded by each backward (and for an
+ *   LSTM the norm of dL/dc(t) arriving through the carousel). Vanishing shows as norms that
+ *   fall geometrically towards t = 0 when the loss is at the end.
+ * - gate statistics: mean and saturated fraction of every gate over the last forward; a
+ *   saturated sigmoid (< 0.05 or > 0.95) passes almost no gradient to its input.
+ * - the largest singular value of each recurrent matrix, by power iteration. With
+ *   h(t) = act(W h(t-1) + ...) and |act'| <= gamma, the Jacobian dh(t)/dh(t-1) has norm at
+ *   most gamma * sigma_max(W): sigma_max < 1 / gamma is sufficient for the gradient to vanish
+ *   exponentially, sigma_max > 1 / gamma is necessary for it to explode (Pascanu et al. 2013,
+ *   section 2.1). gamma = 1 for tanh and relu, 1/4 for the sigmoid.
+ */
+
+export interface GradientTrace {
+  layer: number;
+  /** 0 forward, 1 reverse. */
+  direction: number;
+  /** ||dL/dh(t)|| over the batch, t = 0 .. T-1 in time order. */
+  h: Float64Array;
+  /** LSTM / CEC: ||dL/dc(t)|| arriving from c(t+1), t = 0 .. T-1. */
+  c?: Float64Array;
+}
+
+export interface GateStat {
+  /** Gate name (LSTM i f g o, GRU r z n or f n), or the unit activation of RNN / CEC. */
+  gate: string;
+  activation: 'sigmoid' | 'tanh' | 'relu';
+  mean: number;
+  /** Fraction below 0.05 (sigmoid), below -0.95 (tanh), or exactly 0 (relu: dead units). */
+  saturatedLow: number;
+  /** Fraction above 0.95 (sigmoid and tanh); 0 for relu. */
+  saturatedHigh: number;
+}
+
+export interface GateStats { layer: number; direction: number; gates: GateStat[] }
+
+export interface SpectrumEntry {
+  /** Parameter name (PyTorch's), for example `weight_hh_l0`. */
+  name: string;
+  /** Gate block of that matrix (LSTM i f g o, GRU r z n, RNN h). */
+  gate: string;
+  /** Largest singular value of the block (with identityRecurrence: of W + I). */
+  sigmaMax: number;
+  /** Bound of the derivative of the activation the block feeds. */
+  gamma: number;
+  /** sigmaMax < 1 / gamma: the gradient through this block vanishes; else it may explode. */
+  regime: 'vanishing' | 'may explode';
+}
+
+/** Mean and saturation of `n` values read by `at(i)`. */
+export function gateStat(gate: string, activation: GateStat['activation'], n: number, at: (i: number) => number): GateStat {
+  let sum = 0, low = 0, high = 0;
+  const [lo, hi] = activation === 'sigmoid' ? [0.05, 0.95] : activation === 'tanh' ? [-0.95, 0.95] : [0, Infinity];
+  for (let i = 0; i < n; i++) {
+    const v = at(i);
+    sum += v;
+    if (activation === 'relu' ? v === 0 : v < lo) low++;
+    if (v > hi) high++;
+  }
+  const d = Math.max(n, 1);
+  return { gate, activation, mean: sum / d, saturatedLow: low / d, saturatedHigh: high / d };
+}
+
+/**
+ * Largest singular value of a rows x cols block of a row-major matrix (row stride ld), by
+ * power iteration on A^T A in float64 from a fixed start, until the estimate changes by
+ * less than 1e-10 relative (at most 1000 iterations). `identity` adds I (square blocks).
+ */
+export function largestSingularValue(a: ArrayLike<number>, rows: number, cols: number, ld: number, identity = false): number {
+  const v = new Float64Array(cols), u = new Float64Array(rows);
+  for (let j = 0; j < cols; j++) v[j] = 1 + ((j * 7919) % 13) / 13; // deterministic, not orthogonal to much
+  let sigma = 0;
+  for (let iter = 0; iter < 1000; iter++) {
+    let nv = 0;
+    for (let j = 0; j < cols; j++) nv += v[j] * v[j];
+    nv = Math.sqrt(nv);
+    if (nv === 0) return 0;
+    for (let j = 0; j < cols; j++) v[j] /= nv;
+    for (let i = 0; i < rows; i++) {
+      let s = identity ? v[i] : 0;
+      for (let j = 0; j < cols; j++) s += a[i * ld + j] * v[j];
+      u[i] = s;
+    }
+    let nu = 0;
+    for (let i = 0; i < rows; i++) nu += u[i] * u[i];
+    const next = Math.sqrt(nu);
+    v.fill(0);
+    for (let i = 0; i < rows; i++) {
+      const ui = u[i];
+      if (identity) v[i] += ui;
+      for (let j = 0; j < cols; j++) v[j] += a[i * ld + j] * ui;
+    }
+    if (Math.abs(next - sigma) <= 1e-10 * next) return next;
+    sigma = next;
+  }
+  return sigma;
+}
+
+/** The derivative bound of an activation. */
+export function gammaOf(activation: GateStat['activation']): number {
+  return activation === 'sigmoid' ? 0.25 : 1;
+}
