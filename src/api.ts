@@ -3,7 +3,7 @@
 export { RnnError, RNN_ERROR_CODES, type RnnErrorCode } from './errors.js';
 export { Backend, runtimeSupport, type InitOptions, type SimdMode, type WasmSource } from './backend.js';
 export { tensor, type Tensor } from './tensor.js';
-export { RNN, LSTM, GRU, CEC, RecurrentLayer, type RecurrentState, type ForwardOptions, type ForwardResult, type BackwardResult } from './rnn/layer.js';
+export { RNN, LSTM, GRU, CEC, RecurrentLayer, type RecurrentState, type ForwardOptions, type ForwardResult, type BackwardResult, type BackwardOptions } from './rnn/layer.js';
 export type { RNNOptions, LSTMOptions, GRUOptions, CECOptions, RecurrentOptions, InitScheme } from './rnn/spec.js';
 export type { Stream } from './rnn/stream.js';
 export type { GradientTrace, GateStat, GateStats, SpectrumEntry } from './rnn/diagnostics.js';
@@ -13,6 +13,7 @@ export { crossEntropy, mse, type LossResult } from './train/loss.js';
 export { Linear, type LinearOptions } from './train/linear.js';
 export { Embedding, type EmbeddingOptions, type IdTensor } from './train/embedding.js';
 export { Sequential, type Layer } from './train/sequential.js';
+export { ScalarMix, type ScalarMixOptions } from './train/scalar-mix.js';
 export { saveSafetensors, loadSafetensors } from './io/safetensors.js';
 export { saveCheckpoint, loadCheckpoint, loadCheckpointInto, type Model } from './io/checkpoint.js';
 export { fit, type FitData, type FitOptions, type FitProgress, type FitResult } from './train/fit.js';

@@ -24,8 +24,25 @@ import { tapeSlots } from './tape.js';
 import type { ParamBuffer } from '../train/params.js';
 
 export interface RecurrentState { h?: Tensor; c?: Tensor }
-export interface ForwardOptions { train?: boolean; lengths?: ArrayLike<number> }
-export interface ForwardResult { output: Tensor; h: Tensor; c?: Tensor }
+export interface ForwardOptions {
+  train?: boolean;
+  lengths?: ArrayLike<number>;
+  /** Also return every layer's output (`layers`), as for an ELMo-style ScalarMix. */
+  allLayers?: boolean;
+}
+export interface ForwardResult {
+  output: Tensor;
+  h: Tensor;
+  c?: Tensor;
+  /** With `allLayers`: the output of each layer, [T, B, dirs * hOut] (layout as `output`). */
+  layers?: Tensor[];
+}
+export interface BackwardOptions {
+  /** false: skip dx (returned as null) when x is data. */
+  inputGrad?: boolean;
+  /** Gradients of the per-layer outputs of a forward with `allLayers` (null entries skipped), added to what flows down from the layers above. */
+  dLayers?: (Tensor | null)[];
+}
 export interface BackwardResult { dx: Tensor | null; dh0: Tensor; dc0?: Tensor }
 
 interface Work { region: Region; layout: Layout; T: number; B: number }
@@ -99,6 +116,8 @@ export class RecurrentLayer {
     const train = opts?.train ?? false;
     if (typeof train !== 'boolean') throw new RnnError('BAD_ARGUMENT', `${name}.forward: opts.train must be true or false, got ${describe(train)}`);
     const lengths = opts?.lengths === undefined ? undefined : checkLengths(opts.lengths, T, B, `${name}.forward: opts.lengths`);
+    const allLayers = opts?.allLayers ?? false;
+    if (typeof allLayers !== 'boolean') throw new RnnError('BAD_ARGUMENT', `${name}.forward: opts.allLayers must be true or false, got ${describe(allLayers)}`);
     const h0 = this.checkState(state, 'h', B, unbatched, `${name}.forward`);
     const c0 = this.checkState(state, 'c', B, unbatched, `${name}.forward`);
     checkFinite(input.data, `${name}.forward: x`);
@@ -128,6 +147,11 @@ export class RecurrentLayer {
       h: this.takeStates(out, ctx, 'h', P, T, B, perm, unbatched),
     };
     if (s.hasCell) result.c = this.takeStates(out, ctx, 'c', H, T, B, perm, unbatched);
+    if (allLayers) {
+      result.layers = Array.from({ length: L }, (_, l) => ({
+        data: scatter(this.backend.arena.f32, ctx.tape(`out_l${l}`) / 4, T, B, dirs * P, !unbatched && s.batchFirst, perm), shape: [...outShape],
+      }));
+    }
     if (train) this.tape = { work, active, perm, unbatched };
     this.lastForward = { work, active };
     return result;
@@ -138,8 +162,9 @@ export class RecurrentLayer {
    * `output` (null: the loss is on the final state only); dState: gradients of the final
    * h and c. Parameter gradients are ADDED into grads(). `opts.inputGrad: false` skips dx
    * (returned as null) when x is data, saving one GEMM of the size of the input projection.
+   * `opts.dLayers`: gradients of the per-layer outputs of a forward with `allLayers`.
    */
-  backward(dOutput: Tensor | null, dState?: RecurrentState, opts?: { inputGrad?: boolean }): BackwardResult {
+  backward(dOutput: Tensor | null, dState?: RecurrentState, opts?: BackwardOptions): BackwardResult {
     const s = this.spec, name = s.kind;
     this.alive(`${name}.backward`);
     const inputGrad = opts?.inputGrad ?? true;
@@ -159,6 +184,17 @@ export class RecurrentLayer {
     }
     const dh = this.checkState(dState, 'h', B, tape.unbatched, `${name}.backward: dState`);
     const dc = this.checkState(dState, 'c', B, tape.unbatched, `${name}.backward: dState`);
+    const dLayers: (Float32Array | null)[] = [];
+    if (opts?.dLayers !== undefined) {
+      if (!Array.isArray(opts.dLayers) || opts.dLayers.length !== L) throw new RnnError('BAD_ARGUMENT', `${name}.backward: opts.dLayers must be an array of ${L} tensors (or nulls), one per layer, got ${describe(opts.dLayers)}`);
+      opts.dLayers.forEach((v, l) => {
+        if (v === null || v === undefined) { dLayers.push(null); return; }
+        const t = checkTensor(v, `${name}.backward: opts.dLayers[${l}]`);
+        checkShape(t.shape, tape.unbatched ? [T, dirs * P] : bf ? [B, T, dirs * P] : [T, B, dirs * P], `${name}.backward: opts.dLayers[${l}]`);
+        checkFinite(t.data, `${name}.backward: opts.dLayers[${l}]`);
+        dLayers.push(t.data);
+      });
+    }
 
     const k = this.backend.kernels;
     const ctx = this.context(tape.work, tape.active);
@@ -170,6 +206,11 @@ export class RecurrentLayer {
     const traces: GradientTrace[] = [];
     for (let l = L - 1; l >= 0; l--) {
       const wantIn = l > 0 || inputGrad;
+      const extra = dLayers[l];
+      if (extra) { // dInBuf is free until filled below: a scratch for the sorted rows
+        gather(this.backend.arena.f32, dInBuf / 4, extra, T, B, dirs * P, bf, tape.perm);
+        k.f32_add(dOutBuf, dOutBuf, dInBuf, T * B * dirs * P);
+      }
       if (wantIn) k.f32_fill(dInBuf, 0, T * B * s.inWidth(l));
       for (let d = 0; d < dirs; d++) {
         const i = l * dirs + d;

@@ -21,8 +21,12 @@ export interface Trainable {
   paramBuffers(): ParamBuffer[];
 }
 
-/** The buffers of a model, or a clear error naming what came instead. */
+/**
+ * The buffers of a model, or of an array of models trained together (for example a
+ * recurrent layer and the ScalarMix over its layers), or a clear error naming what came.
+ */
 export function buffersOf(model: unknown, what: string): ParamBuffer[] {
+  if (Array.isArray(model)) return model.flatMap((m, i) => buffersOf(m, `${what}: model[${i}]`));
   if (typeof model !== 'object' || model === null || typeof (model as Trainable).paramBuffers !== 'function') {
     throw new RnnError('BAD_ARGUMENT', `${what}: model must be a layer or Sequential (something with parameters), got ${describe(model)}`);
   }

@@ -1,0 +1,190 @@
+/**
+ * ELMo's layer mix (Peters et al. 2018, eq. 1): y = gamma * sum over layers l of s_l h_l, with
+ * s = softmax(w) over the layers and a scalar gamma, each trainable or fixed. The inputs are
+ * the per-layer outputs of a stacked (usually bidirectional) recurrent layer, from
+ * `forward(x, state, { allLayers: true })`; `backward` returns their gradients for
+ * `backward(dOutput, dState, { dLayers })`. Names as AllenNLP's ScalarMix:
+ * `scalar_parameters` (w, [numLayers], zeros at start: equal weights) and `gamma` ([1], 1).
+ *
+ * The mix is a weighted sum over a few layers, memory-bound, done in JS; the parameters and
+ * their gradients live in wasm memory like every layer's, so optimizers and clipping see them
+ * (train them together with the recurrent layer: `new Adam([lstm, mix], ...)`). A fixed
+ * parameter is not listed to optimizers at all, so weight decay cannot move it either.
+ */
+import { getBackend, type Backend } from '../backend.js';
+import type { Region } from '../arena.js';
+import { RnnError, describe } from '../errors.js';
+import type { Tensor } from '../tensor.js';
+import { checkFinite, checkShape, checkTensor } from '../rnn/io.js';
+import type { ParamBuffer } from './params.js';
+
+export interface ScalarMixOptions {
+  numLayers: number;
+  /** Learn the layer weights w (default true); false keeps them equal. */
+  trainWeights?: boolean;
+  /** Learn gamma (default true). */
+  trainGamma?: boolean;
+  /** Initial gamma, default 1. */
+  gamma?: number;
+}
+
+export class ScalarMix {
+  readonly numLayers: number;
+  readonly trainWeights: boolean;
+  readonly trainGamma: boolean;
+  private readonly backend: Backend;
+  // [w (numLayers), gamma] for params and grads: two regions, each [numLayers + 1]
+  private params: Region | null;
+  private grads_: Region | null;
+  private tape: { layers: Float32Array[]; shape: number[] } | null = null;
+
+  constructor(options: ScalarMixOptions) {
+    this.backend = getBackend('new ScalarMix');
+    if (typeof options !== 'object' || options === null) throw new RnnError('BAD_ARGUMENT', `new ScalarMix: options must be an object with numLayers, got ${describe(options)}`);
+    const { numLayers, trainWeights = true, trainGamma = true, gamma = 1 } = options;
+    if (!Number.isSafeInteger(numLayers) || numLayers < 1) throw new RnnError('BAD_ARGUMENT', `new ScalarMix: numLayers must be an integer >= 1, got ${describe(numLayers)}`);
+    for (const [k, v] of [['trainWeights', trainWeights], ['trainGamma', trainGamma]] as const) {
+      if (typeof v !== 'boolean') throw new RnnError('BAD_ARGUMENT', `new ScalarMix: ${k} must be true or false, got ${describe(v)}`);
+    }
+    if (typeof gamma !== 'number' || !Number.isFinite(gamma)) throw new RnnError('BAD_ARGUMENT', `new ScalarMix: gamma must be a finite number, got ${describe(gamma)}`);
+    this.numLayers = numLayers;
+    this.trainWeights = trainWeights;
+    this.trainGamma = trainGamma;
+    this.params = this.backend.arena.alloc((numLayers + 1) * 4, 'ScalarMix parameters');
+    this.grads_ = this.backend.arena.alloc((numLayers + 1) * 4, 'ScalarMix gradients');
+    const heap = this.backend.arena.f32;
+    heap.fill(0, this.params.ptr / 4, this.params.ptr / 4 + numLayers);
+    heap[this.params.ptr / 4 + numLayers] = gamma;
+    heap.fill(0, this.grads_.ptr / 4, this.grads_.ptr / 4 + numLayers + 1);
+  }
+
+  /** The current softmax weights s (a copy). */
+  weights(): Float64Array {
+    const w = this.read(this.alive('ScalarMix.weights').ptr), L = this.numLayers;
+    let max = -Infinity;
+    for (let l = 0; l < L; l++) max = Math.max(max, w[l]);
+    const s = new Float64Array(L);
+    let sum = 0;
+    for (let l = 0; l < L; l++) sum += s[l] = Math.exp(w[l] - max);
+    for (let l = 0; l < L; l++) s[l] /= sum;
+    return s;
+  }
+
+  /** y = gamma * sum_l s_l layers[l]; every layer the same shape. */
+  forward(layers: Tensor[], opts?: { train?: boolean }): Tensor {
+    const p = this.alive('ScalarMix.forward');
+    if (!Array.isArray(layers) || layers.length !== this.numLayers) {
+      throw new RnnError('BAD_ARGUMENT', `ScalarMix.forward: layers must be an array of ${this.numLayers} tensors, got ${describe(layers)}`);
+    }
+    const checked = layers.map((t, l) => checkTensor(t, `ScalarMix.forward: layers[${l}]`));
+    checked.forEach((t, l) => {
+      checkShape(t.shape, checked[0].shape, `ScalarMix.forward: layers[${l}]`);
+      checkFinite(t.data, `ScalarMix.forward: layers[${l}]`);
+    });
+    const train = opts?.train ?? false;
+    if (typeof train !== 'boolean') throw new RnnError('BAD_ARGUMENT', `ScalarMix.forward: opts.train must be true or false, got ${describe(train)}`);
+    const s = this.weights(), gamma = this.read(p.ptr)[this.numLayers], n = checked[0].data.length;
+    const y = new Float32Array(n);
+    for (let l = 0; l < this.numLayers; l++) {
+      const a = gamma * s[l], h = checked[l].data;
+      for (let i = 0; i < n; i++) y[i] += a * h[i];
+    }
+    if (train) this.tape = { layers: checked.map((t) => t.data.slice()), shape: [...checked[0].shape] };
+    return { data: y, shape: [...checked[0].shape] };
+  }
+
+  /**
+   * Gradients of the layers for dy (the gradient of y), consuming the tape of the last
+   * training forward; the gradients of w and gamma (when trained) are ADDED into grads().
+   *   dh_l = gamma s_l dy    dgamma = sum dy . (sum_l s_l h_l)
+   *   dw_l = s_l (e_l - sum_k s_k e_k),  e_l = gamma sum dy . h_l
+   */
+  backward(dy: Tensor): { dLayers: Tensor[] } {
+    this.alive('ScalarMix.backward');
+    const tape = this.tape;
+    if (!tape) throw new RnnError('NO_TAPE', 'ScalarMix.backward: no tape; call forward(layers, { train: true }) first');
+    const t = checkTensor(dy, 'ScalarMix.backward: dy');
+    checkShape(t.shape, tape.shape, 'ScalarMix.backward: dy');
+    checkFinite(t.data, 'ScalarMix.backward: dy');
+    const L = this.numLayers, s = this.weights(), gamma = this.read(this.params!.ptr)[L], d = t.data;
+    const e = new Float64Array(L);
+    const dLayers = tape.layers.map((h, l) => {
+      const a = gamma * s[l], out = new Float32Array(h.length);
+      let dot = 0;
+      for (let i = 0; i < h.length; i++) { out[i] = a * d[i]; dot += d[i] * h[i]; }
+      e[l] = dot;
+      return { data: out, shape: [...tape.shape] };
+    });
+    const heap = this.backend.arena.f32, g = this.grads_!.ptr / 4;
+    let mixed = 0;
+    for (let l = 0; l < L; l++) mixed += s[l] * e[l];
+    if (this.trainGamma) heap[g + L] += mixed;
+    if (this.trainWeights) for (let l = 0; l < L; l++) heap[g + l] += s[l] * gamma * (e[l] - mixed);
+    this.tape = null;
+    return { dLayers };
+  }
+
+  stateDict(): Record<string, Tensor> {
+    const v = this.read(this.alive('ScalarMix.stateDict').ptr);
+    return { scalar_parameters: { data: v.slice(0, this.numLayers), shape: [this.numLayers] }, gamma: { data: v.slice(this.numLayers), shape: [1] } };
+  }
+
+  grads(): Record<string, Tensor> {
+    this.alive('ScalarMix.grads');
+    const v = this.read(this.grads_!.ptr);
+    return { scalar_parameters: { data: v.slice(0, this.numLayers), shape: [this.numLayers] }, gamma: { data: v.slice(this.numLayers), shape: [1] } };
+  }
+
+  zeroGrad(): void {
+    const g = this.alive('ScalarMix.zeroGrad') && this.grads_!;
+    this.backend.arena.f32.fill(0, g.ptr / 4, g.ptr / 4 + this.numLayers + 1);
+  }
+
+  /** Strict like every loadStateDict: both keys, right sizes, finite; nothing changes otherwise. */
+  loadStateDict(dict: Record<string, Tensor | Float32Array>): void {
+    const p = this.alive('ScalarMix.loadStateDict');
+    if (typeof dict !== 'object' || dict === null) throw new RnnError('BAD_ARGUMENT', `ScalarMix.loadStateDict: dict must be an object of tensors, got ${describe(dict)}`);
+    const extra = Object.keys(dict).filter((k) => k !== 'scalar_parameters' && k !== 'gamma');
+    if (extra.length) throw new RnnError('BAD_ARGUMENT', `ScalarMix.loadStateDict: unexpected keys ${extra.join(', ')} (expected scalar_parameters, gamma)`);
+    const values: Float32Array[] = [];
+    for (const [key, n] of [['scalar_parameters', this.numLayers], ['gamma', 1]] as const) {
+      const v = dict[key];
+      if (v === undefined) throw new RnnError('BAD_ARGUMENT', `ScalarMix.loadStateDict: missing key ${key} ([${n}])`);
+      const data = v instanceof Float32Array ? v : checkTensor(v, `ScalarMix.loadStateDict: ${key}`).data;
+      if (data.length !== n) throw new RnnError('SHAPE_MISMATCH', `ScalarMix.loadStateDict: ${key} must have ${n} elements, got ${data.length}`);
+      checkFinite(data, `ScalarMix.loadStateDict: ${key}`);
+      values.push(data);
+    }
+    this.backend.arena.f32.set(values[0], p.ptr / 4);
+    this.backend.arena.f32.set(values[1], p.ptr / 4 + this.numLayers);
+  }
+
+  /** The trained parameters only (fixed ones are invisible to optimizers and clipping). */
+  paramBuffers(): ParamBuffer[] {
+    const p = this.alive('ScalarMix: parameters'), g = this.grads_!, out: ParamBuffer[] = [];
+    if (this.trainWeights) out.push({ param: p.ptr, grad: g.ptr, length: this.numLayers, backend: this.backend });
+    if (this.trainGamma) out.push({ param: p.ptr + this.numLayers * 4, grad: g.ptr + this.numLayers * 4, length: 1, backend: this.backend });
+    return out;
+  }
+
+  config(): Record<string, unknown> {
+    return { type: 'ScalarMix', numLayers: this.numLayers, trainWeights: this.trainWeights, trainGamma: this.trainGamma };
+  }
+
+  dispose(): void {
+    if (!this.params) return;
+    this.backend.arena.free(this.params);
+    this.backend.arena.free(this.grads_!);
+    this.params = this.grads_ = null;
+    this.tape = null;
+  }
+
+  private alive(what: string): Region {
+    if (!this.params) throw new RnnError('DISPOSED', `${what}: the ScalarMix was disposed`);
+    return this.params;
+  }
+
+  private read(ptr: number): Float32Array {
+    return this.backend.arena.f32.slice(ptr / 4, ptr / 4 + this.numLayers + 1);
+  }
+}
