@@ -19,3 +19,5 @@ export { saveCheckpoint, loadCheckpoint, loadCheckpointInto, type Model } from '
 export { fit, type FitData, type FitOptions, type FitProgress, type FitResult } from './train/fit.js';
 export { l1Penalty, l2Penalty } from './train/penalty.js';
 export { generate, type GenerateOptions } from './train/generate.js';
+export { EchoStateNetwork, nrmse, type EsnStream, type EchoStateOptions, type EsnRunOptions, type EsnFitResult, type EsnReadout } from './esn.js';
+export { narma10, mackeyGlass, type SeriesTask, type MackeyGlassOptions } from './datasets.js';
