@@ -21,3 +21,6 @@ export { l1Penalty, l2Penalty } from './train/penalty.js';
 export { generate, type GenerateOptions } from './train/generate.js';
 export { EchoStateNetwork, nrmse, type EsnStream, type EchoStateOptions, type EsnRunOptions, type EsnFitResult, type EsnReadout } from './esn.js';
 export { narma10, mackeyGlass, type SeriesTask, type MackeyGlassOptions } from './datasets.js';
+export { Random } from './random.js';
+export { uniformInit, xavierUniform, xavierNormal, orthogonal, orthogonalBlocks, identityInit } from './rnn/initializers.js';
+export { lineChart, type LineChartOptions, type ChartSeries } from './plot/svg.js';

@@ -97,3 +97,43 @@ test('a variant saves to a checkpoint and loads back with its options', () => {
   const rnn = new RNN({ inputSize: 1, hiddenSize: 2, delays: [1, 4], tau: [1.5, 3], seed: 1 });
   expect((loadCheckpoint(saveCheckpoint(rnn)).model as RecurrentLayer).config()).toMatchObject({ delays: [1, 4], tau: [1.5, 3] });
 });
+
+describe('initialisation schemes', () => {
+  const gram = (w: Float32Array, rows: number, cols: number, r0: number) => {
+    let err = 0;
+    for (let a = 0; a < cols; a++) for (let b = 0; b < cols; b++) {
+      let s = 0;
+      for (let r = r0; r < r0 + rows; r++) s += w[r * cols + a] * w[r * cols + b];
+      err = Math.max(err, Math.abs(s - (a === b ? 1 : 0)));
+    }
+    return err;
+  };
+  test("'identity' (IRNN): W_hh = scale * I, zero biases", () => {
+    const rnn = new RNN({ inputSize: 2, hiddenSize: 3, nonlinearity: 'relu', init: 'identity', initScale: 0.5, seed: 1 });
+    const d = rnn.stateDict();
+    expect(Array.from(d.weight_hh_l0.data)).toEqual([0.5, 0, 0, 0, 0.5, 0, 0, 0, 0.5]);
+    expect([...d.bias_ih_l0.data, ...d.bias_hh_l0.data].every((v) => v === 0)).toBe(true);
+  });
+  test("'orthogonal': every gate block of W_hh orthogonal", () => {
+    const lstm = new LSTM({ inputSize: 2, hiddenSize: 16, init: 'orthogonal', seed: 1 });
+    const w = lstm.stateDict().weight_hh_l0.data;
+    for (let g = 0; g < 4; g++) expect(gram(w, 16, 16, g * 16)).toBeLessThan(1e-5);
+    const [e] = lstm.recurrentSpectrum();
+    expect(e.sigmaMax).toBeCloseTo(1, 5);
+  });
+  test("'xavier': Glorot bounds over the whole matrix, zero biases", () => {
+    const gru = new GRU({ inputSize: 5, hiddenSize: 7, init: 'xavier', initScale: 2, seed: 1 });
+    const d = gru.stateDict(), bound = 2 * Math.sqrt(6 / (21 + 5));
+    expect(Math.max(...d.weight_ih_l0.data.map(Math.abs))).toBeLessThanOrEqual(bound);
+    expect(Math.max(...d.weight_ih_l0.data.map(Math.abs))).toBeGreaterThan(bound * 0.8);
+    expect(d.bias_hh_l0.data.every((v) => v === 0)).toBe(true);
+  });
+  test('forgetBias: the f block of bias_ih, bias_hh f block 0, the rest unchanged', () => {
+    const a = new LSTM({ inputSize: 2, hiddenSize: 3, seed: 4 }).stateDict();
+    const b = new LSTM({ inputSize: 2, hiddenSize: 3, seed: 4, forgetBias: 1 }).stateDict();
+    expect(Array.from(b.bias_ih_l0.data.subarray(3, 6))).toEqual([1, 1, 1]);
+    expect(Array.from(b.bias_hh_l0.data.subarray(3, 6))).toEqual([0, 0, 0]);
+    expect(b.bias_ih_l0.data.subarray(0, 3)).toEqual(a.bias_ih_l0.data.subarray(0, 3));
+    expect(b.weight_hh_l0.data).toEqual(a.weight_hh_l0.data);
+  });
+});

@@ -14,6 +14,7 @@ import type { Region } from '../arena.js';
 import { RnnError, describe } from '../errors.js';
 import { planLayout, type Layout } from '../layout.js';
 import { Random } from '../random.js';
+import { identityInit, orthogonalBlocks, xavierUniform } from './initializers.js';
 import type { Tensor } from '../tensor.js';
 import { checkFinite, checkLengths, checkShape, checkTensor, gather, rowOrder, scatter } from './io.js';
 import { backwardDirection, forwardDirection, slotAddress, type SeqContext } from './sequence.js';
@@ -77,17 +78,9 @@ export class RecurrentLayer {
       arena.free(this.paramRegion);
       throw e;
     }
-    // PyTorch's default: every parameter uniform in [-1/sqrt(H), 1/sqrt(H)], drawn in
-    // state_dict order from one seeded generator.
     const seed = (options as { seed?: number }).seed;
     const random = new Random(seed ?? Random.randomSeed());
-    const bound = 1 / Math.sqrt(this.spec.hiddenSize);
-    for (const p of this.params) {
-      const values = new Float32Array(p.torchShape.reduce((a, b) => a * b, 1));
-      if (p.name.startsWith('tau_')) values.set(this.spec.tau!); // trained time constants start at `tau`
-      else random.fillUniform(values, bound);
-      this.writeParam(p, values, this.paramRegion.ptr);
-    }
+    for (const p of this.params) this.writeParam(p, initialValues(this.spec, p, random), this.paramRegion.ptr);
   }
 
   // ---- forward and backward ------------------------------------------------------------
@@ -516,6 +509,33 @@ export class RecurrentLayer {
     }
     return out;
   }
+}
+
+/**
+ * The initial values of one parameter, drawn in state_dict order from one seeded generator.
+ * PyTorch's default: every parameter uniform in [-1/sqrt(H), 1/sqrt(H)]. The other schemes
+ * (spec.ts, `init`) change the recurrent matrices, and 'xavier' / 'identity' the biases too:
+ * 'xavier' every matrix Glorot-uniform over its whole [out, in] shape (torch's
+ * xavier_uniform_) and zero biases; 'orthogonal' each gate block of every W_hh orthogonal
+ * (gain initScale); 'identity' each gate block of the delay-1 W_hh = initScale * I and zero
+ * biases (IRNN, Le et al. 2015). Trained time constants start at `tau`; `forgetBias` sets the
+ * forget gate's block of bias_ih (bias_hh's stays 0).
+ */
+function initialValues(s: Spec, p: ParamInfo, random: Random): Float32Array {
+  const [rows, cols = 1] = p.torchShape, H = s.hiddenSize, values = new Float32Array(rows * cols);
+  const base = p.name.replace(/_l\d+(_reverse)?$/, '');
+  if (base === 'tau') return values.fill(0).map((_, j) => s.tau![j]);
+  random.fillUniform(values, 1 / Math.sqrt(H));
+  const recurrent = base === 'weight_hh' || base.startsWith('weight_hh_d');
+  if (s.init === 'xavier' && p.transposed) xavierUniform(values, rows, cols, random, s.initScale);
+  if (s.init === 'xavier' && base.startsWith('bias')) values.fill(0);
+  if (s.init === 'orthogonal' && recurrent) orthogonalBlocks(values, s.G, H, cols, random, s.initScale);
+  if (s.init === 'identity' && base === 'weight_hh') {
+    for (let g = 0; g < s.G; g++) identityInit(values.subarray(g * H * cols, (g + 1) * H * cols), H, cols, s.initScale);
+  }
+  if (s.init === 'identity' && base.startsWith('bias')) values.fill(0);
+  if (s.forgetBias !== null && base.startsWith('bias')) values.fill(base === 'bias_ih' ? s.forgetBias : 0, H, 2 * H);
+  return values;
 }
 
 /** Elman RNN, torch.nn.RNN: h = act(x W_ih^T + b_ih + h_prev W_hh^T + b_hh), act tanh or relu. */
