@@ -114,5 +114,9 @@ describe('recurrentSpectrum', () => {
       ['i', 0.25, 'vanishing'], ['f', 0.25, 'vanishing'], ['g', 1, 'vanishing'], ['o', 0.25, 'may explode']]);
     expect(spectrum[0].sigmaMax).toBeCloseTo(3, 6);
     lstm.dispose();
+
+    const irnn = new RNN({ inputSize: 1, hiddenSize: 4, nonlinearity: 'relu', init: 'identity' });
+    expect(irnn.recurrentSpectrum()[0].regime).toBe('marginal');
+    irnn.dispose();
   });
 });

@@ -46,8 +46,12 @@ export interface SpectrumEntry {
   sigmaMax: number;
   /** Bound of the derivative of the activation the block feeds. */
   gamma: number;
-  /** sigmaMax < 1 / gamma: the gradient through this block vanishes; else it may explode. */
-  regime: 'vanishing' | 'may explode';
+  /**
+   * 'vanishing': sigmaMax < 1 / gamma, so the gradient through this block vanishes;
+   * 'may explode': sigmaMax > 1 / gamma, the necessary condition for exploding; 'marginal':
+   * within 1e-4 (relative) of the boundary (an orthogonal or identity matrix).
+   */
+  regime: 'vanishing' | 'marginal' | 'may explode';
 }
 
 /** Mean and saturation of `n` values read by `at(i)`. */
@@ -97,6 +101,12 @@ export function largestSingularValue(a: ArrayLike<number>, rows: number, cols: n
     sigma = next;
   }
   return sigma;
+}
+
+/** The regime of a block with largest singular value sigma feeding an activation bounded by gamma. */
+export function regimeOf(sigma: number, gamma: number): SpectrumEntry['regime'] {
+  const x = sigma * gamma;
+  return Math.abs(x - 1) <= 1e-4 ? 'marginal' : x < 1 ? 'vanishing' : 'may explode';
 }
 
 /** The derivative bound of an activation. */

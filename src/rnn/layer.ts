@@ -18,7 +18,7 @@ import { identityInit, orthogonalBlocks, xavierUniform } from './initializers.js
 import type { Tensor } from '../tensor.js';
 import { checkFinite, checkLengths, checkShape, checkTensor, gather, rowOrder, scatter } from './io.js';
 import { backwardDirection, forwardDirection, slotAddress, type SeqContext } from './sequence.js';
-import { gammaOf, gateStat, largestSingularValue, type GateStat, type GateStats, type GradientTrace, type SpectrumEntry } from './diagnostics.js';
+import { gammaOf, gateStat, largestSingularValue, regimeOf, type GateStat, type GateStats, type GradientTrace, type SpectrumEntry } from './diagnostics.js';
 import { delayWeight, makeSpec, paramSlots, paramTable, specOptions, type CECOptions, type CellKind, type GRUOptions, type LSTMOptions, type ParamInfo, type RNNOptions, type Spec } from './spec.js';
 import { Stream } from './stream.js';
 import { tapeSlots } from './tape.js';
@@ -355,7 +355,7 @@ export class RecurrentLayer {
             const act = s.kind === 'RNN' ? s.nonlinearity : ['i', 'f', 'o', 'r', 'z'].includes(g) || (s.minimal && g === 'f') ? 'sigmoid' : 'tanh';
             const sigmaMax = largestSingularValue(w.data.subarray(k * H * s.hOut), H, s.hOut, s.hOut, s.identityRecurrence && delay === 1);
             const gamma = gammaOf(act);
-            out.push({ name, gate: g, sigmaMax, gamma, regime: sigmaMax < 1 / gamma ? 'vanishing' : 'may explode' });
+            out.push({ name, gate: g, sigmaMax, gamma, regime: regimeOf(sigmaMax, gamma) });
           });
         }
       }
