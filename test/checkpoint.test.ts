@@ -2,7 +2,7 @@
 // bit-identically to an uninterrupted one; truncated, corrupt and foreign files are BAD_FILE
 // and leave the model as it was.
 import { beforeAll, describe, expect, test } from 'vitest';
-import { Adam, Embedding, GRU, LSTM, Linear, RnnError, Sequential, crossEntropy, init, loadCheckpoint, loadCheckpointInto, saveCheckpoint, saveSafetensors } from '../src/node.js';
+import { Adam, Embedding, GRU, LSTM, Linear, RnnError, Sequential, checkpointInfo, crossEntropy, init, loadCheckpoint, loadCheckpointInto, saveCheckpoint, saveSafetensors } from '../src/node.js';
 import type { Model } from '../src/io/checkpoint.js';
 
 beforeAll(async () => { await init(); });
@@ -67,5 +67,22 @@ describe('checkpoints', () => {
     expect(code(() => loadCheckpointInto(saveCheckpoint(makeModel()), target, new Adam(target, { lr: 1 })))).toBe('BAD_FILE');
     expect(bits(target)).toEqual(before);
     expect(code(() => saveCheckpoint({} as never))).toBe('BAD_ARGUMENT');
+  });
+});
+
+describe('metadata and checkpointInfo', () => {
+  test('strings of your own travel with the checkpoint; checkpointInfo reads without building', () => {
+    const model = makeModel(5), opt = new Adam(model, { lr: 0.01 });
+    const file = saveCheckpoint(model, opt, { vocabulary: 'abc', note: 'x' });
+    const loaded = loadCheckpoint(file);
+    expect(loaded.metadata).toEqual({ vocabulary: 'abc', note: 'x' });
+    const info = checkpointInfo(file);
+    expect(info.model).toEqual(model.config());
+    expect(info.optimizer).toMatchObject({ kind: 'Adam', step: 0 });
+    expect(info.tensors['1.weight_ih_l0']).toEqual([20, 4]);
+    expect(info.metadata).toEqual({ vocabulary: 'abc', note: 'x' });
+    expect(code(() => saveCheckpoint(model, undefined, { 'simd-rnn': 'mine' }))).toBe('BAD_ARGUMENT');
+    expect(code(() => saveCheckpoint(model, undefined, { n: 1 as never }))).toBe('BAD_ARGUMENT');
+    expect(code(() => checkpointInfo(saveSafetensors({ a: new Float32Array(1) })))).toBe('BAD_FILE');
   });
 });

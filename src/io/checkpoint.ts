@@ -19,7 +19,18 @@ export type Model = Layer | Sequential;
 type Optimizer = SGD | Adam | AdamW | RMSprop;
 const KEY = 'simd-rnn';
 
-export function saveCheckpoint(model: Model, optimizer?: Optimizer): Uint8Array {
+/**
+ * The model's weights, its configuration and (optionally) its optimizer in one safetensors
+ * file. `metadata`: strings of your own kept in the file (a vocabulary, a training log),
+ * returned by loadCheckpoint and checkpointInfo; the key "simd-rnn" is ours.
+ */
+export function saveCheckpoint(model: Model, optimizer?: Optimizer, metadata?: Record<string, string>): Uint8Array {
+  if (metadata !== undefined) {
+    if (typeof metadata !== 'object' || metadata === null || Object.values(metadata).some((v) => typeof v !== 'string')) {
+      throw new RnnError('BAD_ARGUMENT', `saveCheckpoint: metadata must be an object of strings, got ${describe(metadata)}`);
+    }
+    if (KEY in metadata) throw new RnnError('BAD_ARGUMENT', `saveCheckpoint: the metadata key "${KEY}" is reserved for the checkpoint's own description`);
+  }
   if (!(model instanceof Sequential || model instanceof RecurrentLayer || model instanceof Linear || model instanceof Embedding)) {
     throw new RnnError('BAD_ARGUMENT', `saveCheckpoint: model must be a layer or Sequential, got ${describe(model)}`);
   }
@@ -33,16 +44,35 @@ export function saveCheckpoint(model: Model, optimizer?: Optimizer): Uint8Array 
     state.buffers.forEach((b, i) => { tensors[`optimizer.${i}`] = b; });
     meta.optimizer = { kind: state.kind, options: optimizer.options, step: state.step, buffers: state.buffers.length };
   }
-  return saveSafetensors(tensors, { [KEY]: JSON.stringify(meta) });
+  return saveSafetensors(tensors, { ...metadata, [KEY]: JSON.stringify(meta) });
+}
+
+/** What a checkpoint holds, without building anything: for tools such as `simd-rnn inspect`. */
+export interface CheckpointInfo {
+  /** The model's configuration (`model.config()` when saved). */
+  model: Record<string, unknown>;
+  optimizer?: { kind: string; options: Record<string, unknown>; step: number };
+  /** Every tensor's name and shape, optimizer state included. */
+  tensors: Record<string, number[]>;
+  /** The caller's own metadata strings. */
+  metadata: Record<string, string>;
+}
+
+export function checkpointInfo(bytes: Uint8Array | ArrayBuffer): CheckpointInfo {
+  const { tensors, meta, metadata } = read(bytes);
+  const info: CheckpointInfo = { model: meta.model, tensors: {}, metadata };
+  if (meta.optimizer) info.optimizer = { kind: meta.optimizer.kind, options: meta.optimizer.options, step: meta.optimizer.step };
+  for (const [name, t] of Object.entries(tensors)) info.tensors[name] = t.shape;
+  return info;
 }
 
 function bad(message: string): never {
   throw new RnnError('BAD_FILE', `loadCheckpoint: ${message}`);
 }
 
-/** A new model (and optimizer, when the file has one) rebuilt from a checkpoint. */
-export function loadCheckpoint(bytes: Uint8Array | ArrayBuffer): { model: Model; optimizer?: Optimizer } {
-  const { tensors, meta } = read(bytes);
+/** A new model (and optimizer, when the file has one) rebuilt from a checkpoint, and its metadata strings. */
+export function loadCheckpoint(bytes: Uint8Array | ArrayBuffer): { model: Model; optimizer?: Optimizer; metadata: Record<string, string> } {
+  const { tensors, meta, metadata } = read(bytes);
   let model: Model;
   try {
     model = build(meta.model);
@@ -51,7 +81,7 @@ export function loadCheckpoint(bytes: Uint8Array | ArrayBuffer): { model: Model;
     throw e;
   }
   try {
-    return restore(model, undefined, tensors, meta);
+    return { ...restore(model, undefined, tensors, meta), metadata };
   } catch (e) {
     dispose(model);
     throw e;
@@ -68,15 +98,17 @@ export function loadCheckpointInto(bytes: Uint8Array | ArrayBuffer, model: Model
 
 interface Meta { model: Record<string, unknown>; optimizer?: { kind: string; options: Record<string, unknown>; step: number; buffers: number } }
 
-function read(bytes: Uint8Array | ArrayBuffer): { tensors: Record<string, Tensor>; meta: Meta } {
-  const { tensors, metadata } = loadSafetensors(bytes);
-  if (!(KEY in metadata)) bad(`the file has no "${KEY}" metadata: a safetensors file, but not a simd-rnn checkpoint`);
+function read(bytes: Uint8Array | ArrayBuffer): { tensors: Record<string, Tensor>; meta: Meta; metadata: Record<string, string> } {
+  const { tensors, metadata: all } = loadSafetensors(bytes);
+  const { [KEY]: _ours, ...metadata } = all;
+  void _ours;
+  if (!(KEY in all)) bad(`the file has no "${KEY}" metadata: a safetensors file, but not a simd-rnn checkpoint`);
   let meta: Meta;
-  try { meta = JSON.parse(metadata[KEY]); } catch { bad(`the "${KEY}" metadata is not JSON`); }
+  try { meta = JSON.parse(all[KEY]); } catch { bad(`the "${KEY}" metadata is not JSON`); }
   if (typeof meta !== 'object' || meta === null || (meta as { format?: unknown }).format !== 1 || typeof meta.model !== 'object' || meta.model === null) {
     bad(`the "${KEY}" metadata is not a format-1 checkpoint description`);
   }
-  return { tensors, meta };
+  return { tensors, meta, metadata };
 }
 
 function build(config: Record<string, unknown>): Model {
