@@ -62,6 +62,7 @@ export function forwardDirection(c: SeqContext, l: number, d: number): void {
   const ldW = paddedWidth(GH), ldR = paddedWidth(P); // row lengths of W_ih, W_hh and of W_hr
   const nOff = (s.G - 1) * H * 4; // byte offset of the n block (GRU)
   if (s.tau) setAlpha(c, x, alpha);
+  const delayW = s.delays.map((delay) => c.param(`${delayWeight(delay)}${x}`)); // RNN delays
 
   k.f32_gemm_nn(gates, GH, layerInput(c, l), inW, wih, ldW, bih, T * B, GH, inW, 0);
   for (let step = 0; step < T; step++) {
@@ -85,7 +86,7 @@ export function forwardDirection(c: SeqContext, l: number, d: number): void {
       } else if (s.kind === 'RNN' && s.rnnVariant) {
         for (let i = 0; i < s.delays.length; i++) {
           const src = hs + delaySlot(s.delays[i], t, d, T) * B * P * 4;
-          k.f32_gemm_nn(g, GH, src, P, c.param(`${delayWeight(s.delays[i])}${x}`), ldW, i === 0 ? bhh : 0, nb, GH, P, 1);
+          k.f32_gemm_nn(g, GH, src, P, delayW[i], ldW, i === 0 ? bhh : 0, nb, GH, P, 1);
         }
         if (s.identityRecurrence) k.f32_add(g, g, hp, nb * H);
         const a = s.tau ? g : hn;
@@ -270,6 +271,7 @@ function rnnVariantBackward(c: SeqContext, l: number, d: number, dOut: number): 
   const gates = c.tape(`gates${x}`), hs = c.tape(`h${x}`), dgx = c.tape('dgx'), dhs = c.tape('dhs');
   const alpha = c.tape(`alpha${x}`), dalpha = s.trainTau ? c.tape('dalpha') : 0;
   const row = B * P * 4, last = d === 0 ? T : 0, first = d === 0 ? 0 : T;
+  const delayW = s.delays.map((delay) => c.param(`${delayWeight(delay)}${x}`));
   k.f32_fill(dhs, 0, (T + 1) * B * P);
   k.f32_copy_rows(dhs + last * row, 0, c.tape('dh'), 0, 1, B * P);
   if (dalpha) k.f32_fill(dalpha, 0, H);
@@ -290,9 +292,7 @@ function rnnVariantBackward(c: SeqContext, l: number, d: number, dOut: number): 
       if (s.nonlinearity === 'tanh') k.f32_tanh_bwd(dgxt, a, dA, nb * H);
       else k.f32_relu_bwd(dgxt, a, dA, nb * H);
       if (s.identityRecurrence) k.f32_add(dprev, dprev, dgxt, nb * H);
-      for (const delay of s.delays) {
-        k.f32_gemm_nt_acc(dhs + delaySlot(delay, t, d, T) * row, P, dgxt, GH, c.param(`${delayWeight(delay)}${x}`), ldW, nb, P, GH);
-      }
+      s.delays.forEach((delay, i) => k.f32_gemm_nt_acc(dhs + delaySlot(delay, t, d, T) * row, P, dgxt, GH, delayW[i], ldW, nb, P, GH));
     }
     // rows past their length copied their state through this step: pass its gradient back
     if (nb < B) k.f32_add_rows(dprev + nb * P * 4, P, dnext + nb * P * 4, P, B - nb, P);
