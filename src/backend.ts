@@ -8,11 +8,17 @@ import { Arena, MAX_MEMORY_BYTES } from './arena.js';
 import { RnnError, describe } from './errors.js';
 import { KERNEL_NAMES, type Kernels } from './kernels.js';
 
+/**
+ * Which wasm build runs: 'relaxed' (relaxed SIMD, `f32x4.relaxed_madd`: a fused multiply-add
+ * where the hardware has one) or 'baseline' (SIMD128 only: bit-identical results on every
+ * runtime).
+ */
 export type SimdMode = 'relaxed' | 'baseline';
 
 /** Where the wasm comes from: a compiled module, its bytes, a URL to fetch, or a response. */
 export type WasmSource = WebAssembly.Module | BufferSource | URL | Response | PromiseLike<Response>;
 
+/** Options of `init`. */
 export interface InitOptions {
   /** 'auto' (default) runs the relaxed-SIMD build where the runtime validates it. */
   simd?: 'auto' | SimdMode;
@@ -22,6 +28,10 @@ export interface InitOptions {
   maxMemoryBytes?: number;
 }
 
+/**
+ * The loaded wasm module and its memory, as `init` resolves it: one per realm, shared by every
+ * layer, optimizer and stream.
+ */
 export class Backend {
   /** Which build runs. */
   readonly simd: SimdMode;
@@ -30,6 +40,7 @@ export class Backend {
   /** @internal */
   readonly arena: Arena;
 
+  /** @internal Built by `init`. */
   constructor(simd: SimdMode, kernels: Kernels, arena: Arena) {
     this.simd = simd;
     this.kernels = kernels;
@@ -61,8 +72,16 @@ const RELAXED_PROBE = probeModule([...GET_ABC, 0xfd, 0x85, 0x02]);
 
 let support: { simd: boolean; relaxed: boolean } | undefined;
 
-/** What this runtime's WebAssembly accepts, probed once. */
-export function runtimeSupport(): { simd: boolean; relaxed: boolean } {
+/**
+ * What this runtime's WebAssembly accepts, probed once by validating two tiny modules; loads
+ * nothing and needs no `init`.
+ */
+export function runtimeSupport(): {
+  /** Fixed-width SIMD (SIMD128), which every build needs. */
+  simd: boolean;
+  /** Relaxed SIMD (`f32x4.relaxed_madd`), which the 'relaxed' build needs. */
+  relaxed: boolean;
+} {
   if (!support) {
     const simd = WebAssembly.validate(SIMD_PROBE);
     support = { simd, relaxed: simd && WebAssembly.validate(RELAXED_PROBE) };

@@ -19,7 +19,13 @@ import { RnnError, describe } from './errors.js';
 import { Random } from './random.js';
 import type { Tensor } from './tensor.js';
 
-export interface SeriesTask { inputs: Tensor; targets: Tensor }
+/** A series to predict, as `narma10` and `mackeyGlass` return it. */
+export interface SeriesTask {
+  /** The input at each step, [length, 1]. */
+  inputs: Tensor;
+  /** The value to predict at each step, [length, 1]: targets[t] follows from inputs[0..t]. */
+  targets: Tensor;
+}
 
 function checkLength(length: unknown, what: string): number {
   if (!Number.isSafeInteger(length) || (length as number) < 1) {
@@ -69,6 +75,7 @@ export function narma10(length: number, seed = 0): SeriesTask {
   return { inputs: { data: inputs, shape: [T, 1] }, targets: { data: targets, shape: [T, 1] } };
 }
 
+/** Options of `mackeyGlass`. */
 export interface MackeyGlassOptions {
   /** The delay (default 17: mildly chaotic; 30: more so). */
   tau?: number;

@@ -26,7 +26,12 @@ export const RNN_ERROR_CODES: readonly RnnErrorCode[] = [
   'NO_TAPE',
 ];
 
+/**
+ * The error every rejected call throws: an `Error` whose `code` says what kind of failure it
+ * is and whose message names the argument, what was expected and what came.
+ */
 export class RnnError extends Error {
+  /** The kind of failure; stable across versions (match on it, not on the message). */
   readonly code: RnnErrorCode;
   constructor(code: RnnErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);

@@ -38,9 +38,13 @@ import type { Tensor } from './tensor.js';
 import { checkFinite, checkShape, checkTensor } from './rnn/io.js';
 import { paddedWidth } from './rnn/spec.js';
 
+/** Options of `new EchoStateNetwork`; the equations are on the class. */
 export interface EchoStateOptions {
+  /** I, the width of each input u(t). */
   inputSize: number;
+  /** N, the number of reservoir units (W is stored dense: N^2 floats). */
   reservoirSize: number;
+  /** O, the width of each output y(t). */
   outputSize: number;
   /** Largest |eigenvalue| of W after scaling (default 0.9). */
   spectralRadius?: number;
@@ -58,13 +62,27 @@ export interface EchoStateOptions {
   washout?: number;
   /** Feed u(t) to the readout besides x(t) (default false). */
   readoutInput?: boolean;
+  /** Seed of the generator that draws W, W_in and b (in that order); without one, a random seed. */
   seed?: number;
 }
 
-/** `state`: the reservoir state before the first step, [B, N] ([N] for unbatched input). */
-export interface EsnRunOptions { state?: Tensor }
-export interface EsnFitResult { trainError: number }
-export interface EsnReadout { weight: Tensor; bias: Tensor }
+/** Options of `fit`, `predict` and `states`. */
+export interface EsnRunOptions {
+  /** The reservoir state before the first step, [B, N] ([N] for unbatched input); default zeros. */
+  state?: Tensor;
+}
+/** What `fit` returns. */
+export interface EsnFitResult {
+  /** NRMSE (see `nrmse`) of the new readout on the training steps after `washout`; NaN for constant targets. */
+  trainError: number;
+}
+/** The readout y = W_out [x; u] + b_out, as `readout()` returns it and `loadReadout` takes it. */
+export interface EsnReadout {
+  /** W_out [O, N], or [O, N + I] with `readoutInput` (columns x, then u). */
+  weight: Tensor;
+  /** b_out [O]. */
+  bias: Tensor;
+}
 
 const CHUNK_FLOATS = 1 << 20;
 const KEYS = ['weight_in', 'weight_res', 'bias', 'weight_out', 'bias_out'] as const;
@@ -91,17 +109,39 @@ export function nrmse(prediction: Tensor, target: Tensor): number {
   return Math.sqrt(sse / sst);
 }
 
+/**
+ * An echo state network (reservoir computing): a fixed sparse random recurrent reservoir, run
+ * in wasm, and a linear readout fit in closed form by ridge regression (float64 Cholesky).
+ *
+ *     x(t) = (1 - a) x(t-1) + a tanh(W_in u(t) + W x(t-1) + b)
+ *     y(t) = W_out [x(t); u(t) if readoutInput] + b_out
+ *
+ * with a = `leakRate` and W (N x N) scaled to the spectral radius `spectralRadius`. Sequences
+ * are time-major: inputs [T, B, I] or unbatched [T, I]; the B rows are independent sequences.
+ * `fit` trains only the readout; `predict`, `states` and `stream` need no gradient.
+ */
 export class EchoStateNetwork {
+  /** I, the width of each input. */
   readonly inputSize: number;
+  /** N, the number of reservoir units. */
   readonly reservoirSize: number;
+  /** O, the width of each output. */
   readonly outputSize: number;
+  /** The largest |eigenvalue| W was scaled to. */
   readonly spectralRadius: number;
+  /** a in (0, 1]; 1 is no leak. */
   readonly leakRate: number;
+  /** W_in is uniform in [-inputScale, inputScale]. */
   readonly inputScale: number;
+  /** The fraction of nonzero entries W was drawn with. */
   readonly density: number;
+  /** b is uniform in [-bias, bias]. */
   readonly bias: number;
+  /** Ridge (Tikhonov) strength of the readout fit. */
   readonly ridge: number;
+  /** Steps of every sequence that `fit` leaves out while the state forgets x(0). */
   readonly washout: number;
+  /** The readout sees u(t) besides x(t). */
   readonly readoutInput: boolean;
   /** @internal */ readonly backend: Backend;
   private readonly layout: Layout;
@@ -341,6 +381,7 @@ export class EchoStateNetwork {
     return { type: 'EchoStateNetwork', inputSize, reservoirSize, outputSize, spectralRadius, leakRate, inputScale, density, bias, ridge, washout, readoutInput };
   }
 
+  /** Bytes of wasm memory this network holds now (weights, working memory, streams). */
   memoryBytes(): number {
     this.alive('EchoStateNetwork.memoryBytes');
     let n = this.region!.bytes + (this.work?.bytes ?? 0);
@@ -348,6 +389,7 @@ export class EchoStateNetwork {
     return n;
   }
 
+  /** Returns all memory, its streams' included; any later call throws DISPOSED. */
   dispose(): void {
     if (!this.region) return;
     for (const s of [...this.streams]) s.dispose();
@@ -493,6 +535,7 @@ export class EchoStateNetwork {
  * this stream; nothing is allocated per step.
  */
 export class EsnStream {
+  /** The number of sequences stepped together. */
   readonly batch: number;
   private region: Region | null;
   private readonly u: number;
@@ -564,10 +607,12 @@ export class EsnStream {
     this.setState();
   }
 
+  /** Bytes of wasm memory this stream holds (0 after dispose). */
   memoryBytes(): number {
     return this.region ? this.region.bytes : 0;
   }
 
+  /** Returns the stream's memory; step, state and setState then throw DISPOSED. The network is not touched. */
   dispose(): void {
     if (!this.region) return;
     this.net.backend.arena.free(this.region);

@@ -5,8 +5,15 @@
 import { getBackend } from './backend.js';
 import { RnnError, describe } from './errors.js';
 
+/**
+ * A row-major float32 array and its shape: element (i, j, k) of a [I, J, K] tensor is
+ * `data[(i * J + j) * K + k]`, and `data.length` is the product of `shape`. Any object of
+ * this form is a tensor; `tensor()` builds one with checks.
+ */
 export interface Tensor {
+  /** The elements, row-major (last axis fastest). */
   data: Float32Array;
+  /** The size of each axis, outermost first. */
   shape: number[];
 }
 

@@ -15,7 +15,9 @@ import { Adam, AdamW, RMSprop, SGD } from '../train/optim.js';
 import { Sequential, type Layer } from '../train/sequential.js';
 import { loadSafetensors, saveSafetensors } from './safetensors.js';
 
+/** What a checkpoint holds as its model: one layer or a Sequential. */
 export type Model = Layer | Sequential;
+/** @inline */
 type Optimizer = SGD | Adam | AdamW | RMSprop;
 const KEY = 'simd-rnn';
 
@@ -51,13 +53,25 @@ export function saveCheckpoint(model: Model, optimizer?: Optimizer, metadata?: R
 export interface CheckpointInfo {
   /** The model's configuration (`model.config()` when saved). */
   model: Record<string, unknown>;
-  optimizer?: { kind: string; options: Record<string, unknown>; step: number };
+  /** The optimizer saved with the model, if any. */
+  optimizer?: {
+    /** 'SGD', 'Adam', 'AdamW' or 'RMSprop'. */
+    kind: string;
+    /** Its constructor options as given. */
+    options: Record<string, unknown>;
+    /** Updates applied so far. */
+    step: number;
+  };
   /** Every tensor's name and shape, optimizer state included. */
   tensors: Record<string, number[]>;
   /** The caller's own metadata strings. */
   metadata: Record<string, string>;
 }
 
+/**
+ * Reads what a checkpoint holds (configuration, optimizer, tensor names and shapes, metadata)
+ * without building a model or needing `init`; BAD_FILE for a file that is not a checkpoint.
+ */
 export function checkpointInfo(bytes: Uint8Array | ArrayBuffer): CheckpointInfo {
   const { tensors, meta, metadata } = read(bytes);
   const info: CheckpointInfo = { model: meta.model, tensors: {}, metadata };
@@ -71,7 +85,14 @@ function bad(message: string): never {
 }
 
 /** A new model (and optimizer, when the file has one) rebuilt from a checkpoint, and its metadata strings. */
-export function loadCheckpoint(bytes: Uint8Array | ArrayBuffer): { model: Model; optimizer?: Optimizer; metadata: Record<string, string> } {
+export function loadCheckpoint(bytes: Uint8Array | ArrayBuffer): {
+  /** The rebuilt model, with the saved weights. */
+  model: Model;
+  /** A new optimizer over `model` with the saved state, when the file has one. */
+  optimizer?: Optimizer;
+  /** The caller's own metadata strings. */
+  metadata: Record<string, string>;
+} {
   const { tensors, meta, metadata } = read(bytes);
   let model: Model;
   try {

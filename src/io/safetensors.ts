@@ -16,6 +16,11 @@ import { checkTensor } from '../rnn/io.js';
 const DTYPE_BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8 };
 const MAX_HEADER = 100 * 1024 * 1024;
 
+/**
+ * A safetensors file of `tensors` (F32, in the order given; a bare Float32Array is saved as
+ * 1-D) and optional `metadata` strings. The header is padded to a multiple of 8 bytes so the
+ * data is aligned. Needs no `init`.
+ */
 export function saveSafetensors(tensors: Record<string, Tensor | Float32Array>, metadata?: Record<string, string>): Uint8Array {
   if (typeof tensors !== 'object' || tensors === null) throw new RnnError('BAD_ARGUMENT', `saveSafetensors: tensors must be an object of tensors, got ${describe(tensors)}`);
   if (metadata !== undefined) {
@@ -63,7 +68,17 @@ function halfToFloat(h: number): number {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
-export function loadSafetensors(bytes: Uint8Array | ArrayBuffer): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
+/**
+ * Reads a safetensors file: F32, F16, BF16 and F64 tensors, converted to float32. The file is
+ * checked whole first (every tensor inside the buffer, sizes matching shapes, no overlap, no
+ * gap, no bytes left over); anything else is BAD_FILE naming what is wrong. Needs no `init`.
+ */
+export function loadSafetensors(bytes: Uint8Array | ArrayBuffer): {
+  /** Every tensor by its name in the file, as float32. */
+  tensors: Record<string, Tensor>;
+  /** The `__metadata__` strings (empty when the file has none). */
+  metadata: Record<string, string>;
+} {
   const u8 = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes instanceof Uint8Array ? bytes : null;
   if (!u8) throw new RnnError('BAD_ARGUMENT', `loadSafetensors: bytes must be a Uint8Array or ArrayBuffer, got ${describe(bytes)}`);
   if (u8.length < 8) bad(`the file has ${u8.length} bytes, fewer than the 8 of the header size`);

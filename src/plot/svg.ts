@@ -17,22 +17,34 @@
  */
 import { RnnError, describe } from '../errors.js';
 
+/** One line of a chart. */
 export interface ChartSeries {
+  /** The legend entry (and the line's tooltip). */
   name: string;
   /** x of each point; default 0, 1, 2, ... Same length as y. */
   x?: ArrayLike<number>;
+  /** y of each point; a non-finite value (or one <= 0 on a log axis) leaves a gap in the line. */
   y: ArrayLike<number>;
 }
 
+/**
+ * What `lineChart` draws. Lines take the Tableau 10 colours, then the same with dashes; the
+ * legend is right of the plot. Text is XML-escaped.
+ */
 export interface LineChartOptions {
+  /** Text above the plot. */
   title?: string;
+  /** Label of the x axis. */
   xLabel?: string;
+  /** Label of the y axis. */
   yLabel?: string;
+  /** The lines, drawn in order. */
   series: ChartSeries[];
   /** A log10 y axis; values <= 0 are left out. */
   logY?: boolean;
   /** Pixels; default 640 x 400, at least 160 x 120. */
   width?: number;
+  /** Pixels; default 400, at least 120. */
   height?: number;
 }
 

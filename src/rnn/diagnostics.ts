@@ -14,7 +14,9 @@
  *   section 2.1). gamma = 1 for tanh and relu, 1/4 for the sigmoid.
  */
 
+/** The gradient flow through one layer and direction, as `gradientNorms()` returns it. */
 export interface GradientTrace {
+  /** Layer index, 0 at the input. */
   layer: number;
   /** 0 forward, 1 reverse. */
   direction: number;
@@ -24,10 +26,13 @@ export interface GradientTrace {
   c?: Float64Array;
 }
 
+/** Statistics of one gate's post-activation values over the steps that ran. */
 export interface GateStat {
   /** Gate name (LSTM i f g o, GRU r z n or f n), or the unit activation of RNN / CEC. */
   gate: string;
+  /** The gate's activation function, which sets the saturation thresholds. */
   activation: 'sigmoid' | 'tanh' | 'relu';
+  /** Mean over every unit, batch row and step within the row's length. */
   mean: number;
   /** Fraction below 0.05 (sigmoid), below -0.95 (tanh), or exactly 0 (relu: dead units). */
   saturatedLow: number;
@@ -35,8 +40,20 @@ export interface GateStat {
   saturatedHigh: number;
 }
 
-export interface GateStats { layer: number; direction: number; gates: GateStat[] }
+/** The gates of one layer and direction, as `gateStats()` returns them. */
+export interface GateStats {
+  /** Layer index, 0 at the input. */
+  layer: number;
+  /** 0 forward, 1 reverse. */
+  direction: number;
+  /** One entry per gate, in the cell's gate order. */
+  gates: GateStat[];
+}
 
+/**
+ * The largest singular value of one gate block of a recurrent matrix and the regime it
+ * implies, as `recurrentSpectrum()` returns it.
+ */
 export interface SpectrumEntry {
   /** Parameter name (PyTorch's), for example `weight_hh_l0`. */
   name: string;

@@ -24,32 +24,68 @@ import { Stream } from './stream.js';
 import { tapeSlots } from './tape.js';
 import type { ParamBuffer } from '../train/params.js';
 
-export interface RecurrentState { h?: Tensor; c?: Tensor }
+/**
+ * States of every layer and direction, entry i = layer * dirs + direction: initial states for
+ * `forward` (zeros where absent), gradients of the final states for `backward`. Unbatched
+ * input drops the B axis.
+ */
+export interface RecurrentState {
+  /** h [numLayers * dirs, B, hOut] (hOut = projSize or hiddenSize). */
+  h?: Tensor;
+  /** c [numLayers * dirs, B, hiddenSize]: LSTM and CEC only. */
+  c?: Tensor;
+}
+/** Options of a recurrent layer's `forward`. */
 export interface ForwardOptions {
+  /** Record the BPTT tape that the next `backward` consumes (default false: inference). */
   train?: boolean;
+  /**
+   * The valid length of each batch row, integers from 1 to T, as a packed sequence: padded
+   * steps give zero output and leave the row's state alone, and the reverse direction starts
+   * at each row's last valid step.
+   */
   lengths?: ArrayLike<number>;
   /** Also return every layer's output (`layers`), as for an ELMo-style ScalarMix. */
   allLayers?: boolean;
 }
+/** What a recurrent layer's `forward` returns: copies, the caller's to keep. */
 export interface ForwardResult {
+  /** The top layer's output at every step, [T, B, dirs * hOut] ([B, T, ...] with batchFirst, [T, ...] unbatched); zero at padded steps. */
   output: Tensor;
+  /** Final h of every layer and direction, [numLayers * dirs, B, hOut] (the state at each row's last valid step). */
   h: Tensor;
+  /** Final c, [numLayers * dirs, B, hiddenSize]: LSTM and CEC only. */
   c?: Tensor;
   /** With `allLayers`: the output of each layer, [T, B, dirs * hOut] (layout as `output`). */
   layers?: Tensor[];
 }
+/** Options of a recurrent layer's `backward`. */
 export interface BackwardOptions {
   /** false: skip dx (returned as null) when x is data. */
   inputGrad?: boolean;
   /** Gradients of the per-layer outputs of a forward with `allLayers` (null entries skipped), added to what flows down from the layers above. */
   dLayers?: (Tensor | null)[];
 }
-export interface BackwardResult { dx: Tensor | null; dh0: Tensor; dc0?: Tensor }
+/** What a recurrent layer's `backward` returns; parameter gradients go into `grads()` instead. */
+export interface BackwardResult {
+  /** The gradient of the input x, shaped as x; null with `inputGrad: false`. */
+  dx: Tensor | null;
+  /** The gradient of the initial h, shaped as `RecurrentState.h`. */
+  dh0: Tensor;
+  /** The gradient of the initial c, shaped as `RecurrentState.c`: LSTM and CEC only. */
+  dc0?: Tensor;
+}
 
 interface Work { region: Region; layout: Layout; T: number; B: number }
 interface Tape { work: Work; active: Int32Array; perm: Int32Array; unbatched: boolean }
 
+/**
+ * What RNN, LSTM, GRU and CEC share: forward and backward (BPTT) over whole sequences,
+ * PyTorch-named state dicts, streaming, diagnostics and memory. Build one of the four
+ * subclasses; `instanceof RecurrentLayer` tells any of them.
+ */
 export class RecurrentLayer {
+  /** @internal The validated options and the sizes that follow from them. */
   readonly spec: Spec;
   private readonly backend: Backend;
   private readonly params: ParamInfo[];
@@ -65,6 +101,7 @@ export class RecurrentLayer {
   private lastTrace: GradientTrace[] | null = null;
   private readonly streams = new Set<Stream>();
 
+  /** @internal Use `new RNN`, `new LSTM`, `new GRU` or `new CEC`. */
   constructor(kind: CellKind, options: unknown) {
     this.backend = getBackend(`new ${kind}`);
     this.spec = makeSpec(kind, options);
@@ -247,6 +284,7 @@ export class RecurrentLayer {
     return this.readAll(this.gradRegion!.ptr);
   }
 
+  /** Sets every gradient to zero (backward adds into them). */
   zeroGrad(): void {
     this.alive(`${this.spec.kind}.zeroGrad`);
     this.backend.kernels.f32_fill(this.gradRegion!.ptr, 0, this.paramLayout.bytes / 4);

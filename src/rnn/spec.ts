@@ -21,12 +21,19 @@ function gateNames(kind: CellKind, threeGateLstm: boolean, minimal: boolean): re
 /** Weight initialisation schemes (initializers.ts). */
 export type InitScheme = 'pytorch' | 'xavier' | 'orthogonal' | 'identity';
 
+/** The options every recurrent layer takes (PyTorch's names, camel-cased). */
 export interface RecurrentOptions {
+  /** The width of each input step x(t). */
   inputSize: number;
+  /** H, the number of hidden units (of the cell state too, for an LSTM). */
   hiddenSize: number;
+  /** Stacked layers, each fed the output of the one below (default 1). */
   numLayers?: number;
+  /** The biases bias_ih and bias_hh (default true). */
   bias?: boolean;
+  /** Input and output as [B, T, ...] instead of [T, B, ...] (default false); states keep [layers * dirs, B, ...]. */
   batchFirst?: boolean;
+  /** A second direction per layer running from the last step back; outputs concatenate forward then reverse (default false). */
   bidirectional?: boolean;
   /** Seed of the initialiser; without one, weights come from a randomly seeded generator. */
   seed?: number;
@@ -42,7 +49,9 @@ export interface RecurrentOptions {
   initScale?: number;
 }
 
+/** Options of `new RNN`: the common ones, the activation and the classic RNN variants. */
 export interface RNNOptions extends RecurrentOptions {
+  /** The activation act (default 'tanh'). */
   nonlinearity?: 'tanh' | 'relu';
   /**
    * Leaky integration with per-unit time constants (>= 1): h = (1 - 1/tau) h_prev + (1/tau) act(...).
@@ -61,6 +70,7 @@ export interface RNNOptions extends RecurrentOptions {
   identityRecurrence?: boolean;
 }
 
+/** Options of `new LSTM`: the common ones, projections and the LSTM variants. */
 export interface LSTMOptions extends RecurrentOptions {
   /** Size of the projected hidden state (LSTM with projections); 0 = none. */
   projSize?: number;
@@ -83,6 +93,7 @@ export interface LSTMOptions extends RecurrentOptions {
   forgetBias?: number;
 }
 
+/** Options of `new GRU`: the common ones and the GRU variants. */
 export interface GRUOptions extends RecurrentOptions {
   /**
    * true (default): PyTorch's GRU, reset applied after the hidden product (r * (h W_hn + b_hn)).

@@ -35,7 +35,14 @@ function streamSlots(s: Spec, B: number): Slot[] {
 
 interface LayerPlan { h: number; c: number; inW: number; wih: number; whh: number; whr: number; bih: number; bhh: number; peep: number; alpha: number; tau: number }
 
+/**
+ * A stateful one-step runner over a unidirectional recurrent layer, from `layer.stream(batch)`:
+ * feeding a sequence step by step gives the same h as `forward` over it. It owns its state
+ * and reads the layer's parameters live, so it sees every update made by training; nothing is
+ * allocated per step.
+ */
 export class Stream {
+  /** The number of sequences stepped together. */
   readonly batch: number;
   private region: Region | null;
   private readonly layout: Layout;
@@ -154,7 +161,12 @@ export class Stream {
   }
 
   /** Copies of every layer's state: h [numLayers, batch, hOut], c [numLayers, batch, hiddenSize]. */
-  state(): { h: Tensor; c?: Tensor } {
+  state(): {
+    /** Every layer's h, [numLayers, batch, hOut]. */
+    h: Tensor;
+    /** Every layer's c, [numLayers, batch, hiddenSize]: LSTM and CEC only. */
+    c?: Tensor;
+  } {
     const s = this.spec, B = this.batch, base = this.alive(`${s.kind} stream.state`);
     const heap = this.backend.arena.f32;
     const take = (key: string, w: number): Tensor => {
@@ -200,10 +212,12 @@ export class Stream {
     this.setState({});
   }
 
+  /** Bytes of wasm memory this stream holds (0 after dispose). */
   memoryBytes(): number {
     return this.region ? this.region.bytes : 0;
   }
 
+  /** Returns the stream's memory; step, state and setState then throw DISPOSED. The layer is not touched. */
   dispose(): void {
     if (!this.region) return;
     this.backend.arena.free(this.region);

@@ -9,6 +9,13 @@
 import { RnnError, describe } from '../errors.js';
 import { buffersOf } from './params.js';
 
+/**
+ * torch.nn.utils.clip_grad_norm_: the global L2 norm over every gradient of `model` (a layer,
+ * a Sequential, or an array of them trained together), accumulated in float64; when it
+ * exceeds `maxNorm`, every gradient is scaled by maxNorm / (norm + 1e-6). Returns the norm
+ * before clipping. A non-finite norm throws NOT_FINITE and scales nothing, or with
+ * `{ nonFinite: 'skip' }` leaves the gradients as they are and returns the norm.
+ */
 export function clipGradNorm(model: unknown, maxNorm: number, options?: { nonFinite?: 'throw' | 'skip' }): number {
   const buffers = buffersOf(model, 'clipGradNorm');
   if (typeof maxNorm !== 'number' || !(maxNorm > 0) || !Number.isFinite(maxNorm)) {
@@ -29,6 +36,7 @@ export function clipGradNorm(model: unknown, maxNorm: number, options?: { nonFin
   return norm;
 }
 
+/** torch.nn.utils.clip_grad_value_: clamps every gradient of `model` to [-clipValue, clipValue]. */
 export function clipGradValue(model: unknown, clipValue: number): void {
   const buffers = buffersOf(model, 'clipGradValue');
   if (typeof clipValue !== 'number' || !(clipValue >= 0) || !Number.isFinite(clipValue)) {

@@ -12,11 +12,33 @@ import type { Tensor } from '../tensor.js';
 import { checkFinite, checkShape, checkTensor } from '../rnn/io.js';
 import type { ParamBuffer } from './params.js';
 
-export interface EmbeddingOptions { numEmbeddings: number; embeddingDim: number; seed?: number }
-export interface IdTensor { data: Int32Array; shape: number[] }
+/** Options of `new Embedding`. */
+export interface EmbeddingOptions {
+  /** V, the number of ids (rows of the table): ids are 0 to V - 1. */
+  numEmbeddings: number;
+  /** D, the width of each row. */
+  embeddingDim: number;
+  /** Seed of the initialiser; without one, the table comes from a randomly seeded generator. */
+  seed?: number;
+}
+/** Integer ids and their shape, the input of an Embedding: a Tensor of Int32Array data. */
+export interface IdTensor {
+  /** The ids, row-major. */
+  data: Int32Array;
+  /** The size of each axis, outermost first. */
+  shape: number[];
+}
 
+/**
+ * torch.nn.Embedding: integer ids [...] to rows of a table [V, D] (key `weight`), giving
+ * [..., D]. The table starts N(0, 1) as in PyTorch, drawn from the seeded generator so every
+ * runtime gets the same one. Ids carry no gradient: an Embedding is the first layer of a
+ * Sequential.
+ */
 export class Embedding {
+  /** V, the number of ids. */
   readonly numEmbeddings: number;
+  /** D, the width of each row. */
   readonly embeddingDim: number;
   private readonly backend: Backend;
   private paramRegion: Region | null;
@@ -62,7 +84,10 @@ export class Embedding {
   }
 
   /** Adds dOut's rows into the gradient rows of their ids; returns { dx: null }. */
-  backward(dOut: Tensor): { dx: null } {
+  backward(dOut: Tensor): {
+    /** Always null: ids have no gradient. */
+    dx: null;
+  } {
     this.alive('backward');
     if (!this.tape) throw new RnnError('NO_TAPE', 'Embedding.backward: call forward(ids, { train: true }) first (each backward consumes its tape)');
     const d = checkTensor(dOut, 'Embedding.backward: dOut');
@@ -76,10 +101,14 @@ export class Embedding {
     return { dx: null };
   }
 
+  /** A copy of the table: weight [V, D]. */
   stateDict(): Record<string, Tensor> { return { weight: this.read(this.alive('stateDict').param) }; }
+  /** A copy of the accumulated gradient, named like stateDict. */
   grads(): Record<string, Tensor> { return { weight: this.read(this.alive('grads').grad) }; }
+  /** Sets the gradient to zero (backward adds into it). */
   zeroGrad(): void { this.backend.kernels.f32_fill(this.alive('zeroGrad').grad, 0, this.numEmbeddings * this.embeddingDim); }
 
+  /** Loads `{ weight }` ([V, D], a Tensor or a bare Float32Array); strict and all-or-nothing like every loadStateDict. */
   loadStateDict(dict: Record<string, Tensor | Float32Array>): void {
     const { param } = this.alive('loadStateDict');
     const what = 'Embedding.loadStateDict';
@@ -108,8 +137,10 @@ export class Embedding {
     return { type: 'Embedding', numEmbeddings: this.numEmbeddings, embeddingDim: this.embeddingDim };
   }
 
+  /** Bytes of wasm memory this layer holds (the table and its gradient). */
   memoryBytes(): number { this.alive('memoryBytes'); return this.paramRegion!.bytes + this.gradRegion!.bytes; }
 
+  /** Returns all memory; any later call throws DISPOSED. */
   dispose(): void {
     if (!this.paramRegion) return;
     this.backend.arena.free(this.paramRegion);

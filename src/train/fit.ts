@@ -28,32 +28,94 @@ import type { Adam, AdamW, RMSprop, SGD } from './optim.js';
 import { buffersOf } from './params.js';
 import type { Sequential } from './sequential.js';
 
-export interface FitData { x: Tensor | IdTensor; y: Int32Array | Tensor; lengths?: ArrayLike<number> }
-
-export interface FitProgress {
-  epoch: number; step: number; loss: number; gradNorm: number; stepsPerSecond: number; valLoss?: number;
+/** Training data for `fit`: N sequences of T steps, time-major like the layers. */
+export interface FitData {
+  /** Inputs [T, N, ...]: a Tensor, or ids { data: Int32Array, shape: [T, N] } for a model that starts with an Embedding. */
+  x: Tensor | IdTensor;
+  /**
+   * Targets. With target 'every': one class per step and sequence (an Int32Array of T * N,
+   * time-major) for crossEntropy, or a Tensor [T, N, out] for mse. With target 'last': one
+   * class per sequence (an Int32Array of N), or a Tensor [N, out].
+   */
+  y: Int32Array | Tensor;
+  /** The valid length of each sequence (1 to T); padded steps take no loss. */
+  lengths?: ArrayLike<number>;
 }
 
+/** What `onProgress` receives: after every update, and at the end of every epoch with `valLoss`. */
+export interface FitProgress {
+  /** The epoch, from 1. */
+  epoch: number;
+  /** Updates (optimizer steps) so far, over all epochs. */
+  step: number;
+  /** The loss of this update's batch (the epoch's mean training loss in the end-of-epoch call). */
+  loss: number;
+  /** The global L2 norm of the gradients before clipping (NaN in the end-of-epoch call). */
+  gradNorm: number;
+  /** Updates per second since fit started. */
+  stepsPerSecond: number;
+  /** The validation loss, in the end-of-epoch call when `validation` is given. */
+  valLoss?: number;
+}
+
+/** Options of `fit`; only the optimizer is required. */
 export interface FitOptions {
+  /** The optimizer over the model's parameters; its `nonFinite` choice applies to every update. */
   optimizer: SGD | Adam | AdamW | RMSprop;
+  /** Default 'crossEntropy' when y is an Int32Array of classes, else 'mse'. */
   loss?: 'crossEntropy' | 'mse';
+  /** 'every' (many-to-many, the default): a loss at every step; 'last' (many-to-one): at each sequence's last valid step. */
   target?: 'every' | 'last';
+  /** Passes over the data (default 1). */
   epochs?: number;
+  /** Sequences per update (default all N). */
   batchSize?: number;
+  /** Draw the batches in a new seeded order every epoch (default true); false keeps the data's order. */
   shuffle?: boolean;
+  /** Seed of the batch order (default 0: runs repeat exactly). */
   seed?: number;
-  bptt?: { k1: number; k2?: number };
+  /**
+   * Truncated BPTT (Williams & Peng 1990): every k1 steps, the loss on those k1 steps is
+   * backpropagated through the last k2 steps (k1 <= k2, default k2 = k1), the state carried
+   * from chunk to chunk. Needs target 'every' and no lengths. Default: full BPTT.
+   */
+  bptt?: {
+    /** Steps per update. */
+    k1: number;
+    /** Steps backpropagated through (>= k1). */
+    k2?: number;
+  };
+  /** Clip the global gradient norm to this before every update (clipGradNorm). */
   clipNorm?: number;
+  /** Clamp every gradient to [-clipValue, clipValue] before every update (clipGradValue). */
   clipValue?: number;
+  /** Data of the same form, whose loss is computed after every epoch (and watched by earlyStopping). */
   validation?: FitData;
   /** Called after every update (and, with valLoss, at the end of every epoch); return false to stop. */
   onProgress?: (p: FitProgress) => void | boolean;
-  earlyStopping?: { patience: number; minDelta?: number };
+  /** Stop when the validation loss (the training loss without validation) has not improved by more than minDelta for `patience` epochs. */
+  earlyStopping?: {
+    /** Epochs without improvement before stopping. */
+    patience: number;
+    /** The improvement that counts (default 0). */
+    minDelta?: number;
+  };
 }
 
+/** What `fit` returns. */
 export interface FitResult {
-  history: { epoch: number; loss: number; valLoss?: number }[];
+  /** One entry per epoch run. */
+  history: {
+    /** The epoch, from 1. */
+    epoch: number;
+    /** The mean training loss of the epoch's updates. */
+    loss: number;
+    /** The validation loss after the epoch, with `validation`. */
+    valLoss?: number;
+  }[];
+  /** Updates (optimizer steps) made. */
   steps: number;
+  /** Training was stopped by earlyStopping or by onProgress returning false. */
   stoppedEarly: boolean;
 }
 
@@ -139,6 +201,11 @@ function lossOf(out: Tensor, batch: Batch, kind: 'crossEntropy' | 'mse', target:
   return { loss: Math.fround(total / n), grad: { data: grad, shape: out.shape } };
 }
 
+/**
+ * Trains a Sequential on time-major data. Each update: zeroGrad, a training forward, the
+ * loss, backward, clipping, then `optimizer.step()`; batches are drawn without replacement.
+ * Uses no Node-only API (it runs in a browser).
+ */
 export function fit(model: Sequential, data: FitData, options: FitOptions): FitResult {
   buffersOf(model, 'fit');
   if (typeof options !== 'object' || options === null || typeof options.optimizer?.step !== 'function') {

@@ -10,7 +10,17 @@ import { Random } from '../random.js';
 import { Embedding } from './embedding.js';
 import type { Sequential } from './sequential.js';
 
-export interface GenerateOptions { length: number; temperature?: number; topK?: number; seed?: number }
+/** Options of `generate`. */
+export interface GenerateOptions {
+  /** How many ids to generate (after the prompt). */
+  length: number;
+  /** Sampling temperature (default 1): softmax(logits / temperature); 0 takes the most likely id. */
+  temperature?: number;
+  /** Sample only among the topK most likely ids (default: all). */
+  topK?: number;
+  /** Seed of the sampler; without one, a random seed. */
+  seed?: number;
+}
 
 /** One id drawn from logits (length C) as described above. */
 export function sampleLogits(logits: ArrayLike<number>, temperature: number, topK: number, random: Random): number {
@@ -26,6 +36,12 @@ export function sampleLogits(logits: ArrayLike<number>, temperature: number, top
   return order[order.length - 1];
 }
 
+/**
+ * Autoregressive generation from a Sequential of Embedding, recurrent layers and Linear: runs
+ * the prompt (ids) as one sequence, then feeds every sampled id back one step at a time with
+ * the recurrent states carried. Returns the `length` new ids. Seeded, it draws the same ids
+ * on every runtime for the same weights.
+ */
 export function generate(model: Sequential, prompt: ArrayLike<number>, options: GenerateOptions): Int32Array {
   const first = model?.layers?.[0];
   if (!(first instanceof Embedding)) throw new RnnError('BAD_ARGUMENT', `generate: model must be a Sequential starting with an Embedding, got ${describe(first ?? model)}`);

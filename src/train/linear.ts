@@ -15,11 +15,30 @@ import { checkFinite, checkShape, checkTensor } from '../rnn/io.js';
 import { paddedWidth } from '../rnn/spec.js';
 import type { ParamBuffer } from './params.js';
 
-export interface LinearOptions { inFeatures: number; outFeatures: number; bias?: boolean; seed?: number }
+/** Options of `new Linear`. */
+export interface LinearOptions {
+  /** The width of the input's last axis. */
+  inFeatures: number;
+  /** The width of the output's last axis. */
+  outFeatures: number;
+  /** Add a bias (default true). */
+  bias?: boolean;
+  /** Seed of the initialiser; without one, weights come from a randomly seeded generator. */
+  seed?: number;
+}
 
+/**
+ * torch.nn.Linear: y = x W^T + b over the last axis of any shape, with W [out, in] and b [out]
+ * (keys `weight` and `bias`), initialised as PyTorch does: uniform in
+ * [-1/sqrt(in), 1/sqrt(in)]. The product runs in wasm; `forward(x, { train: true })` keeps x
+ * for the next `backward`.
+ */
 export class Linear {
+  /** The width of the input's last axis. */
   readonly inFeatures: number;
+  /** The width of the output's last axis. */
   readonly outFeatures: number;
+  /** Whether the layer has a bias. */
   readonly bias: boolean;
   private readonly backend: Backend;
   private readonly layout: Layout;
@@ -75,7 +94,10 @@ export class Linear {
   }
 
   /** Gradients through the last training forward: returns dx; ADDS into grads(). */
-  backward(dOut: Tensor): { dx: Tensor } {
+  backward(dOut: Tensor): {
+    /** The gradient of x, shaped as x. */
+    dx: Tensor;
+  } {
     this.alive('backward');
     if (!this.tape) throw new RnnError('NO_TAPE', 'Linear.backward: call forward(x, { train: true }) first (each backward consumes its tape)');
     const { rows, shape } = this.tape;
@@ -98,10 +120,17 @@ export class Linear {
     }
   }
 
+  /** Copies of the parameters: weight [out, in] and bias [out], as PyTorch's. */
   stateDict(): Record<string, Tensor> { return this.read(this.alive('stateDict').params); }
+  /** Copies of the accumulated gradients, named like stateDict. */
   grads(): Record<string, Tensor> { return this.read(this.alive('grads').grads); }
+  /** Sets every gradient to zero (backward adds into them). */
   zeroGrad(): void { this.alive('zeroGrad'); this.backend.kernels.f32_fill(this.gradRegion!.ptr, 0, this.layout.bytes / 4); }
 
+  /**
+   * Loads PyTorch-named parameters (Tensor or bare Float32Array values). Strict: every key,
+   * no unknown key, every size right, all finite; nothing changes unless the whole dict is valid.
+   */
   loadStateDict(dict: Record<string, Tensor | Float32Array>): void {
     this.alive('loadStateDict');
     const what = 'Linear.loadStateDict';
@@ -139,11 +168,13 @@ export class Linear {
     return { type: 'Linear', inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: this.bias };
   }
 
+  /** Bytes of wasm memory this layer holds now (parameters, gradients, working memory). */
   memoryBytes(): number {
     this.alive('memoryBytes');
     return this.paramRegion!.bytes + this.gradRegion!.bytes + (this.work?.bytes ?? 0);
   }
 
+  /** Returns all memory; any later call throws DISPOSED. */
   dispose(): void {
     if (!this.paramRegion) return;
     for (const r of [this.paramRegion, this.gradRegion!, this.work]) if (r) this.backend.arena.free(r);

@@ -12,7 +12,14 @@ import { RnnError, describe } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { checkFinite, checkShape, checkTensor } from '../rnn/io.js';
 
-export interface LossResult { loss: number; grad: Tensor }
+/** A loss and its gradient, as `crossEntropy` and `mse` return them. */
+export interface LossResult {
+  /** The loss, rounded to float32. */
+  loss: number;
+  /** The gradient of the loss with respect to the first argument, shaped as it. */
+  grad: Tensor;
+}
+/** @inline */
 type Reduction = 'mean' | 'sum';
 
 function reductionOf(options: { reduction?: unknown } | undefined, what: string): Reduction {
@@ -21,6 +28,13 @@ function reductionOf(options: { reduction?: unknown } | undefined, what: string)
   return r;
 }
 
+/**
+ * torch.nn.functional.cross_entropy over the last axis: logits [..., C], one target class per
+ * row (rows whose target is `ignoreIndex`, default -100, take no loss). Per row,
+ * loss = logsumexp(x) - x[t] and grad = softmax(x) - onehot(t). `reduction` 'mean' (default)
+ * divides by the rows not ignored (none: a NaN loss and a zero gradient, as in PyTorch);
+ * 'sum' does not.
+ */
 export function crossEntropy(logits: Tensor, targets: Int32Array | ArrayLike<number>,
   options?: { ignoreIndex?: number; reduction?: Reduction }): LossResult {
   const what = 'crossEntropy';
@@ -72,6 +86,10 @@ export function crossEntropy(logits: Tensor, targets: Int32Array | ArrayLike<num
   return { loss: Math.fround(loss), grad: { data: grad, shape: [...x.shape] } };
 }
 
+/**
+ * torch.nn.functional.mse_loss: the squared error between `pred` and `target` (the same
+ * shape), averaged over every element (`reduction` 'mean', the default) or summed ('sum').
+ */
 export function mse(pred: Tensor, target: Tensor, options?: { reduction?: Reduction }): LossResult {
   const what = 'mse';
   const p = checkTensor(pred, `${what}: pred`), t = checkTensor(target, `${what}: target`);

@@ -12,14 +12,60 @@ import type { Region } from '../arena.js';
 import { RnnError, describe } from '../errors.js';
 import { buffersOf, countNonFiniteGrads, type ParamBuffer } from './params.js';
 
+/** @inline */
 type NonFinite = 'throw' | 'skip';
 
-export interface SGDOptions { lr: number; momentum?: number; nesterov?: boolean; weightDecay?: number; nonFinite?: NonFinite }
-export interface AdamOptions { lr: number; betas?: [number, number]; eps?: number; weightDecay?: number; nonFinite?: NonFinite }
-export interface RMSpropOptions { lr: number; alpha?: number; eps?: number; momentum?: number; weightDecay?: number; nonFinite?: NonFinite }
+/** Options of `new SGD` (torch.optim.SGD's, camel-cased). */
+export interface SGDOptions {
+  /** Learning rate, > 0. */
+  lr: number;
+  /** Momentum factor in [0, 1) (default 0). */
+  momentum?: number;
+  /** Nesterov momentum (default false; needs momentum > 0). */
+  nesterov?: boolean;
+  /** L2 penalty added to the gradient, >= 0 (default 0). */
+  weightDecay?: number;
+  /** When a gradient is NaN or Infinity, `step()` throws NOT_FINITE ('throw', the default) or skips the update and returns false ('skip'). */
+  nonFinite?: NonFinite;
+}
+/** Options of `new Adam` and `new AdamW` (torch.optim's, camel-cased). */
+export interface AdamOptions {
+  /** Learning rate, > 0. */
+  lr: number;
+  /** Decay rates of the first and second moment estimates, each in [0, 1) (default [0.9, 0.999]). */
+  betas?: [number, number];
+  /** Added to the denominator, > 0 (default 1e-8). */
+  eps?: number;
+  /** Weight decay, >= 0: Adam adds it to the gradient (default 0), AdamW decays the weights directly (default 0.01). */
+  weightDecay?: number;
+  /** When a gradient is NaN or Infinity, `step()` throws NOT_FINITE ('throw', the default) or skips the update and returns false ('skip'). */
+  nonFinite?: NonFinite;
+}
+/** Options of `new RMSprop` (torch.optim.RMSprop's, camel-cased). */
+export interface RMSpropOptions {
+  /** Learning rate, > 0. */
+  lr: number;
+  /** Smoothing constant of the squared-gradient average, in [0, 1) (default 0.99). */
+  alpha?: number;
+  /** Added to the denominator, > 0 (default 1e-8). */
+  eps?: number;
+  /** Momentum factor in [0, 1) (default 0). */
+  momentum?: number;
+  /** L2 penalty added to the gradient, >= 0 (default 0). */
+  weightDecay?: number;
+  /** When a gradient is NaN or Infinity, `step()` throws NOT_FINITE ('throw', the default) or skips the update and returns false ('skip'). */
+  nonFinite?: NonFinite;
+}
 
 /** Saved optimizer state: the step count and every state buffer, in order. */
-export interface OptimizerState { kind: string; step: number; buffers: Float32Array[] }
+export interface OptimizerState {
+  /** The optimizer it belongs to: 'SGD', 'Adam', 'AdamW' or 'RMSprop'. */
+  kind: string;
+  /** Updates applied so far. */
+  step: number;
+  /** Copies of the state buffers (momentum, moments), in the optimizer's order; empty before the first step. */
+  buffers: Float32Array[];
+}
 
 function number(o: Record<string, unknown>, key: string, what: string, fallback: number | undefined, ok: (v: number) => boolean, rule: string): number {
   const v = o[key] ?? fallback;
@@ -39,6 +85,7 @@ abstract class Optimizer {
   /** The options as given, for checkpoints. */
   readonly options: Record<string, unknown>;
 
+  /** @param kind The optimizer's name: 'SGD', 'Adam', 'AdamW' or 'RMSprop'. */
   constructor(model: unknown, options: unknown, readonly kind: string, private readonly slots: number) {
     this.buffers = buffersOf(model, `new ${kind}`);
     this.options = typeof options === 'object' && options !== null ? { ...(options as Record<string, unknown>) } : {};

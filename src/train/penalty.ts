@@ -14,6 +14,11 @@ function lambdaOf(lambda: number, what: string): number {
   return lambda;
 }
 
+/**
+ * The L2 penalty lambda * sum p^2 over every parameter of `model`; ADDS its gradient 2 lambda p
+ * into the model's gradients and returns the penalty (add it to the loss you report). Call it
+ * after backward, before clipping and the step.
+ */
 export function l2Penalty(model: unknown, lambda: number): number {
   const buffers = buffersOf(model, 'l2Penalty'), l = lambdaOf(lambda, 'l2Penalty');
   let sum = 0;
@@ -24,6 +29,11 @@ export function l2Penalty(model: unknown, lambda: number): number {
   return l * sum;
 }
 
+/**
+ * The L1 penalty lambda * sum |p| over every parameter of `model`; ADDS its gradient
+ * lambda * sign(p) (sign(0) = 0) into the model's gradients and returns the penalty. Call it
+ * after backward, before clipping and the step.
+ */
 export function l1Penalty(model: unknown, lambda: number): number {
   const buffers = buffersOf(model, 'l1Penalty'), l = lambdaOf(lambda, 'l1Penalty');
   let sum = 0;

@@ -18,7 +18,9 @@ import type { Tensor } from '../tensor.js';
 import { checkFinite, checkShape, checkTensor } from '../rnn/io.js';
 import type { ParamBuffer } from './params.js';
 
+/** Options of `new ScalarMix`. */
 export interface ScalarMixOptions {
+  /** The number of layer outputs mixed (the recurrent layer's numLayers). */
   numLayers: number;
   /** Learn the layer weights w (default true); false keeps them equal. */
   trainWeights?: boolean;
@@ -28,9 +30,21 @@ export interface ScalarMixOptions {
   gamma?: number;
 }
 
+/**
+ * ELMo's layer mix (Peters et al. 2018): y = gamma * sum over layers l of s_l h_l, with
+ * s = softmax(w) over the layers and a scalar gamma, each trainable or fixed. The inputs are
+ * the per-layer outputs of `forward(x, state, { allLayers: true })`; after
+ * `forward(layers, { train: true })`, `backward` returns their gradients for the recurrent
+ * layer's `backward(dOutput, dState, { dLayers })`. Keys as
+ * AllenNLP's: `scalar_parameters` (w [numLayers], zeros at the start: equal weights) and
+ * `gamma` ([1]). Train it with the recurrent layer: `new Adam([lstm, mix], ...)`.
+ */
 export class ScalarMix {
+  /** The number of layer outputs mixed. */
   readonly numLayers: number;
+  /** Whether the layer weights w are learned. */
   readonly trainWeights: boolean;
+  /** Whether gamma is learned. */
   readonly trainGamma: boolean;
   private readonly backend: Backend;
   // [w (numLayers), gamma] for params and grads: two regions, each [numLayers + 1]
@@ -99,7 +113,10 @@ export class ScalarMix {
    *   dh_l = gamma s_l dy    dgamma = sum dy . (sum_l s_l h_l)
    *   dw_l = s_l (e_l - sum_k s_k e_k),  e_l = gamma sum dy . h_l
    */
-  backward(dy: Tensor): { dLayers: Tensor[] } {
+  backward(dy: Tensor): {
+    /** The gradient of each layer's output, shaped as it. */
+    dLayers: Tensor[];
+  } {
     this.alive('ScalarMix.backward');
     const tape = this.tape;
     if (!tape) throw new RnnError('NO_TAPE', 'ScalarMix.backward: no tape; call forward(layers, { train: true }) first');
@@ -124,17 +141,20 @@ export class ScalarMix {
     return { dLayers };
   }
 
+  /** Copies of the parameters: scalar_parameters [numLayers] (w, before the softmax) and gamma [1]. */
   stateDict(): Record<string, Tensor> {
     const v = this.read(this.alive('ScalarMix.stateDict').ptr);
     return { scalar_parameters: { data: v.slice(0, this.numLayers), shape: [this.numLayers] }, gamma: { data: v.slice(this.numLayers), shape: [1] } };
   }
 
+  /** Copies of the accumulated gradients, named like stateDict (zero for a fixed parameter). */
   grads(): Record<string, Tensor> {
     this.alive('ScalarMix.grads');
     const v = this.read(this.grads_!.ptr);
     return { scalar_parameters: { data: v.slice(0, this.numLayers), shape: [this.numLayers] }, gamma: { data: v.slice(this.numLayers), shape: [1] } };
   }
 
+  /** Sets the gradients to zero (backward adds into them). */
   zeroGrad(): void {
     const g = this.alive('ScalarMix.zeroGrad') && this.grads_!;
     this.backend.arena.f32.fill(0, g.ptr / 4, g.ptr / 4 + this.numLayers + 1);
@@ -159,7 +179,7 @@ export class ScalarMix {
     this.backend.arena.f32.set(values[1], p.ptr / 4 + this.numLayers);
   }
 
-  /** The trained parameters only (fixed ones are invisible to optimizers and clipping). */
+  /** @internal The trained parameters only (fixed ones are invisible to optimizers and clipping). */
   paramBuffers(): ParamBuffer[] {
     const p = this.alive('ScalarMix: parameters'), g = this.grads_!, out: ParamBuffer[] = [];
     if (this.trainWeights) out.push({ param: p.ptr, grad: g.ptr, length: this.numLayers, backend: this.backend });
@@ -167,10 +187,12 @@ export class ScalarMix {
     return out;
   }
 
+  /** The constructor options that rebuild this mix (without its weights or gamma). */
   config(): Record<string, unknown> {
     return { type: 'ScalarMix', numLayers: this.numLayers, trainWeights: this.trainWeights, trainGamma: this.trainGamma };
   }
 
+  /** Returns all memory; any later call throws DISPOSED. */
   dispose(): void {
     if (!this.params) return;
     this.backend.arena.free(this.params);

@@ -11,9 +11,16 @@ import { Embedding, type IdTensor } from './embedding.js';
 import { Linear } from './linear.js';
 import type { ParamBuffer } from './params.js';
 
+/** What a Sequential holds: a recurrent layer (RNN, LSTM, GRU, CEC), a Linear or an Embedding. */
 export type Layer = RecurrentLayer | Linear | Embedding;
 
+/**
+ * torch.nn.Sequential: layers applied in order, held by reference (training the Sequential
+ * trains the layers themselves). A recurrent layer passes on its `output`; an Embedding can
+ * only come first. State dict keys carry PyTorch's prefixes: '0.weight', '1.weight_ih_l0', ...
+ */
 export class Sequential {
+  /** The layers, in order (the same objects the constructor was given). */
   readonly layers: readonly Layer[];
 
   constructor(layers: Layer[]) {
@@ -60,7 +67,10 @@ export class Sequential {
    * Backward through the chain; parameter gradients are added into each layer's grads().
    * `opts.inputGrad: false` skips the gradient of the input (dx is then null), as fit does.
    */
-  backward(dOut: Tensor, opts?: { inputGrad?: boolean }): { dx: Tensor | null } {
+  backward(dOut: Tensor, opts?: { inputGrad?: boolean }): {
+    /** The gradient of the input; null with `inputGrad: false` or when the first layer is an Embedding. */
+    dx: Tensor | null;
+  } {
     const inputGrad = opts?.inputGrad ?? true;
     let d: Tensor | null = dOut;
     for (let i = this.layers.length - 1; i >= 0 && d; i--) {
@@ -70,8 +80,11 @@ export class Sequential {
     return { dx: inputGrad ? d : null };
   }
 
+  /** Copies of every layer's parameters, keys prefixed by the layer index ('0.weight'). */
   stateDict(): Record<string, Tensor> { return this.prefixed((l) => l.stateDict()); }
+  /** Copies of every layer's accumulated gradients, named like stateDict. */
   grads(): Record<string, Tensor> { return this.prefixed((l) => l.grads()); }
+  /** Sets every layer's gradients to zero. */
   zeroGrad(): void { for (const l of this.layers) l.zeroGrad(); }
 
   /** Copies of every parameter tensor, in stateDict order. */
