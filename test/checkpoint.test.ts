@@ -86,3 +86,15 @@ describe('metadata and checkpointInfo', () => {
     expect(code(() => checkpointInfo(saveSafetensors({ a: new Float32Array(1) })))).toBe('BAD_FILE');
   });
 });
+
+test('an optimizer reset to a step-0 state is a fresh optimizer again (and checkpoints load)', () => {
+  const model = makeModel(4), opt = new Adam(model, { lr: 0.01 });
+  const fresh = opt.stateDict();
+  train(model, opt, 2);
+  opt.loadStateDict(fresh);
+  expect(opt.stateDict()).toEqual(fresh);
+  const loaded = loadCheckpoint(saveCheckpoint(model, opt));
+  expect(loaded.optimizer!.stateDict().step).toBe(0);
+  train(model, opt, 1);
+  expect(opt.stateDict().buffers.length).toBeGreaterThan(0);
+});

@@ -136,6 +136,11 @@ abstract class Optimizer {
       if (!(data instanceof Float32Array) || data.length !== len) throw new RnnError('SHAPE_MISMATCH', `${what}: buffer ${k} must be a Float32Array of ${len}, got ${describe(data)}`);
       for (let i = 0; i < data.length; i++) if (data[i] - data[i] !== 0) throw new RnnError('NOT_FINITE', `${what}: buffer ${k} holds ${data[i]} at ${i}`);
     });
+    if (want === 0 && this.state !== null) {
+      // back to before the first step: no state, as a fresh optimizer
+      this.state.forEach((regions, i) => regions.forEach((r) => this.buffers[i].backend.arena.free(r)));
+      this.state = null;
+    }
     if (want > 0 && this.state === null) {
       this.state = this.buffers.map((b) => Array.from({ length: this.slots }, (_, i) => b.backend.arena.alloc(b.length * 4, `${this.kind} state ${i}`)));
     }
