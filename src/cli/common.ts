@@ -1,0 +1,122 @@
+/**
+ * Helpers shared by the commands of the `simd-rnn` tool: starting the backend, reading and
+ * writing files with messages a user can act on, building a model from a configuration, and
+ * formatting numbers and durations.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  CEC, Embedding, GRU, LSTM, Linear, RNN, RnnError, Sequential, init, loadCheckpoint,
+  type Backend, type Layer, type Model,
+} from '../node.js';
+import { CliFailure, UsageError, type OptionSpec } from './args.js';
+
+/** The --simd option, shared by the commands that run models. */
+export const SIMD_OPTION: OptionSpec = {
+  name: 'simd', type: 'string', choices: ['auto', 'relaxed', 'baseline'], default: 'auto',
+  help: 'which wasm build runs: relaxed SIMD where the runtime has it, or baseline (bit-identical everywhere)',
+};
+
+export function start(simd: unknown): Promise<Backend> {
+  return init({ simd: (simd ?? 'auto') as 'auto' | 'relaxed' | 'baseline' });
+}
+
+/** A file's bytes, or a CliFailure naming the file and what went wrong. */
+export function readBytes(file: string, what = 'file'): Uint8Array {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new CliFailure(`cannot read ${what} ${file}: ${fsReason(e)}`);
+  }
+}
+
+export function readText(file: string, what = 'file'): string {
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(readBytes(file, what));
+  return text.startsWith('\ufeff') ? text.slice(1) : text;
+}
+
+export function writeFile(file: string, data: string | Uint8Array): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, data);
+  } catch (e) {
+    throw new CliFailure(`cannot write ${file}: ${fsReason(e)}`);
+  }
+}
+
+function fsReason(e: unknown): string {
+  const code = (e as { code?: string }).code;
+  const reasons: Record<string, string> = {
+    ENOENT: 'no such file or directory', EISDIR: 'it is a directory', EACCES: 'permission denied',
+    ENOTDIR: 'a part of the path is not a directory', EROFS: 'read-only file system', ENOSPC: 'no space left on the device',
+  };
+  return (code && reasons[code]) ?? (e instanceof Error ? e.message : String(e));
+}
+
+/** A checkpoint made by this tool, loaded; a file that is not one is a CliFailure. */
+export function readCheckpoint(file: string): ReturnType<typeof loadCheckpoint> {
+  const bytes = readBytes(file, 'checkpoint');
+  try {
+    return loadCheckpoint(bytes);
+  } catch (e) {
+    if (e instanceof RnnError && e.code === 'BAD_FILE') throw new CliFailure(`${file} is not a readable simd-rnn checkpoint: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * A model built from a configuration as `model.config()` writes it, for example
+ * { type: 'LSTM', inputSize: 5, hiddenSize: 7 } or { type: 'Sequential', layers: [...] }.
+ * The layer constructors check the options; their RnnError becomes a UsageError naming `where`.
+ */
+export function buildModel(config: unknown, where: string): Model {
+  const layer = (c: unknown, at: string): Layer => {
+    if (typeof c !== 'object' || c === null || Array.isArray(c)) throw new UsageError(`${where}: ${at}expected an object with a "type", got ${JSON.stringify(c)}`);
+    const { type, ...options } = c as Record<string, unknown>;
+    const make = { RNN, LSTM, GRU, CEC, Linear, Embedding }[type as string];
+    if (!make) throw new UsageError(`${where}: ${at}unknown layer type ${JSON.stringify(type)} (RNN, LSTM, GRU, CEC, Linear, Embedding or Sequential)`);
+    try {
+      return new make(options as never);
+    } catch (e) {
+      if (e instanceof RnnError) throw new UsageError(`${where}: ${at}${e.message}`);
+      throw e;
+    }
+  };
+  if (typeof config === 'object' && config !== null && (config as { type?: unknown }).type === 'Sequential') {
+    const layers = (config as { layers?: unknown }).layers;
+    if (!Array.isArray(layers) || layers.length === 0) throw new UsageError(`${where}: a Sequential needs a non-empty "layers" array`);
+    const built: Layer[] = [];
+    try {
+      layers.forEach((l, i) => built.push(layer(l, `layers[${i}]: `)));
+      return new Sequential(built);
+    } catch (e) {
+      built.forEach((l) => l.dispose());
+      if (e instanceof RnnError) throw new UsageError(`${where}: ${e.message}`);
+      throw e;
+    }
+  }
+  return layer(config, '');
+}
+
+/** Number of values in a shape. */
+export const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** 1234567 -> "1,234,567". */
+export const count = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/** A loss with three decimals, or three significant digits below 0.1 (an MSE of 0.000482). */
+export function loss(v: number): string {
+  return Math.abs(v) >= 0.1 || v === 0 || !Number.isFinite(v) ? v.toFixed(3) : v.toPrecision(3);
+}
+
+/** Seconds -> "1:05" or "1:02:03". */
+export function clock(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
+  const s = Math.round(seconds), h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${String(r).padStart(2, '0')}` : `${m}:${String(r).padStart(2, '0')}`;
+}
+
+/** Bytes -> "12.3 kB". */
+export function bytes(n: number): string {
+  return n < 1000 ? `${n} B` : n < 1e6 ? `${(n / 1e3).toFixed(1)} kB` : `${(n / 1e6).toFixed(1)} MB`;
+}

@@ -1,0 +1,250 @@
+/**
+ * `simd-rnn train`: trains a model with the library's `fit` and saves a checkpoint and a loss
+ * chart.
+ *
+ * Character tasks (names, text): Embedding(V, embed) -> LSTM/GRU/RNN(embed, hidden, layers)
+ * -> Linear(hidden, V), cross-entropy on the next character at every step. Every epoch is one
+ * fit call over the epoch's stream cut into --batch rows (chars.ts), so the state is carried
+ * across the whole epoch with truncated BPTT (k1 = --seq, k2 = --k2). Synthetic tasks (adding,
+ * parity): the recurrent layer -> Linear on fresh sequences of --seq steps, full BPTT.
+ *
+ * fit's onProgress (after every update) drives everything periodic: the progress bar, the
+ * validation loss every --eval-every updates, samples every --sample-every updates, and the
+ * stop when --steps or --minutes is used up. The validation loss is measured here (chars.ts
+ * streamLoss, on held-out text) rather than by fit, so it comes at any step and in chunks.
+ * With --keep best (the default) the weights and optimizer state of the best validation loss
+ * are copied aside and saved at the end: a long run that starts to overfit loses nothing.
+ */
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  Adam, Embedding, GRU, LSTM, Linear, RMSprop, RNN, Random, RnnError, SGD, Sequential, fit, lineChart, saveCheckpoint,
+  type FitData, type Layer,
+} from '../node.js';
+import { CliFailure, UsageError, type CommandSpec, type OptionValues } from './args.js';
+import { type Corpus, namesCorpus, printable, rows, sampleNames, sampleText, streamLoss, textCorpus, unigramLoss } from './chars.js';
+import { SIMD_OPTION, clock, count, loss as fmt, readText, start, writeFile } from './common.js';
+import { Progress } from './progress.js';
+import { TASKS, type SyntheticTask } from './synthetic.js';
+
+/** The names shipped with the package (data/README.md). */
+export const NAMES_FILE = new URL('../../data/first-names.txt', import.meta.url);
+
+const DEFAULT_LR = { adam: 0.003, rmsprop: 0.002, sgd: 0.5 };
+
+export const TRAIN: CommandSpec = {
+  name: 'train',
+  summary: 'Trains a recurrent model and saves a checkpoint and a loss chart. The default task learns to invent first names.',
+  options: [
+    { name: 'task', type: 'string', choices: ['names', 'text', 'adding', 'parity'], help: 'names (the bundled list of 8,422 first names), text (needs --text), or the synthetic adding / parity problems', default: 'names' },
+    { name: 'text', type: 'string', value: 'FILE', help: 'train a character model on any UTF-8 text file (the last 10% is held out)' },
+    { name: 'cell', type: 'string', choices: ['lstm', 'gru', 'rnn'], default: 'lstm', help: 'recurrent cell' },
+    { name: 'hidden', type: 'int', min: 1, value: 'N', default: 128, help: 'hidden units per layer' },
+    { name: 'layers', type: 'int', min: 1, value: 'N', default: 1, help: 'stacked recurrent layers' },
+    { name: 'embed', type: 'int', min: 1, value: 'N', default: 32, help: 'character embedding size' },
+    { name: 'seq', type: 'int', min: 1, value: 'N', default: 32, help: 'steps per update: truncated-BPTT k1 (character tasks), sequence length (synthetic)' },
+    { name: 'k2', type: 'int', min: 1, value: 'N', help: 'truncated BPTT: backpropagate through the last k2 >= seq steps (default: seq)' },
+    { name: 'batch', type: 'int', min: 1, value: 'N', default: 32, help: 'sequences per update' },
+    { name: 'steps', type: 'int', min: 1, value: 'N', help: 'stop after N updates' },
+    { name: 'minutes', type: 'number', min: 0, exclusiveMin: true, value: 'M', help: 'stop after M minutes (default 2 when --steps is not given)' },
+    { name: 'optimizer', type: 'string', choices: ['adam', 'sgd', 'rmsprop'], default: 'adam', help: 'adam, sgd (momentum 0.9) or rmsprop' },
+    { name: 'lr', type: 'number', min: 0, exclusiveMin: true, value: 'X', help: `learning rate (default: adam ${DEFAULT_LR.adam}, rmsprop ${DEFAULT_LR.rmsprop}, sgd ${DEFAULT_LR.sgd})` },
+    { name: 'clip', type: 'number', min: 0, value: 'X', default: 1, help: 'clip the gradient norm to X (0: no clipping)' },
+    { name: 'seed', type: 'int', min: 0, value: 'N', help: 'seed of the weights, the data order and the samples (default: random, printed)' },
+    { name: 'eval-every', type: 'int', min: 1, value: 'N', default: 100, help: 'measure the validation loss every N updates' },
+    { name: 'keep', type: 'string', choices: ['best', 'last'], default: 'best', help: 'save the weights (and optimizer state) of the best validation loss, or the last ones' },
+    { name: 'sample-every', type: 'int', min: 0, value: 'N', default: 0, help: 'print samples every N updates (0: only at the end)' },
+    { name: 'temperature', type: 'number', min: 0, value: 'X', default: 0.8, help: 'sampling temperature of the printed samples' },
+    { name: 'out', type: 'string', value: 'DIR', default: 'simd-rnn-out', help: 'where model.safetensors and loss.svg go' },
+    { name: 'quiet', type: 'flag', help: 'no progress bar, header or samples while training' },
+    SIMD_OPTION,
+  ],
+  notes: [
+    'Examples:',
+    '  simd-rnn train                                  # names, LSTM 128, two minutes',
+    '  simd-rnn train --text poems.txt --minutes 10 --hidden 256 --sample-every 500',
+    '  simd-rnn train --task adding --seq 50 --hidden 32 --lr 0.01 --steps 1200',
+  ],
+};
+
+/** What differs between the tasks; train() drives any of them the same way. */
+interface Run {
+  task: string;
+  model: Sequential;
+  /** The validation loss of the model now. */
+  evaluate: () => number;
+  /** n samples (names, texts of `length` characters, or worked examples of a synthetic task). */
+  sample: (n: number, seed: number, length: number) => string[];
+  baseline: number;
+  baselineName: string;
+  unit: string;
+  /** The fit data of one round: an epoch of text, or fresh synthetic sequences. */
+  round: (random: Random) => FitData;
+  fitOptions: { loss?: 'mse' | 'crossEntropy'; target?: 'every' | 'last'; bptt?: { k1: number; k2: number } };
+  describe: string;
+  /** Strings for the checkpoint (the vocabulary). */
+  metadata: Record<string, string>;
+  /** names: the whole list, to mark generated names that are new. */
+  names?: Set<string>;
+}
+
+function recurrent(o: OptionValues, inputSize: number, seed: number): Layer {
+  const options = { inputSize, hiddenSize: o.hidden as number, numLayers: o.layers as number, seed };
+  return o.cell === 'gru' ? new GRU(options) : o.cell === 'rnn' ? new RNN(options) : new LSTM(options);
+}
+
+function charRun(o: OptionValues, corpus: Corpus, seed: number): Run {
+  const V = corpus.vocab.length, H = o.hidden as number, E = o.embed as number;
+  const model = new Sequential([new Embedding({ numEmbeddings: V, embeddingDim: E, seed }), recurrent(o, E, seed + 1), new Linear({ inFeatures: H, outFeatures: V, seed: seed + 2 })]);
+  const names = corpus.task === 'names', temperature = o.temperature as number;
+  return {
+    task: corpus.task, names: corpus.names, model, baseline: unigramLoss(corpus.counts, corpus.validation), baselineName: 'unigram baseline', unit: 'nats per character',
+    evaluate: () => streamLoss(model, corpus.validation),
+    sample: (n, s, length) => (names ? sampleNames(model, corpus.vocab, n, { temperature, seed: s }) : sampleText(model, corpus.vocab, n, length, { temperature, seed: s })),
+    round: (random) => rows(corpus.epoch(random), o.batch as number, o.seq as number),
+    fitOptions: { loss: 'crossEntropy', target: 'every', bptt: { k1: o.seq as number, k2: (o.k2 ?? o.seq) as number } },
+    describe: corpus.describe,
+    metadata: { vocabulary: JSON.stringify(corpus.vocab) },
+  };
+}
+
+function syntheticRun(o: OptionValues, task: SyntheticTask, seed: number): Run {
+  const H = o.hidden as number, T = o.seq as number, B = o.batch as number;
+  const model = new Sequential([recurrent(o, task.inputSize, seed + 1), new Linear({ inFeatures: H, outFeatures: task.outputSize, seed: seed + 2 })]);
+  // the same validation sequences for every seed, so runs compare
+  const validation = task.data(new Random(0x5eed5eed), T, 512);
+  let summary = '';
+  return {
+    task: task.name, model, baseline: task.baseline, baselineName: task.baselineName, unit: task.loss === 'mse' ? 'MSE' : 'nats per step',
+    evaluate: () => { const r = task.evaluate(model, validation); summary = r.summary; return r.loss; },
+    sample: (n, s) => [...(summary ? [summary] : []), ...task.examples(model, new Random(s), T, n)],
+    round: (random) => task.data(random, T, B * 16),
+    fitOptions: { loss: task.loss, target: task.target },
+    describe: `fresh sequences of ${T} steps, validation on 512 fixed ones`,
+    metadata: {},
+  };
+}
+
+export async function train(o: OptionValues, given: Set<string>): Promise<void> {
+  const task = (o.text !== undefined && !given.has('task') ? 'text' : o.task) as string;
+  if (task === 'text' && o.text === undefined) throw new UsageError('simd-rnn train: --task text needs --text FILE');
+  if (task !== 'text' && o.text !== undefined) throw new UsageError(`simd-rnn train: --text goes with --task text, not --task ${task}`);
+  const k2 = (o.k2 ?? o.seq) as number;
+  if (k2 < (o.seq as number)) throw new UsageError(`simd-rnn train: --k2 must be >= --seq (${o.seq}), got ${k2}`);
+  const synthetic = task === 'adding' || task === 'parity';
+  for (const only of ['embed', 'k2']) if (synthetic && given.has(only)) throw new UsageError(`simd-rnn train: --${only} applies to the character tasks (names, text), not --task ${task}`);
+  const maxSteps = (o.steps as number | undefined) ?? Infinity;
+  const seconds = o.minutes !== undefined ? (o.minutes as number) * 60 : o.steps === undefined ? 120 : Infinity;
+  const seed = (o.seed as number | undefined) ?? Random.randomSeed() % 1_000_000;
+
+  const backend = await start(o.simd);
+  const run = synthetic ? syntheticRun(o, TASKS[task], seed)
+    : charRun(o, task === 'text' ? textCorpus(readText(o.text as string, 'text file')) : namesCorpus(readText(fileURLToPath(NAMES_FILE), 'names file')), seed);
+  const { model } = run;
+  const kind = o.optimizer as 'adam' | 'sgd' | 'rmsprop', lr = (o.lr as number | undefined) ?? DEFAULT_LR[kind];
+  const makeOptimizer = () => (kind === 'sgd' ? new SGD(model, { lr, momentum: 0.9 }) : kind === 'rmsprop' ? new RMSprop(model, { lr }) : new Adam(model, { lr }));
+  let optimizer = makeOptimizer();
+  const params = model.parameters().reduce((a, p) => a + p.data.length, 0);
+  const quiet = Boolean(o.quiet), say = (line: string) => { if (!quiet) console.log(line); };
+
+  const cell = `${(o.cell as string).toUpperCase()}${o.layers === 1 ? '' : ` ${o.layers} layers of`} ${o.hidden}`;
+  say(`simd-rnn train: ${task}, ${run.describe}`);
+  say(`model: ${synthetic ? '' : `embedding ${o.embed} -> `}${cell} -> linear, ${count(params)} parameters; ${optimizer.kind} lr ${lr}, batch ${o.batch}, ${synthetic ? `sequences of ${o.seq}` : `BPTT ${o.seq}/${k2}`}, clip ${o.clip || 'off'}; seed ${seed}; ${backend.simd} SIMD`);
+  say(`budget: ${[maxSteps < Infinity ? `${maxSteps} steps` : '', seconds < Infinity ? clock(seconds) + ' (m:ss)' : ''].filter(Boolean).join(' or ')}; ${run.baselineName}: ${run.baseline.toFixed(3)} ${run.unit}`);
+
+  const progress = new Progress(maxSteps, seconds, quiet);
+  const losses: number[] = [], log: { step: number; seconds: number; loss: number; valLoss: number }[] = [];
+  let steps = 0, since = 0, sinceCount = 0;
+  // --keep best: a copy of the weights and optimizer state at the best validation loss so far
+  let best = { loss: Infinity, step: 0, weights: model.stateDict(), optimizer: optimizer.stateDict() };
+  const validate = () => {
+    const valLoss = run.evaluate();
+    log.push({ step: steps, seconds: +progress.elapsed().toFixed(1), loss: sinceCount ? +(since / sinceCount).toFixed(4) : NaN, valLoss: +valLoss.toFixed(4) });
+    since = sinceCount = 0;
+    if (valLoss < best.loss && o.keep === 'best') best = { loss: valLoss, step: steps, weights: model.stateDict(), optimizer: optimizer.stateDict() };
+    return valLoss;
+  };
+  let valLoss = validate();
+  const random = new Random(seed);
+  let stop = false;
+  while (!stop) {
+    try {
+      fit(model, run.round(random), {
+        optimizer, ...run.fitOptions, epochs: 1, batchSize: o.batch as number, shuffle: false,
+        clipNorm: (o.clip as number) > 0 ? (o.clip as number) : undefined,
+        onProgress: (p) => {
+          steps++; losses.push(p.loss); since += p.loss; sinceCount++;
+          if (steps % (o['eval-every'] as number) === 0) valLoss = validate();
+          progress.update({ step: steps, loss: p.loss, valLoss });
+          const every = o['sample-every'] as number;
+          if (!quiet && every > 0 && steps % every === 0) {
+            const shown = run.sample(task === 'names' ? 8 : 1, seed + steps, 100).map((s) => (synthetic ? s : printable(s)));
+            progress.print(`step ${steps} (val ${fmt(valLoss)}): ${shown.join(', ')}`);
+          }
+          stop = steps >= maxSteps || progress.elapsed() >= seconds;
+          return !stop;
+        },
+      });
+    } catch (e) {
+      progress.done(); // end the live line before the error message
+      if (e instanceof RnnError && e.code === 'NOT_FINITE') {
+        throw new CliFailure(`training diverged at step ${steps + 1} (${e.message}); try a lower --lr${o.clip ? '' : ' or --clip 1'}`);
+      }
+      throw e;
+    }
+  }
+  if (log.at(-1)!.step !== steps) valLoss = validate();
+  progress.update({ step: steps, loss: losses.at(-1) ?? NaN, valLoss });
+  progress.done();
+  const time = progress.elapsed(), lastLoss = valLoss;
+  if (o.keep === 'best' && best.step !== steps) {
+    model.loadStateDict(best.weights);
+    // an optimizer loaded with a step-0 state keeps its buffers, and a checkpoint of it would
+    // not load again: a fresh one is the same state
+    if (best.optimizer.step === 0) { optimizer.dispose(); optimizer = makeOptimizer(); } else optimizer.loadStateDict(best.optimizer);
+    valLoss = run.evaluate(); // best.loss again, and the synthetic tasks' summary of these weights
+  }
+  const kept = o.keep === 'best' ? best.step : steps;
+
+  const out = o.out as string, checkpoint = join(out, 'model.safetensors'), chart = join(out, 'loss.svg');
+  const samples = run.sample(synthetic ? 3 : task === 'names' ? 12 : 2, seed, 240);
+  const training = {
+    task, source: task === 'text' ? basename(o.text as string) : task === 'names' ? 'first-names.txt' : undefined,
+    options: Object.fromEntries(TRAIN.options.map((s) => [s.name, s.name === 'seed' ? seed : s.name === 'lr' ? lr : o[s.name]]).filter(([k, v]) => v !== undefined && k !== 'quiet' && k !== 'out')),
+    simd: backend.simd, steps, seconds: +time.toFixed(1), parameters: params, baseline: { name: run.baselineName, loss: +run.baseline.toFixed(4) },
+    kept: { step: kept, valLoss: +valLoss.toFixed(4) }, log,
+  };
+  writeFile(checkpoint, saveCheckpoint(model, optimizer, { ...run.metadata, task, training: JSON.stringify(training) }));
+  writeFile(chart, lossChart(run, losses, log, `simd-rnn train --task ${task}: ${cell}`));
+
+  const drop = run.baseline - valLoss;
+  console.log(`trained ${steps} steps in ${clock(time)} (${(steps / time).toFixed(1)} steps/s); validation loss ${fmt(lastLoss)} ${run.unit} at the end${kept !== steps ? `, best ${fmt(valLoss)} at step ${kept} (kept)` : ''}`);
+  console.log(`${run.baselineName}: ${fmt(run.baseline)} ${run.unit}; the model is ${fmt(Math.abs(drop))} ${drop >= 0 ? 'below (better)' : 'above (worse)'}`);
+  if (run.names) {
+    const known = run.names;
+    console.log(`samples (temperature ${o.temperature}; * = not in the list): ${samples.map((n) => (known.has(n) ? n : n + '*')).join(', ')}`);
+  }
+  else if (synthetic) for (const s of samples) console.log(`  ${s}`);
+  else for (const s of samples) console.log(`sample (temperature ${o.temperature}):\n${s}\n`);
+  console.log(`checkpoint: ${checkpoint}`);
+  console.log(`loss chart: ${chart}`);
+  console.log(`next: simd-rnn ${synthetic ? 'inspect' : 'sample --checkpoint'} ${checkpoint}`);
+}
+
+/** Train loss per step (means of windows when there are many steps) and validation loss. */
+function lossChart(run: Run, losses: number[], log: { step: number; valLoss: number }[], title: string): string {
+  const w = Math.max(1, Math.ceil(losses.length / 1000)), x: number[] = [], y: number[] = [];
+  for (let i = 0; i < losses.length; i += w) {
+    const part = losses.slice(i, i + w);
+    x.push(i + part.length); y.push(part.reduce((a, b) => a + b, 0) / part.length);
+  }
+  const last = Math.max(1, losses.length);
+  return lineChart({
+    title, xLabel: 'step', yLabel: run.unit,
+    series: [
+      { name: w > 1 ? `train (mean of ${w} steps)` : 'train', x, y },
+      { name: 'validation', x: log.map((e) => e.step), y: log.map((e) => e.valLoss) },
+      { name: run.baselineName, x: [0, last], y: [run.baseline, run.baseline] },
+    ],
+  });
+}

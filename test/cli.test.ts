@@ -1,0 +1,199 @@
+// The `simd-rnn` command as a user runs it: `node dist/cli/main.js ...` in a child process
+// (the suite runs after `npm run build`), checking exit codes, what it prints and the files it
+// writes. Trainings are tiny (a few steps of a small model) to keep the file to seconds.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { LSTM, init, loadCheckpoint } from '../src/node.js';
+
+const root = resolve(import.meta.dirname, '..');
+const main = join(root, 'dist', 'cli', 'main.js');
+const fixtures = join(root, 'test', 'fixtures');
+let dir = '';
+
+interface Result { code: number; stdout: string; stderr: string }
+
+function cli(...args: string[]): Promise<Result> {
+  return new Promise((done) => {
+    execFile(process.execPath, [main, ...args], { cwd: dir, encoding: 'utf8', timeout: 30_000 }, (error, stdout, stderr) => {
+      done({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const TINY = ['--hidden', '24', '--embed', '8', '--batch', '8', '--seq', '16', '--eval-every', '2', '--seed', '3'];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'simd-rnn-cli-'));
+  writeFileSync(join(dir, 'corrupt.safetensors'), 'this is not a checkpoint at all');
+  await init();
+});
+afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+
+describe('help and version', () => {
+  test.concurrent.each(['train', 'sample', 'bench', 'inspect', 'convert'])('simd-rnn %s --help', async (command) => {
+    const r = await cli(command, '--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^Usage: simd-rnn ${command}`));
+    expect(r.stdout).toContain('--help');
+  });
+
+  test.concurrent('--help, --version, no command', async () => {
+    const [help, version, none] = await Promise.all([cli('--help'), cli('--version'), cli()]);
+    expect(help.code).toBe(0);
+    for (const c of ['train', 'sample', 'bench', 'inspect', 'convert']) expect(help.stdout).toContain(`  ${c} `);
+    expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('Usage: simd-rnn <command>');
+  });
+});
+
+describe('train, sample, inspect', () => {
+  test('names: trains, saves a checkpoint and a chart, samples names, inspects', async () => {
+    // given twice, the last value counts (as `npm start -- --steps 6` relies on)
+    const t = await cli('train', '--steps', '50', ...TINY, '--steps', '6', '--sample-every', '3', '--out', 'names');
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toContain('unigram baseline');
+    expect(t.stdout).toMatch(/^step 3 \(val \d\.\d{3}\): [a-z-]+, /m);                // a sample line while training
+    expect(t.stdout).toMatch(/trained 6 steps .* validation loss \d\.\d{3} nats per character/);
+    expect(t.stderr).toMatch(/step 6\/6/);                                     // the progress line (not a terminal)
+    expect(t.stdout).toContain(`checkpoint: ${join('names', 'model.safetensors')}`);
+    expect(readFileSync(join(dir, 'names', 'loss.svg'), 'utf8')).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"[\s\S]*validation[\s\S]*<\/svg>\s*$/);
+
+    const ckpt = join('names', 'model.safetensors');
+    const [s1, s2, info, json] = await Promise.all([
+      cli('sample', '--checkpoint', ckpt, '--count', '4', '--prompt', 'ma', '--seed', '5'),
+      cli('sample', '--checkpoint', ckpt, '--count', '4', '--prompt', 'Ma', '--seed', '5'),   // folded to the list's case
+      cli('inspect', ckpt),
+      cli('inspect', ckpt, '--json'),
+    ]);
+    expect(s1.code, s1.stderr).toBe(0);
+    const names = s1.stdout.trimEnd().split('\n');
+    expect(names).toHaveLength(4);
+    for (const n of names) expect(n).toMatch(/^ma[a-z-]*…?$/);
+    expect(s2.stdout).toBe(s1.stdout);                                         // seeded
+
+    expect(info.code, info.stderr).toBe(0);
+    expect(info.stdout).toMatch(/Sequential of 3 layers/);
+    expect(info.stdout).toMatch(/1 {2}LSTM +inputSize 8, hiddenSize 24/);
+    expect(info.stdout).toMatch(/0\.weight +\[28, 8\]/);
+    expect(info.stdout).toMatch(/optimizer +Adam, step 6/);
+    expect(info.stdout).toContain('vocabulary of 28 characters');
+    const d = JSON.parse(json.stdout);
+    expect(d.parameterCount).toBe(28 * 8 + 4 * 24 * (8 + 24 + 2) + 24 * 28 + 28);
+    expect(d.metadataKeys.sort()).toEqual(['task', 'training', 'vocabulary']);
+    expect(JSON.parse(loadCheckpoint(readFileSync(join(dir, ckpt))).metadata.training).steps).toBe(6);
+  });
+
+  test('text: trains on a UTF-8 file (GRU, truncated BPTT k2 > k1) and continues a prompt', async () => {
+    const text = 'The quick brown fox jumps over the lazy dog. Über café. '.repeat(40);
+    writeFileSync(join(dir, 'fox.txt'), text);
+    const t = await cli('train', '--text', 'fox.txt', ...TINY, '--cell', 'gru', '--k2', '24', '--steps', '4', '--quiet', '--out', 'fox');
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stderr).toBe('');                                                 // --quiet: no progress
+    expect(t.stdout).toMatch(/trained 4 steps/);
+    const s = await cli('sample', '--checkpoint', join('fox', 'model.safetensors'), '--prompt', 'Über', '--length', '30', '--count', '2', '--seed', '1');
+    expect(s.code, s.stderr).toBe(0);
+    const samples = s.stdout.trimEnd().split('\n\n');
+    expect(samples).toHaveLength(2);
+    for (const x of samples) { expect(x.startsWith('Über')).toBe(true); expect(Array.from(x)).toHaveLength(34); }
+    const bad = await cli('sample', '--checkpoint', join('fox', 'model.safetensors'), '--prompt', 'zebra€');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--prompt: the character "€" is not in the model's vocabulary/);
+  });
+
+  test.concurrent.each(['adding', 'parity'])('synthetic task %s', async (task) => {
+    const out = `syn-${task}`;
+    const t = await cli('train', '--task', task, '--hidden', '16', '--seq', '10', '--batch', '8', '--steps', '3', '--seed', '2', '--out', out);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(task === 'adding' ? /always answering 1: 0\.167 MSE/ : /guessing: 0\.693 nats per step/);
+    expect(existsSync(join(dir, out, 'loss.svg'))).toBe(true);
+    const s = await cli('sample', '--checkpoint', join(out, 'model.safetensors'));
+    expect(s.code).toBe(1);
+    expect(s.stderr).toContain(`not a character model (it was trained on the ${task} task)`);
+  });
+});
+
+describe('convert a PyTorch state_dict', () => {
+  const expected = JSON.parse(readFileSync(join(fixtures, 'torch_lstm.expected.json'), 'utf8'));
+  const stateDict = join(fixtures, 'torch_lstm.safetensors');
+  const config = JSON.stringify(expected.config);
+
+  test("the converted checkpoint's forward equals torch's", async () => {
+    const r = await cli('convert', '--state-dict', stateDict, '--config', config, '--prefix', 'rnn.', '--out', 'lstm.safetensors');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/converted 8 tensors \(840 parameters\)/);
+    const { model } = loadCheckpoint(readFileSync(join(dir, 'lstm.safetensors')));
+    expect(model).toBeInstanceOf(LSTM);
+    const { output, h, c } = (model as LSTM).forward({ data: Float32Array.from(expected.x.values), shape: expected.x.shape });
+    for (const [ours, torch] of [[output, expected.output], [h, expected.h], [c!, expected.c]] as const) {
+      expect(ours.shape).toEqual(torch.shape);
+      const err = Math.max(...torch.values.map((v: number, i: number) => Math.abs(ours.data[i] - v) / (1 + Math.abs(v))));
+      expect(err).toBeLessThan(2e-6);
+    }
+    (model as LSTM).dispose();
+  });
+
+  test.concurrent('config from a file, a Sequential with the prefix renamed', async () => {
+    writeFileSync(join(dir, 'seq.json'), JSON.stringify({ type: 'Sequential', layers: [expected.config] }));
+    const r = await cli('convert', '--state-dict', stateDict, '--config', 'seq.json', '--prefix', 'rnn.=0.', '--out', 'seq.safetensors');
+    expect(r.code, r.stderr).toBe(0);
+    const info = await cli('inspect', 'seq.safetensors');
+    expect(info.stdout).toMatch(/0\.weight_hh_l1 +\[28, 7\]/);
+    expect(info.stdout).toContain('optimizer   none saved');
+  });
+
+  test.concurrent('names and shapes are checked, and the problem named', async () => {
+    const [noPrefix, shape, badJson, badOption, missing] = await Promise.all([
+      cli('convert', '--state-dict', stateDict, '--config', config, '--out', 'x.safetensors'),
+      cli('convert', '--state-dict', stateDict, '--config', '{"type":"LSTM","inputSize":4,"hiddenSize":7}', '--prefix', 'rnn.', '--out', 'x.safetensors'),
+      cli('convert', '--state-dict', stateDict, '--config', '{"type":"LSTM",', '--out', 'x.safetensors'),
+      cli('convert', '--state-dict', stateDict, '--config', '{"type":"LSTM","inputSize":5,"hiddenSiz":7}', '--out', 'x.safetensors'),
+      cli('convert', '--state-dict', stateDict, '--config', config),
+    ]);
+    expect(noPrefix.code).toBe(1);
+    expect(noPrefix.stderr).toMatch(/carry the module prefix 'rnn\.' .*add --prefix rnn\./);
+    expect(shape.code).toBe(1);
+    expect(shape.stderr).toMatch(/extra weight_ih_l1 \[28, 7\].*wrong shape weight_ih_l0 is \[28, 5\], expected \[28, 4\]/);
+    expect(badJson.code).toBe(2);
+    expect(badJson.stderr).toMatch(/--config is not valid JSON/);
+    expect(badOption.code).toBe(2);
+    expect(badOption.stderr).toMatch(/--config: new LSTM: unknown option "hiddenSiz"/);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--out is required/);
+    expect(existsSync(join(dir, 'x.safetensors'))).toBe(false);
+  });
+});
+
+describe('errors: one line, the right exit code, no stack trace', () => {
+  test.concurrent.each([
+    [['frobnicate'], 2, /^simd-rnn: unknown command 'frobnicate'/],
+    [['--frobnicate'], 2, /^simd-rnn: unknown option --frobnicate/],
+    [['train', '--hiden', '8'], 2, /^simd-rnn train: unknown option --hiden \(see simd-rnn train --help\)/],
+    [['train', '--hidden', 'many'], 2, /^simd-rnn train: --hidden must be an integer, got 'many'/],
+    [['train', '--hidden', '0'], 2, /--hidden must be an integer >= 1, got '0'/],
+    [['train', '--cell', 'transformer'], 2, /--cell must be one of lstm, gru, rnn, got 'transformer'/],
+    [['train', '--seq', '32', '--k2', '16'], 2, /--k2 must be >= --seq \(32\), got 16/],
+    [['train', '--task', 'adding', '--embed', '8'], 2, /--embed applies to the character tasks/],
+    [['train', '--task', 'text'], 2, /--task text needs --text FILE/],
+    [['train', '--text', 'no-such.txt', '--steps', '1'], 1, /cannot read text file no-such\.txt: no such file or directory/],
+    [['train', '--minutes'], 2, /--minutes needs a value/],
+    [['train', '--optimizer', 'sgd', '--lr', '1e30', '--clip', '0', '--hidden', '8', '--steps', '20', '--quiet'], 1, /training diverged at step \d+ .*; try a lower --lr or --clip 1/],
+    [['sample'], 2, /--checkpoint FILE is required/],
+    [['sample', '--checkpoint', 'missing.safetensors'], 1, /cannot read checkpoint missing\.safetensors: no such file or directory/],
+    [['sample', '--checkpoint', 'corrupt.safetensors'], 1, /corrupt\.safetensors is not a readable simd-rnn checkpoint/],
+    [['inspect'], 2, /missing FILE/],
+    [['inspect', 'corrupt.safetensors'], 1, /corrupt\.safetensors is not a readable simd-rnn checkpoint/],
+    [['inspect', join(fixtures, 'torch_lstm.safetensors')], 1, /not a simd-rnn checkpoint/],
+    [['inspect', 'a', 'b'], 2, /unexpected argument 'b'/],
+    [['bench', '--quick=yes'], 2, /--quick takes no value/],
+  ] as [string[], number, RegExp][])('%j', async (args, code, message) => {
+    const r = await cli(...args);
+    expect(r.code, r.stderr).toBe(code);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
