@@ -14,6 +14,8 @@ describe('names and shapes of the variant parameters', () => {
     expect(shapes(new LSTM({ inputSize: 2, hiddenSize: 5, peepholes: true }))).toMatchObject({ weight_ih_l0: [20, 2], weight_ch_l0: [3, 5] });
     expect(shapes(new LSTM({ inputSize: 2, hiddenSize: 5, peepholes: true, coupled: true }))).toMatchObject({ weight_ih_l0: [15, 2], weight_hh_l0: [15, 5], weight_ch_l0: [2, 5] });
     expect(shapes(new LSTM({ inputSize: 2, hiddenSize: 5, forgetGate: false, bidirectional: true }))).toMatchObject({ weight_hh_l0_reverse: [15, 5] });
+    expect(Object.entries(shapes(new LSTM({ inputSize: 2, hiddenSize: 5, gateRecurrence: true, projSize: 3 }))).slice(4))
+      .toEqual([['weight_gg_l0', [15, 15]], ['weight_hr_l0', [3, 5]]]);
   });
   test('GRU minimal: gates f, n; RNN delays and trained tau', () => {
     expect(shapes(new GRU({ inputSize: 2, hiddenSize: 5, minimal: true }))).toEqual({ weight_ih_l0: [10, 2], weight_hh_l0: [10, 5], bias_ih_l0: [10], bias_hh_l0: [10] });
@@ -40,6 +42,8 @@ describe('bad options are rejected at construction', () => {
     ['peepholes not a boolean', () => new LSTM({ inputSize: 1, hiddenSize: 2, peepholes: 1 as never })],
     ['forgetBias with a coupled gate', () => new LSTM({ inputSize: 1, hiddenSize: 2, coupled: true, forgetBias: 1 })],
     ['minimal with resetAfter true', () => new GRU({ inputSize: 1, hiddenSize: 2, minimal: true, resetAfter: true })],
+    ['gateRecurrence with peepholes', () => new LSTM({ inputSize: 1, hiddenSize: 2, gateRecurrence: true, peepholes: true })],
+    ['gateRecurrence without a forget gate', () => new LSTM({ inputSize: 1, hiddenSize: 2, gateRecurrence: true, forgetGate: false })],
     ['an RNN option on an LSTM', () => new LSTM({ inputSize: 1, hiddenSize: 2, tau: 2 } as never)],
     ['an unknown init', () => new RNN({ inputSize: 1, hiddenSize: 2, init: 'he' as never })],
     ['initScale 0', () => new RNN({ inputSize: 1, hiddenSize: 2, initScale: 0 })],
@@ -54,6 +58,7 @@ const variants: [string, () => RecurrentLayer][] = [
   ['LSTM peepholes', () => new LSTM({ inputSize: 2, hiddenSize: 8, peepholes: true, seed: 1 })],
   ['LSTM 1997 (no forget gate)', () => new LSTM({ inputSize: 2, hiddenSize: 8, forgetGate: false, seed: 1 })],
   ['LSTM coupled, cellClip 3', () => new LSTM({ inputSize: 2, hiddenSize: 8, coupled: true, cellClip: 3, seed: 1 })],
+  ['LSTM full gate recurrence', () => new LSTM({ inputSize: 2, hiddenSize: 8, gateRecurrence: true, seed: 1 })],
   ['GRU resetAfter false', () => new GRU({ inputSize: 2, hiddenSize: 8, resetAfter: false, seed: 1 })],
   ['GRU minimal', () => new GRU({ inputSize: 2, hiddenSize: 8, minimal: true, seed: 1 })],
   ['RNN leaky, trained tau', () => new RNN({ inputSize: 2, hiddenSize: 8, tau: 2, trainTau: true, seed: 1 })],

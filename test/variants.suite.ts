@@ -20,6 +20,8 @@ const cases: Case[] = [
   { name: 'LSTM coupled input-forget gate, peepholes, bidirectional', cfg: { kind: 'LSTM', coupled: true, peepholes: true }, bidir: true, h0: true },
   { name: 'LSTM cellClip 0.7 (many clipped), peepholes', cfg: { kind: 'LSTM', cellClip: 0.7, peepholes: true }, h0: true, scale: 2 },
   { name: 'LSTM cellClip, coupled, projection, lengths', cfg: { kind: 'LSTM', cellClip: 0.9, coupled: true, projSize: 3 }, bidir: true, lengths: [4, 5, 1], h0: true, scale: 2 },
+  { name: 'LSTM full gate recurrence', cfg: { kind: 'LSTM', gateRecurrence: true }, h0: true },
+  { name: 'LSTM full gate recurrence, 2 layers bidirectional, lengths, projection', cfg: { kind: 'LSTM', gateRecurrence: true, projSize: 4 }, L: 2, bidir: true, lengths: [5, 2, 4], h0: true },
   { name: 'GRU resetAfter false', cfg: { kind: 'GRU', resetAfter: false }, h0: true },
   { name: 'GRU resetAfter false, 2 layers bidirectional, lengths', cfg: { kind: 'GRU', resetAfter: false }, L: 2, bidir: true, lengths: [5, 2, 4], h0: true },
   { name: 'GRU minimal', cfg: { kind: 'GRU', minimal: true }, h0: true },

@@ -61,7 +61,9 @@ export function forwardDirection(c: SeqContext, l: number, d: number): void {
   const out = c.tape(`out_l${l}`), ldo = s.dirs * P;
   const ldW = paddedWidth(GH), ldR = paddedWidth(P); // row lengths of W_ih, W_hh and of W_hr
   const nOff = (s.G - 1) * H * 4; // byte offset of the n block (GRU)
+  const ifo = c.tape(`ifo${x}`), wgg = c.param(`weight_gg${x}`), ldG = paddedWidth(3 * H), H3 = 3 * H;
   if (s.tau) setAlpha(c, x, alpha);
+  if (s.gateRecurrence) k.f32_fill(ifo + (d === 0 ? 0 : T) * B * H3 * 4, 0, B * H3);
   const delayW = s.delays.map((delay) => c.param(`${delayWeight(delay)}${x}`)); // RNN delays
 
   k.f32_gemm_nn(gates, GH, layerInput(c, l), inW, wih, ldW, bih, T * B, GH, inW, 0);
@@ -98,9 +100,20 @@ export function forwardDirection(c: SeqContext, l: number, d: number): void {
         if (s.kind === 'LSTM') {
           const cp = cs + prev * B * H * 4, cn = cs + next * B * H * 4;
           const hcell = s.projSize ? hpre + t * B * H * 4 : hn;
+          if (s.gateRecurrence) {
+            // i, f (columns 0..2H) and o (3H..4H) see the previous i, f, o through W_gg
+            const prevGates = ifo + prev * B * H3 * 4;
+            k.f32_gemm_nn(g, GH, prevGates, H3, wgg, ldG, 0, nb, 2 * H, H3, 1);
+            k.f32_gemm_nn(g + 3 * H * 4, GH, prevGates, H3, wgg + 2 * H * 4, ldG, 0, nb, H, H3, 1);
+          }
           if (s.lstmVariant) k.lstmx_cell_fwd(g, cp, cn, tanhc + t * B * H * 4, hcell, peep, nb, H, lstmMode(s), clipBound(s));
           else k.lstm_cell_fwd(g, cp, cn, tanhc + t * B * H * 4, hcell, nb, H);
           if (s.projSize) k.f32_gemm_nn(hn, P, hcell, H, whr, ldR, 0, nb, P, H, 0);
+          if (s.gateRecurrence) {
+            const gatesNow = ifo + next * B * H3 * 4;
+            k.f32_copy_rows(gatesNow, H3, g, GH, nb, 2 * H);
+            k.f32_copy_rows(gatesNow + 2 * H * 4, H3, g + 3 * H * 4, GH, nb, H);
+          }
         } else if (s.kind === 'CEC') {
           // c = c_prev + tanh(gates), h = tanh(c); tanh(gates) stays in the tape
           const cn = cs + next * B * H * 4;
@@ -121,6 +134,7 @@ export function forwardDirection(c: SeqContext, l: number, d: number): void {
       if (s.hasCell) {
         k.f32_copy_rows(cs + (next * B + nb) * H * 4, 0, cs + (prev * B + nb) * H * 4, 0, 1, (B - nb) * H);
       }
+      if (s.gateRecurrence) k.f32_copy_rows(ifo + (next * B + nb) * H3 * 4, 0, ifo + (prev * B + nb) * H3 * 4, 0, 1, (B - nb) * H3);
     }
   }
 }
@@ -166,6 +180,8 @@ export function backwardDirection(c: SeqContext, l: number, d: number, dOut: num
   const dgx = c.tape('dgx'), dgh = s.kind === 'GRU' ? c.tape('dgh') : dgx;
   const dh = c.tape('dh'), dc = c.tape('dc'), dhtot = c.tape('dhtot'), dhpre = c.tape('dhpre');
   const drh = c.tape('drh'), dtmp = c.tape('dtmp');
+  const ifo = c.tape(`ifo${x}`), wgg = c.param(`weight_gg${x}`), difo = c.tape('difo'), difoPre = c.tape('difo_pre');
+  const ldG = paddedWidth(3 * H), H3 = 3 * H;
   const peep = c.param(`weight_ch${x}`), dpeep = c.grad(`weight_ch${x}`);
   const ldo = s.dirs * P, ldW = paddedWidth(GH), ldR = paddedWidth(P);
   const resetBefore = s.kind === 'GRU' && !s.resetAfter, nOff = (s.G - 1) * H * 4;
@@ -174,6 +190,7 @@ export function backwardDirection(c: SeqContext, l: number, d: number, dOut: num
   k.f32_fill(dgx, 0, T * B * GH);
   if (dgh !== dgx) k.f32_fill(dgh, 0, T * B * GH);
   if (s.projSize) k.f32_fill(dhtot, 0, T * B * P);
+  if (s.gateRecurrence) k.f32_fill(difo, 0, B * H3);
   if (s.rnnVariant) {
     rnnVariantBackward(c, l, d, dOut);
     weightGrads(c, l, d, dIn);
@@ -212,6 +229,16 @@ export function backwardDirection(c: SeqContext, l: number, d: number, dOut: num
           peep, dpeep, nb, H, lstmMode(s), clipBound(s));
       } else k.lstm_cell_bwd(dgxt, dc, dcell, g, cs + prev * B * H * 4, tanhc + t * B * H * 4, nb, H);
       k.f32_fill(dh, 0, nb * P);
+      if (s.gateRecurrence) {
+        // the next step's gates saw these i, f, o: add that gradient through the sigmoid,
+        // then pass the total on to the previous step's i, f, o through W_gg
+        k.f32_sigmoid_bwd(difoPre, ifo + next * B * H3 * 4, difo, nb * H3);
+        k.f32_add_rows(dgxt, GH, difoPre, H3, nb, 2 * H);
+        k.f32_add_rows(dgxt + 3 * H * 4, GH, difoPre + 2 * H * 4, H3, nb, H);
+        k.f32_fill(difo, 0, nb * H3);
+        k.f32_gemm_nt_acc(difo, H3, dgxt, GH, wgg, ldG, nb, H3, 2 * H);
+        k.f32_gemm_nt_acc(difo, H3, dgxt + 3 * H * 4, GH, wgg + 2 * H * 4, ldG, nb, H3, H);
+      }
     } else if (s.kind === 'GRU' && s.resetAfter) {
       k.gru_cell_bwd(dgxt, dght, dh, g, ghn + t * B * H * 4, hp, nb, H);
     } else if (resetBefore) {
@@ -257,6 +284,12 @@ function weightGrads(c: SeqContext, l: number, d: number, dIn: number): void {
     k.f32_colsum_acc(c.grad(`bias_hh${x}`), dgh, GH, TB, GH);
   }
   if (s.projSize) k.f32_gemm_tn_acc(c.grad(`weight_hr${x}`), ldR, c.tape(`hpre${x}`), H, c.tape('dhtot'), P, H, P, TB);
+  if (s.gateRecurrence) {
+    const H3 = 3 * H, ldG = paddedWidth(H3), gw = c.grad(`weight_gg${x}`);
+    const prevGates = c.tape(`ifo${x}`) + (d === 0 ? 0 : B * H3 * 4);
+    k.f32_gemm_tn_acc(gw, ldG, prevGates, H3, dgx, GH, H3, 2 * H, TB);
+    k.f32_gemm_tn_acc(gw + 2 * H * 4, ldG, prevGates, H3, dgx + 3 * H * 4, GH, H3, H, TB);
+  }
   if (dIn) k.f32_gemm_nt_acc(dIn, inW, dgx, GH, c.param(`weight_ih${x}`), ldW, TB, inW, GH);
 }
 

@@ -91,6 +91,13 @@ export interface LSTMOptions extends RecurrentOptions {
   cellClip?: number;
   /** Initial bias of the forget gate (bias_ih's f block; bias_hh's f block is 0), as Jozefowicz et al. 2015 (1). */
   forgetBias?: number;
+  /**
+   * Full gate recurrence (Greff et al. 2015, "FGR"): the gates i, f, o also see the previous
+   * step's i, f, o through `weight_gg_l{k}` [3H, 3H] (rows: the receiving gate i, f, o;
+   * columns: the previous i, f, o; zeros before the first step). With the plain four gates
+   * only (not with peepholes, cellClip, coupled or forgetGate: false).
+   */
+  gateRecurrence?: boolean;
 }
 
 /** Options of `new GRU`: the common ones and the GRU variants. */
@@ -137,6 +144,8 @@ export interface Spec {
   readonly coupled: boolean;
   readonly cellClip: number;
   readonly forgetBias: number | null;
+  /** LSTM with full gate recurrence (weight_gg). */
+  readonly gateRecurrence: boolean;
   /** The LSTM runs the general variant kernel (any of the four options above). */
   readonly lstmVariant: boolean;
   // GRU variants
@@ -177,7 +186,7 @@ function finiteNumber(v: unknown, name: string, ok: (x: number) => boolean, expe
 const KNOWN = new Set(['inputSize', 'hiddenSize', 'numLayers', 'bias', 'batchFirst', 'bidirectional', 'seed', 'init', 'initScale']);
 const EXTRA: Record<CellKind, string[]> = {
   RNN: ['nonlinearity', 'tau', 'trainTau', 'delays', 'identityRecurrence'],
-  LSTM: ['projSize', 'peepholes', 'forgetGate', 'coupled', 'cellClip', 'forgetBias'],
+  LSTM: ['projSize', 'peepholes', 'forgetGate', 'coupled', 'cellClip', 'forgetBias', 'gateRecurrence'],
   GRU: ['resetAfter', 'minimal'],
   CEC: [],
 };
@@ -224,6 +233,10 @@ export function makeSpec(kind: CellKind, options: unknown): Spec {
   const forgetBias = o.forgetBias === undefined ? null : finiteNumber(o.forgetBias, 'new LSTM: forgetBias', () => true, 'a finite number');
   if (forgetBias !== null && (!forgetGate || coupled)) throw new RnnError('BAD_ARGUMENT', 'new LSTM: forgetBias needs a forget gate of its own (not with forgetGate: false or coupled)');
 
+  const gateRecurrence = flag(o.gateRecurrence, 'new LSTM: gateRecurrence', false);
+  if (gateRecurrence && (peepholes || cellClip > 0 || coupled || !forgetGate)) {
+    throw new RnnError('BAD_ARGUMENT', 'new LSTM: gateRecurrence runs on the plain i, f, g, o cell; it cannot be combined with peepholes, cellClip, coupled or forgetGate: false');
+  }
   const resetAfter = flag(o.resetAfter, 'new GRU: resetAfter', true);
   const minimal = flag(o.minimal, 'new GRU: minimal', false);
   if (minimal && o.resetAfter === true) throw new RnnError('BAD_ARGUMENT', 'new GRU: the minimal gated unit applies its gate before the hidden product; it cannot be combined with resetAfter: true');
@@ -254,7 +267,7 @@ export function makeSpec(kind: CellKind, options: unknown): Spec {
     bias: flag(o.bias, `new ${kind}: bias`, true),
     batchFirst: flag(o.batchFirst, `new ${kind}: batchFirst`, false),
     gates, G: gates.length, hasCell: kind === 'LSTM' || kind === 'CEC', init: init as InitScheme, initScale,
-    peepholes, forgetGate, coupled, cellClip, forgetBias,
+    peepholes, forgetGate, coupled, cellClip, forgetBias, gateRecurrence,
     lstmVariant: kind === 'LSTM' && (peepholes || threeGate || cellClip > 0),
     resetAfter: resetAfter && !minimal, minimal,
     tau, trainTau, delays, identityRecurrence,
@@ -274,6 +287,7 @@ export function specOptions(s: Spec): Record<string, unknown> {
   if (s.kind === 'LSTM') {
     c.projSize = s.projSize;
     if (s.lstmVariant) Object.assign(c, { peepholes: s.peepholes, forgetGate: s.forgetGate, coupled: s.coupled, cellClip: s.cellClip });
+    if (s.gateRecurrence) c.gateRecurrence = true;
   }
   if (s.kind === 'GRU' && (!s.resetAfter || s.minimal)) Object.assign(c, { resetAfter: s.resetAfter, minimal: s.minimal });
   return c;
@@ -302,7 +316,8 @@ export function delayWeight(d: number): string {
  * The parameters in PyTorch's order: per layer, per direction, w_ih, w_hh, b_ih, b_hh, w_hr.
  * Variants PyTorch lacks add, in this order after w_hh: `weight_hh_d{d}` (RNN delays d > 1);
  * after the biases: `weight_ch` (LSTM peepholes, [3, H] rows i, f, o, or [2, H] rows i, o
- * without a forget gate of its own), w_hr, and `tau` ([H], RNN with trainTau).
+ * without a forget gate of its own), `weight_gg` (LSTM gate recurrence, [3H, 3H]), w_hr, and
+ * `tau` ([H], RNN with trainTau).
  */
 export function paramTable(s: Spec): ParamInfo[] {
   const out: ParamInfo[] = [];
@@ -317,6 +332,7 @@ export function paramTable(s: Spec): ParamInfo[] {
         out.push({ name: `bias_hh${x}`, torchShape: [GH], transposed: false });
       }
       if (s.peepholes) out.push({ name: `weight_ch${x}`, torchShape: [s.G === 4 ? 3 : 2, H], transposed: false });
+      if (s.gateRecurrence) out.push({ name: `weight_gg${x}`, torchShape: [3 * H, 3 * H], transposed: true });
       if (s.projSize) out.push({ name: `weight_hr${x}`, torchShape: [s.projSize, H], transposed: true });
       if (s.trainTau) out.push({ name: `tau${x}`, torchShape: [H], transposed: false });
     }

@@ -22,6 +22,7 @@ function streamSlots(s: Spec, B: number): Slot[] {
     slots.push({ name: `h_l${l}`, shape: [B, P], comment: 'state, updated in place' });
     if (s.hasCell) slots.push({ name: `c_l${l}`, shape: [B, H], comment: 'cell state, updated in place' });
     if (s.tau) slots.push({ name: `alpha_l${l}`, shape: [H], comment: '1 / max(tau, 1) (refreshed each step when tau is trained)' });
+    if (s.gateRecurrence) slots.push({ name: `ifo_l${l}`, shape: [B, 3 * H], comment: "the previous step's gates i, f, o (zeros at the start, after reset and setState)" });
   }
   slots.push({ name: 'gates', shape: [B, GH], comment: 'scratch: gates of the current layer' });
   if (s.kind === 'GRU') slots.push({ name: 'gh', shape: [B, GH], comment: 'scratch: h W_hh + b_hh' });
@@ -33,7 +34,7 @@ function streamSlots(s: Spec, B: number): Slot[] {
   return slots;
 }
 
-interface LayerPlan { h: number; c: number; inW: number; wih: number; whh: number; whr: number; bih: number; bhh: number; peep: number; alpha: number; tau: number }
+interface LayerPlan { h: number; c: number; inW: number; wih: number; whh: number; whr: number; bih: number; bhh: number; peep: number; alpha: number; tau: number; ifo: number; wgg: number }
 
 /**
  * A stateful one-step runner over a unidirectional recurrent layer, from `layer.stream(batch)`:
@@ -74,7 +75,7 @@ export class Stream {
         h: at(`h_l${l}`), c: at(`c_l${l}`), inW: spec.inWidth(l),
         wih: param(`weight_ih${x}`), whh: param(`weight_hh${x}`), whr: param(`weight_hr${x}`),
         bih: param(`bias_ih${x}`), bhh: param(`bias_hh${x}`), peep: param(`weight_ch${x}`),
-        alpha: at(`alpha_l${l}`), tau: param(`tau${x}`),
+        alpha: at(`alpha_l${l}`), tau: param(`tau${x}`), ifo: at(`ifo_l${l}`), wgg: param(`weight_gg${x}`),
       };
     });
     this.refreshAlpha();
@@ -135,9 +136,18 @@ export class Stream {
         k.f32_gemm_nn(gates, GH, h, P, L.whh, ldW, L.bhh, B, GH, P, 1);
         if (s.kind === 'LSTM') {
           const hcell = s.projSize ? this.hpre : h;
+          if (s.gateRecurrence) {
+            const ldG = paddedWidth(3 * H);
+            k.f32_gemm_nn(gates, GH, L.ifo, 3 * H, L.wgg, ldG, 0, B, 2 * H, 3 * H, 1);
+            k.f32_gemm_nn(gates + 3 * H * 4, GH, L.ifo, 3 * H, L.wgg + 2 * H * 4, ldG, 0, B, H, 3 * H, 1);
+          }
           if (s.lstmVariant) k.lstmx_cell_fwd(gates, L.c, L.c, this.tanhc, hcell, L.peep, B, H, lstmMode(s), clipBound(s));
           else k.lstm_cell_fwd(gates, L.c, L.c, this.tanhc, hcell, B, H);
           if (s.projSize) k.f32_gemm_nn(h, P, hcell, H, L.whr, ldR, 0, B, P, H, 0);
+          if (s.gateRecurrence) {
+            k.f32_copy_rows(L.ifo, 3 * H, gates, GH, B, 2 * H);
+            k.f32_copy_rows(L.ifo + 2 * H * 4, 3 * H, gates + 3 * H * 4, GH, B, H);
+          }
         } else if (s.kind === 'CEC') {
           k.f32_tanh_fwd(gates, gates, B * H);
           k.f32_add(L.c, L.c, gates, B * H);
@@ -198,6 +208,7 @@ export class Stream {
       checked.push([key, w, t.data]);
     }
     const heap = this.backend.arena.f32;
+    if (s.gateRecurrence) for (const L of this.layers) heap.fill(0, L.ifo / 4, L.ifo / 4 + B * 3 * s.hiddenSize);
     for (const [key, w, data] of checked) {
       for (let l = 0; l < s.numLayers; l++) {
         const at = (base + this.layout.slots.get(`${key}_l${l}`)!.offset) / 4;

@@ -16,6 +16,7 @@
  *       LSTM: + B*H (+ T*B*P + B*H with projection)      CEC: + 2*B*H
  *       GRU with resetAfter false or minimal: + B*H
  *       RNN with tau, delays or identityRecurrence: + (T+1)*B*P (+ H with trainTau)
+ *       LSTM with gateRecurrence: + (T+1)*B*3H per layer and direction, + 2*B*3H
  * each slot rounded up to 64 bytes.
  */
 import type { Slot } from '../layout.js';
@@ -39,6 +40,7 @@ export function tapeSlots(s: Spec, T: number, B: number, train: boolean): Slot[]
       if (s.kind === 'GRU' && s.resetAfter) slots.push({ name: `ghn${x}`, shape: [T, B, H], comment: 'h_prev W_hn + b_hn, for the gradient of r' });
       if (resetBefore) slots.push({ name: `rh${x}`, shape: [T, B, H], comment: 'r * h_prev (f * h_prev, minimal unit): the input of W_hn, for dW_hn; zero for rows past their length' });
       if (s.tau) slots.push({ name: `alpha${x}`, shape: [H], comment: '1 / max(tau, 1), set at the start of each forward' });
+      if (s.gateRecurrence) slots.push({ name: `ifo${x}`, shape: [T + 1, B, 3 * H], comment: 'the gates i, f, o of every step, contiguous, indexed like h (the initial entry zero): the input of W_gg' });
     }
   }
   if (s.kind === 'GRU') slots.push({ name: 'gh', shape: [B, GH], comment: 'h_prev W_hh + b_hh of the current step' });
@@ -56,6 +58,10 @@ export function tapeSlots(s: Spec, T: number, B: number, train: boolean): Slot[]
     if (s.kind === 'CEC') slots.push({ name: 'dtmp', shape: [B, H], comment: "dL/dh (1 - h^2): h's share of dL/dc" });
     if (s.rnnVariant) slots.push({ name: 'dhs', shape: [T + 1, B, P], comment: 'dL/dh per state, indexed like h: with delays a state gets gradient from several later steps' });
     if (s.trainTau) slots.push({ name: 'dalpha', shape: [H], comment: 'dL/dalpha of the current direction' });
+    if (s.gateRecurrence) {
+      slots.push({ name: 'difo', shape: [B, 3 * H], comment: 'dL/d[i, f, o] of the current step from the next step (through W_gg)' });
+      slots.push({ name: 'difo_pre', shape: [B, 3 * H], comment: 'that gradient through the sigmoid' });
+    }
     slots.push({ name: 'dbuf0', shape: [T, B, W], comment: "gradient of a layer's output / input, alternating" });
     slots.push({ name: 'dbuf1', shape: [T, B, W], comment: "gradient of a layer's output / input, alternating" });
   }

@@ -59,6 +59,12 @@ export interface VariantConfig {
   coupled?: boolean;
   /** 0 = off. */
   cellClip?: number;
+  /**
+   * Full gate recurrence (Greff et al. 2015, "FGR"): i, f and o also receive the previous
+   * step's i, f, o through weight_gg [3H, 3H] (rows: receiving gate i, f, o; columns: the
+   * previous i, f, o; zeros before each row's first step).
+   */
+  gateRecurrence?: boolean;
   // GRU
   /** Default true. */
   resetAfter?: boolean;
@@ -86,6 +92,7 @@ const DEFAULTS: Record<string, { kind: VariantConfig['kind']; value: unknown }> 
   forgetGate: { kind: 'LSTM', value: true },
   coupled: { kind: 'LSTM', value: false },
   cellClip: { kind: 'LSTM', value: 0 },
+  gateRecurrence: { kind: 'LSTM', value: false },
   resetAfter: { kind: 'GRU', value: true },
   minimal: { kind: 'GRU', value: false },
 };
@@ -100,6 +107,7 @@ function checkConfig(cfg: VariantConfig): void {
   const P = cfg.projSize ?? 0;
   if (P < 0 || (P !== 0 && P >= H)) throw new Error('projSize must be 0 or in 1..hiddenSize-1');
   if (cfg.forgetGate === false && cfg.coupled) throw new Error('forgetGate: false and coupled together');
+  if (cfg.gateRecurrence && (cfg.forgetGate === false || cfg.coupled || cfg.peepholes || cfg.cellClip)) throw new Error('gateRecurrence needs the plain i, f, g, o cell');
   if (!((cfg.cellClip ?? 0) >= 0)) throw new Error('cellClip must be >= 0');
   if (cfg.tau && !cfg.trainTau) {
     if (cfg.tau.length !== H) throw new Error(`tau has ${cfg.tau.length} values, expected ${H}`);
@@ -146,6 +154,7 @@ export function variantParamShapes(cfg: VariantConfig): Record<string, number[]>
         shapes[`bias_hh${sfx}`] = [GH];
       }
       if (cfg.peepholes) shapes[`weight_ch${sfx}`] = [gateCount(cfg) === 4 ? 3 : 2, H];
+      if (cfg.gateRecurrence) shapes[`weight_gg${sfx}`] = [3 * H, 3 * H];
       if (cfg.projSize) shapes[`weight_hr${sfx}`] = [cfg.projSize, H];
       if (cfg.trainTau) shapes[`tau${sfx}`] = [H];
     }
@@ -195,7 +204,7 @@ function directionParams(cfg: VariantConfig, shapes: Record<string, number[]>, p
  * hist[0] = h0 and hist[k] the state after k steps; returns the new h [Hout] and c [H].
  */
 function cellStep(cfg: VariantConfig, p: DirParams, inSize: number, x: Float64Array, hist: Float64Array[],
-  c: Float64Array): { h: Float64Array; c: Float64Array } {
+  c: Float64Array, gates: Float64Array): { h: Float64Array; c: Float64Array; gates?: Float64Array } {
   const H = cfg.hiddenSize;
   const Hout = outSize(cfg);
   const GH = gateCount(cfg) * H;
@@ -229,18 +238,22 @@ function cellStep(cfg: VariantConfig, p: DirParams, inSize: number, x: Float64Ar
       const clip = (v: number) => (clipAt > 0 ? Math.min(Math.max(v, -clipAt), clipAt) : v);
       const peep = (row: number, j: number, cell: number) => (p.weight_ch ? p.weight_ch[row * H + j] * cell : 0);
       const pre = (block: number, j: number) => gx[block * H + j] + gh[block * H + j];
+      // full gate recurrence: W_gg [i; f; o](t-1), rows i, f, o
+      const gr = cfg.gateRecurrence ? matVec(p.weight_gg, 3 * H, 3 * H, gates) : new Float64Array(3 * H);
       const hFull = new Float64Array(H);
       const cNew = new Float64Array(H);
+      const ifo = new Float64Array(3 * H);
       for (let j = 0; j < H; j++) {
-        const i = sigmoid(clip(pre(bi, j) + peep(pi, j, c[j])));
-        const f = cfg.coupled ? 1 - i : four ? sigmoid(clip(pre(bf, j) + peep(pf, j, c[j]))) : 1;
+        const i = sigmoid(clip(pre(bi, j) + peep(pi, j, c[j]) + gr[j]));
+        const f = cfg.coupled ? 1 - i : four ? sigmoid(clip(pre(bf, j) + peep(pf, j, c[j]) + gr[H + j])) : 1;
         const g = Math.tanh(clip(pre(bg, j)));
         cNew[j] = f * c[j] + i * g;
-        const o = sigmoid(clip(pre(bo, j) + peep(po, j, cNew[j])));
+        const o = sigmoid(clip(pre(bo, j) + peep(po, j, cNew[j]) + gr[2 * H + j]));
         hFull[j] = o * Math.tanh(cNew[j]);
+        ifo[j] = i; ifo[H + j] = f; ifo[2 * H + j] = o;
       }
       const hNew = p.weight_hr ? matVec(p.weight_hr, Hout, H, hFull) : hFull;
-      return { h: hNew, c: cNew };
+      return { h: hNew, c: cNew, gates: ifo };
     }
     case 'GRU': {
       const hNew = new Float64Array(H);
@@ -310,12 +323,14 @@ export function variantForward64(
       for (let b = 0; b < B; b++) {
         const hist: Float64Array[] = [h0 ? h0.slice((s * B + b) * Hout, (s * B + b + 1) * Hout) : new Float64Array(Hout)];
         let c: Float64Array = c0 ? c0.slice((s * B + b) * H, (s * B + b + 1) * H) : new Float64Array(H);
+        let gates = new Float64Array(3 * H); // the previous i, f, o (gate recurrence): zeros at the start
         for (let k = 0; k < len[b]; k++) {
           const t = dir === 0 ? k : len[b] - 1 - k;
           const xt = layerIn.slice((t * B + b) * inSize, (t * B + b + 1) * inSize);
-          const next = cellStep(cfg, p, inSize, xt, hist, c);
+          const next = cellStep(cfg, p, inSize, xt, hist, c, gates);
           hist.push(next.h);
           c = next.c;
+          if (next.gates) gates = next.gates;
           layerOut.set(next.h, (t * B + b) * outWidth + dir * Hout);
         }
         h_n.set(hist[hist.length - 1], (s * B + b) * Hout);
