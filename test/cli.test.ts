@@ -61,6 +61,8 @@ describe('train, sample, inspect', () => {
     expect(t.stderr).toMatch(/step 6\/6/);                                     // the progress line (not a terminal)
     expect(t.stdout).toContain(`checkpoint: ${join('names', 'model.safetensors')}`);
     expect(readFileSync(join(dir, 'names', 'loss.svg'), 'utf8')).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"[\s\S]*validation[\s\S]*<\/svg>\s*$/);
+    // the trained model's gradient flow: one series over the time steps, on a log axis
+    expect(readFileSync(join(dir, 'names', 'gradient-flow.svg'), 'utf8')).toMatch(/^<svg[\s\S]*dL\/dh\(t\)[\s\S]*<\/svg>\s*$/);
 
     const ckpt = join('names', 'model.safetensors');
     const [s1, s2, info, json] = await Promise.all([

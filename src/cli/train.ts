@@ -18,8 +18,8 @@
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  Adam, Embedding, GRU, LSTM, Linear, RMSprop, RNN, Random, RnnError, SGD, Sequential, fit, lineChart, saveCheckpoint,
-  type FitData, type Layer,
+  Adam, Embedding, GRU, LSTM, Linear, RMSprop, RNN, Random, RnnError, SGD, Sequential, crossEntropy, fit, lineChart, saveCheckpoint,
+  type FitData, type Layer, type RecurrentLayer,
 } from '../node.js';
 import { CliFailure, UsageError, type CommandSpec, type OptionValues } from './args.js';
 import { type Corpus, namesCorpus, printable, rows, sampleNames, sampleText, streamLoss, textCorpus, unigramLoss } from './chars.js';
@@ -86,6 +86,8 @@ interface Run {
   metadata: Record<string, string>;
   /** names: the whole list, to mark generated names that are new. */
   names?: Set<string>;
+  /** Character tasks: ||dL/dh(t)|| per layer for a loss on the last step of a validation window. */
+  gradientFlow?: () => { norms: Float64Array[]; T: number };
 }
 
 function recurrent(o: OptionValues, inputSize: number, seed: number): Layer {
@@ -105,7 +107,27 @@ function charRun(o: OptionValues, corpus: Corpus, seed: number): Run {
     fitOptions: { loss: 'crossEntropy', target: 'every', bptt: { k1: o.seq as number, k2: (o.k2 ?? o.seq) as number } },
     describe: corpus.describe,
     metadata: { vocabulary: JSON.stringify(corpus.vocab) },
+    gradientFlow: () => gradientFlow(model, corpus.validation),
   };
+}
+
+/**
+ * How far back the trained model's gradient reaches: 8 validation windows of up to 100
+ * characters, the loss on the next character after the last step only, one backward; the
+ * recurrent layer's per-step norms ||dL/dh(t)|| (one series per layer).
+ */
+function gradientFlow(model: Sequential, ids: Int32Array): { norms: Float64Array[]; T: number } {
+  const B = 8, T = Math.min(100, Math.floor(ids.length / B) - 1), x = new Int32Array(T * B), targets = new Int32Array(T * B).fill(-100);
+  const stride = Math.floor(ids.length / B);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) x[t * B + b] = ids[b * stride + t];
+    targets[(T - 1) * B + b] = ids[b * stride + T];
+  }
+  const logits = model.forward({ data: x, shape: [T, B] }, { train: true });
+  model.backward(crossEntropy(logits, targets).grad);
+  const norms = (model.layers[1] as RecurrentLayer).gradientNorms().map((trace) => trace.h);
+  model.zeroGrad();
+  return { norms, T };
 }
 
 function syntheticRun(o: OptionValues, task: SyntheticTask, seed: number): Run {
@@ -142,8 +164,7 @@ export async function train(o: OptionValues, given: Set<string>): Promise<void> 
     : charRun(o, task === 'text' ? textCorpus(readText(o.text as string, 'text file')) : namesCorpus(readText(fileURLToPath(NAMES_FILE), 'names file')), seed);
   const { model } = run;
   const kind = o.optimizer as 'adam' | 'sgd' | 'rmsprop', lr = (o.lr as number | undefined) ?? DEFAULT_LR[kind];
-  const makeOptimizer = () => (kind === 'sgd' ? new SGD(model, { lr, momentum: 0.9 }) : kind === 'rmsprop' ? new RMSprop(model, { lr }) : new Adam(model, { lr }));
-  let optimizer = makeOptimizer();
+  const optimizer = kind === 'sgd' ? new SGD(model, { lr, momentum: 0.9 }) : kind === 'rmsprop' ? new RMSprop(model, { lr }) : new Adam(model, { lr });
   const params = model.parameters().reduce((a, p) => a + p.data.length, 0);
   const quiet = Boolean(o.quiet), say = (line: string) => { if (!quiet) console.log(line); };
 
@@ -199,9 +220,7 @@ export async function train(o: OptionValues, given: Set<string>): Promise<void> 
   const time = progress.elapsed(), lastLoss = valLoss;
   if (o.keep === 'best' && best.step !== steps) {
     model.loadStateDict(best.weights);
-    // an optimizer loaded with a step-0 state keeps its buffers, and a checkpoint of it would
-    // not load again: a fresh one is the same state
-    if (best.optimizer.step === 0) { optimizer.dispose(); optimizer = makeOptimizer(); } else optimizer.loadStateDict(best.optimizer);
+    optimizer.loadStateDict(best.optimizer);
     valLoss = run.evaluate(); // best.loss again, and the synthetic tasks' summary of these weights
   }
   const kept = o.keep === 'best' ? best.step : steps;
@@ -216,6 +235,13 @@ export async function train(o: OptionValues, given: Set<string>): Promise<void> 
   };
   writeFile(checkpoint, saveCheckpoint(model, optimizer, { ...run.metadata, task, training: JSON.stringify(training) }));
   writeFile(chart, lossChart(run, losses, log, `simd-rnn train --task ${task}: ${cell}`));
+  const flow = run.gradientFlow?.(), flowChart = join(out, 'gradient-flow.svg');
+  if (flow) {
+    writeFile(flowChart, lineChart({
+      title: `Gradient flow of the trained ${cell}: loss on the last of ${flow.T} characters`, xLabel: 'time step t', yLabel: '||dL/dh(t)||', logY: true,
+      series: flow.norms.map((y, l) => ({ name: flow.norms.length > 1 ? `layer ${l}` : cell, y })),
+    }));
+  }
 
   const drop = run.baseline - valLoss;
   console.log(`trained ${steps} steps in ${clock(time)} (${(steps / time).toFixed(1)} steps/s); validation loss ${fmt(lastLoss)} ${run.unit} at the end${kept !== steps ? `, best ${fmt(valLoss)} at step ${kept} (kept)` : ''}`);
@@ -228,6 +254,10 @@ export async function train(o: OptionValues, given: Set<string>): Promise<void> 
   else for (const s of samples) console.log(`sample (temperature ${o.temperature}):\n${s}\n`);
   console.log(`checkpoint: ${checkpoint}`);
   console.log(`loss chart: ${chart}`);
+  if (flow) {
+    const top = flow.norms[flow.norms.length - 1];
+    console.log(`gradient flow: ${flowChart} (||dL/dh(0)|| / ||dL/dh(${flow.T - 1})|| = ${(top[0] / top[flow.T - 1]).toExponential(2)})`);
+  }
   console.log(`next: simd-rnn ${synthetic ? 'inspect' : 'sample --checkpoint'} ${checkpoint}`);
 }
 
