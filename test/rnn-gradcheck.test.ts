@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { GRU, LSTM, RNN, init } from '../src/node.js';
 import type { RecurrentLayer } from '../src/rnn/layer.js';
-import { forward64, gradCheck, type Mode } from './reference/rnn64.js';
+import { compareWithFiniteDifferences, forward64, type GradTarget, type Mode } from './reference/rnn64.js';
 import { randomArray } from './helpers.js';
 
 interface Case { name: string; mode: Mode; L: number; bidir: boolean; proj?: number; lengths?: number[]; h0?: boolean; bias?: boolean; T?: number }
@@ -56,21 +56,11 @@ describe('BPTT gradients against float64 finite differences', () => {
       if (r.c_n) for (let i = 0; i < r.c_n.length; i++) s += r.c_n[i] * dC[i];
       return s;
     };
-    const targets: [string, Float64Array, Float32Array][] = [['x', x, back.dx.data]];
+    const targets: GradTarget[] = [['x', x, back.dx.data]];
     if (h0) targets.push(['h0', h0, back.dh0.data]);
     if (c0) targets.push(['c0', c0, back.dc0!.data]);
     for (const [k, v] of Object.entries(params)) targets.push([k, v, grads[k].data]);
-    let worst = 0;
-    const failures: string[] = [];
-    for (const [name, values, ours] of targets) {
-      const picks = [...new Set([0, values.length - 1, ...Array.from({ length: 6 }, (_, i) => Math.floor(((i * 7919 + 13) % 1009) / 1009 * values.length))])];
-      const fd = gradCheck(loss, values, picks);
-      picks.forEach((i, n) => {
-        const err = Math.abs(ours[i] - fd[n]) / (1 + Math.abs(fd[n]));
-        worst = Math.max(worst, err);
-        if (!(err <= 1e-5)) failures.push(`${name}[${i}]: ours ${ours[i]}, finite difference ${fd[n]}`);
-      });
-    }
+    const { worst, failures } = compareWithFiniteDifferences(loss, targets, 1e-5, 6);
     console.log(`${c.name}: worst |ours - fd| / (1 + |fd|) = ${worst.toExponential(2)} over ${targets.length} tensors`);
     expect(failures.slice(0, 8)).toEqual([]);
     layer.dispose();

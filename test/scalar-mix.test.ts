@@ -4,7 +4,7 @@
 import { beforeAll, expect, test } from 'vitest';
 import { Adam, LSTM, RnnError, ScalarMix, init } from '../src/node.js';
 import { variantForward64 } from './reference/variants64.js';
-import { gradCheck } from './reference/rnn64.js';
+import { compareWithFiniteDifferences, type GradTarget } from './reference/rnn64.js';
 import { randomArray } from './helpers.js';
 
 beforeAll(async () => { await init(); });
@@ -56,20 +56,12 @@ test('ScalarMix + LSTM(allLayers) gradients against float64 finite differences',
   expect(Math.abs(fwdErr - want)).toBeLessThan(1e-5);
 
   const grads = lstm.grads(), mg = mix.grads();
-  const targets: [string, Float64Array, Float32Array][] = [
+  const targets: GradTarget[] = [
     ['x', x, back.dx!.data], ['w', mixP.w, mg.scalar_parameters.data], ['gamma', mixP.gamma, mg.gamma.data],
-    ...Object.entries(params).map(([k, v]) => [k, v, grads[k].data] as [string, Float64Array, Float32Array]),
+    ...Object.entries(params).map(([k, v]) => [k, v, grads[k].data] as GradTarget),
   ];
-  let worst = 0;
-  for (const [name, values, ours] of targets) {
-    const picks = [...new Set([0, values.length - 1, Math.floor(values.length / 2)])];
-    const fd = gradCheck(loss, values, picks);
-    picks.forEach((i, n) => {
-      const err = Math.abs(ours[i] - fd[n]) / (1 + Math.abs(fd[n]));
-      worst = Math.max(worst, err);
-      expect(err, `${name}[${i}]: ours ${ours[i]}, fd ${fd[n]}`).toBeLessThanOrEqual(2e-5);
-    });
-  }
+  const { worst, failures } = compareWithFiniteDifferences(loss, targets, 2e-5, 0, (n) => [...new Set([0, n - 1, Math.floor(n / 2)])]);
+  expect(failures).toEqual([]);
   console.log(`ScalarMix over a 2-layer bidirectional LSTM: worst |ours - fd| / (1 + |fd|) = ${worst.toExponential(2)}`);
   lstm.dispose(); mix.dispose();
 });

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { CEC, GRU, LSTM, RNN, init } from '../src/node.js';
 import type { RecurrentLayer } from '../src/rnn/layer.js';
 import { variantForward64, type VariantConfig } from './reference/variants64.js';
-import { gradCheck } from './reference/rnn64.js';
+import { compareWithFiniteDifferences, type GradTarget } from './reference/rnn64.js';
 import { randomArray } from './helpers.js';
 
 interface Case { name: string; cfg: Partial<VariantConfig> & { kind: VariantConfig['kind'] }; L?: number; bidir?: boolean; lengths?: number[]; h0?: boolean; T?: number; scale?: number }
@@ -81,21 +81,11 @@ export function variantSuite(simd: 'relaxed' | 'baseline'): void {
         if (r.c_n) for (let i = 0; i < r.c_n.length; i++) s += r.c_n[i] * dC[i];
         return s;
       };
-      const targets: [string, Float64Array, Float32Array][] = [['x', x, back.dx!.data]];
+      const targets: GradTarget[] = [['x', x, back.dx!.data]];
       if (h0) targets.push(['h0', h0, back.dh0.data]);
       if (c0) targets.push(['c0', c0, back.dc0!.data]);
       for (const [k, v] of Object.entries(params)) targets.push([k, v, grads[k].data]);
-      let worst = 0;
-      const failures: string[] = [];
-      for (const [name, values, ours] of targets) {
-        const picks = [...new Set([0, values.length - 1, ...Array.from({ length: 8 }, (_, i) => Math.floor(((i * 7919 + 13) % 1009) / 1009 * values.length))])];
-        const fd = gradCheck(loss, values, picks);
-        picks.forEach((i, n) => {
-          const err = Math.abs(ours[i] - fd[n]) / (1 + Math.abs(fd[n]));
-          worst = Math.max(worst, err);
-          if (!(err <= 2e-5)) failures.push(`${name}[${i}]: ours ${ours[i]}, finite difference ${fd[n]}`);
-        });
-      }
+      const { worst, failures } = compareWithFiniteDifferences(loss, targets, 2e-5, 8);
       console.log(`${c.name}: forward ${fwdErr.toExponential(2)}, worst gradient |ours - fd| / (1 + |fd|) = ${worst.toExponential(2)} over ${targets.length} tensors`);
       expect(fwdErr).toBeLessThanOrEqual(1e-5);
       expect(failures.slice(0, 8)).toEqual([]);

@@ -562,7 +562,7 @@ export class RecurrentLayer {
 function initialValues(s: Spec, p: ParamInfo, random: Random): Float32Array {
   const [rows, cols = 1] = p.torchShape, H = s.hiddenSize, values = new Float32Array(rows * cols);
   const base = p.name.replace(/_l\d+(_reverse)?$/, '');
-  if (base === 'tau') return values.fill(0).map((_, j) => s.tau![j]);
+  if (base === 'tau') return Float32Array.from(s.tau!);
   random.fillUniform(values, 1 / Math.sqrt(H));
   const recurrent = base === 'weight_hh' || base.startsWith('weight_hh_d');
   if (s.init === 'xavier' && p.transposed) xavierUniform(values, rows, cols, random, s.initScale);

@@ -56,16 +56,16 @@ export function gateCount(mode: Mode): number {
   }
 }
 
-function sigmoid(v: number): number {
+export function sigmoid(v: number): number {
   return 1 / (1 + Math.exp(-v));
 }
 
-function relu(v: number): number {
+export function relu(v: number): number {
   return v > 0 ? v : 0;
 }
 
 /** y = W v (+ b), W row-major [rows, cols]. */
-function matVec(W: Float64Array, rows: number, cols: number, v: Float64Array, b?: Float64Array): Float64Array {
+export function matVec(W: Float64Array, rows: number, cols: number, v: Float64Array, b?: Float64Array): Float64Array {
   const y = new Float64Array(rows);
   for (let i = 0; i < rows; i++) {
     let s = b ? b[i] : 0;
@@ -231,4 +231,29 @@ export function gradCheck(f: () => number, values: Float64Array, indices: number
     }
   }
   return grads;
+}
+
+/** One checked tensor: its name, its float64 values (which the loss reads) and our gradient. */
+export type GradTarget = [name: string, values: Float64Array, ours: Float32Array];
+
+/**
+ * Our gradients against central differences of `loss` at sampled entries of every target:
+ * the first and last entry and `spread` more spread over the tensor (or the entries `picks`
+ * gives). Returns the worst |ours - fd| / (1 + |fd|) and a line for every entry over `tolerance`.
+ */
+export function compareWithFiniteDifferences(loss: () => number, targets: GradTarget[], tolerance: number,
+  spread = 6, picks?: (n: number) => number[]): { worst: number; failures: string[] } {
+  let worst = 0;
+  const failures: string[] = [];
+  for (const [name, values, ours] of targets) {
+    const n = values.length;
+    const at = picks ? picks(n) : [...new Set([0, n - 1, ...Array.from({ length: spread }, (_, i) => Math.floor(((i * 7919 + 13) % 1009) / 1009 * n))])];
+    const fd = gradCheck(loss, values, at);
+    at.forEach((i, k) => {
+      const err = Math.abs(ours[i] - fd[k]) / (1 + Math.abs(fd[k]));
+      worst = Math.max(worst, err);
+      if (!(err <= tolerance)) failures.push(`${name}[${i}]: ours ${ours[i]}, finite difference ${fd[k]}`);
+    });
+  }
+  return { worst, failures };
 }

@@ -34,6 +34,8 @@
 // at t < len[b]; its output there is 0 and its state unchanged; the reverse direction starts at
 // t = len[b] - 1.
 
+import { matVec, relu, sigmoid } from './rnn64.js';
+
 export interface VariantConfig {
   kind: 'RNN' | 'LSTM' | 'GRU' | 'CEC';
   inputSize: number;
@@ -160,25 +162,6 @@ export function variantParamShapes(cfg: VariantConfig): Record<string, number[]>
     }
   }
   return shapes;
-}
-
-function sigmoid(v: number): number {
-  return 1 / (1 + Math.exp(-v));
-}
-
-function relu(v: number): number {
-  return v > 0 ? v : 0;
-}
-
-/** y = W v (+ b), W row-major [rows, cols]. */
-function matVec(W: Float64Array, rows: number, cols: number, v: Float64Array, b?: Float64Array): Float64Array {
-  const y = new Float64Array(rows);
-  for (let i = 0; i < rows; i++) {
-    let s = b ? b[i] : 0;
-    for (let j = 0; j < cols; j++) s += W[i * cols + j] * v[j];
-    y[i] = s;
-  }
-  return y;
 }
 
 /** The parameters of one layer and direction under their names without the suffix. */
@@ -323,7 +306,7 @@ export function variantForward64(
       for (let b = 0; b < B; b++) {
         const hist: Float64Array[] = [h0 ? h0.slice((s * B + b) * Hout, (s * B + b + 1) * Hout) : new Float64Array(Hout)];
         let c: Float64Array = c0 ? c0.slice((s * B + b) * H, (s * B + b + 1) * H) : new Float64Array(H);
-        let gates = new Float64Array(3 * H); // the previous i, f, o (gate recurrence): zeros at the start
+        let gates: Float64Array = new Float64Array(3 * H); // the previous i, f, o (gate recurrence): zeros at the start
         for (let k = 0; k < len[b]; k++) {
           const t = dir === 0 ? k : len[b] - 1 - k;
           const xt = layerIn.slice((t * B + b) * inSize, (t * B + b + 1) * inSize);
