@@ -89,3 +89,20 @@ test('fixed weights and gamma are invisible to optimizers; training moves only w
   mix.dispose(); fixed.dispose();
   expect(() => mix.weights()).toThrow(/disposed/);
 });
+
+test('bad allLayers / dLayers are rejected and the tape is kept', () => {
+  const lstm = new LSTM({ inputSize: 2, hiddenSize: 3, numLayers: 2, seed: 1 });
+  const x = { data: new Float32Array(4 * 1 * 2).fill(0.3), shape: [4, 1, 2] };
+  expect(() => lstm.forward(x, undefined, { allLayers: 1 as never })).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
+  const fwd = lstm.forward(x, undefined, { train: true, allLayers: true });
+  const good = { data: new Float32Array(12).fill(1), shape: [4, 1, 3] };
+  expect(() => lstm.backward(null, undefined, { dLayers: [good] })).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
+  expect(() => lstm.backward(null, undefined, { dLayers: [good, { data: new Float32Array(12), shape: [4, 3] }] })).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+  expect(() => lstm.backward(null, undefined, { dLayers: [null, { data: new Float32Array(12).fill(NaN), shape: [4, 1, 3] }] })).toThrow(expect.objectContaining({ code: 'NOT_FINITE' }));
+  // nothing changed: the tape is still there and the gradients are still zero
+  expect(Object.values(lstm.grads()).every((g) => g.data.every((v) => v === 0))).toBe(true);
+  const r = lstm.backward(null, undefined, { dLayers: [good, null] });
+  expect(r.dx!.shape).toEqual([4, 1, 2]);
+  expect(fwd.layers).toHaveLength(2);
+  lstm.dispose();
+});
