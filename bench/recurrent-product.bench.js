@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { createBackend, runtimeSupport } from '../dist/backend.js';
 import { Random } from '../dist/random.js';
-import { paddedWidth } from '../dist/rnn/spec.js';
+import { paddedWidth } from '../dist/layout.js';
 
 const SAMPLES = 15;
 const SAMPLE_MS = 20;

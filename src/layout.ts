@@ -54,3 +54,13 @@ export function slotOffset(layout: Layout, name: string): number {
   if (!slot) throw new RnnError('BAD_ARGUMENT', `layout: no slot named ${name}`);
   return slot.offset;
 }
+
+/**
+ * Row length in memory of a stored matrix with `cols` columns. Rows a multiple of 1 KiB apart
+ * fall into the same few cache sets (and 4 KiB apart alias in the load/store unit), which
+ * starves the GEMM tiles walking down a column strip at H = 256 and 512; sixteen floats of
+ * padding (one cache line) spread them out and keep rows 64-byte aligned.
+ */
+export function paddedWidth(cols: number): number {
+  return cols % 256 === 0 ? cols + 16 : cols;
+}

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { Adam, AdamW, Linear, RMSprop, RnnError, SGD, clipGradNorm, clipGradValue, crossEntropy, init, mse } from '../src/node.js';
 import type { Backend } from '../src/backend.js';
 import type { Tensor } from '../src/tensor.js';
-import type { ParamBuffer } from '../src/train/params.js';
+import type { ParamBuffer } from '../src/params.js';
 
 const TOL = 2e-6;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -11,7 +11,7 @@
  */
 import { RnnError, describe } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { checkTensor } from '../rnn/io.js';
+import { checkTensor } from '../checks.js';
 
 const DTYPE_BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8 };
 const MAX_HEADER = 100 * 1024 * 1024;

@@ -16,13 +16,14 @@ import { planLayout, type Layout } from '../layout.js';
 import { Random } from '../random.js';
 import { identityInit, orthogonalBlocks, xavierUniform } from './initializers.js';
 import type { Tensor } from '../tensor.js';
-import { checkFinite, checkLengths, checkShape, checkTensor, gather, rowOrder, scatter } from './io.js';
+import { checkFinite, checkLengths, checkShape, checkTensor } from '../checks.js';
+import { gather, rowOrder, scatter } from './rows.js';
 import { backwardDirection, forwardDirection, slotAddress, type SeqContext } from './sequence.js';
 import { gammaOf, gateStat, largestSingularValue, regimeOf, type GateStat, type GateStats, type GradientTrace, type SpectrumEntry } from './diagnostics.js';
 import { delayWeight, makeSpec, paramSlots, paramTable, specOptions, type CECOptions, type CellKind, type GRUOptions, type LSTMOptions, type ParamInfo, type RNNOptions, type Spec } from './spec.js';
 import { Stream } from './stream.js';
 import { tapeSlots } from './tape.js';
-import type { ParamBuffer } from '../train/params.js';
+import type { ParamBuffer } from '../params.js';
 
 /**
  * States of every layer and direction, entry i = layer * dirs + direction: initial states for

@@ -14,8 +14,8 @@
  * reads h[t+1] and writes h[t]. The initial state is h[0] (forward) or h[T] (reverse).
  */
 import type { Kernels } from '../kernels.js';
-import type { Layout } from '../layout.js';
-import { delayWeight, paddedWidth, suffix, type Spec } from './spec.js';
+import { paddedWidth, type Layout } from '../layout.js';
+import { delayWeight, suffix, type Spec } from './spec.js';
 
 export interface SeqContext {
   readonly k: Kernels;

@@ -7,7 +7,7 @@
  * products vectorise along the gates (assembly/gemm.ts); stateDict/loadStateDict convert.
  */
 import { RnnError, describe } from '../errors.js';
-import type { Slot } from '../layout.js';
+import { paddedWidth, type Slot } from '../layout.js';
 
 export type CellKind = 'RNN' | 'LSTM' | 'GRU' | 'CEC';
 
@@ -340,15 +340,6 @@ export function paramTable(s: Spec): ParamInfo[] {
   return out;
 }
 
-/**
- * Row length in memory of a stored matrix with `cols` columns. Rows a multiple of 1 KiB apart
- * fall into the same few cache sets (and 4 KiB apart alias in the load/store unit), which
- * starves the GEMM tiles walking down a column strip at H = 256 and 512; sixteen floats of
- * padding (one cache line) spread them out and keep rows 64-byte aligned.
- */
-export function paddedWidth(cols: number): number {
-  return cols % 256 === 0 ? cols + 16 : cols;
-}
 
 /** Layout slots of the parameters (the gradients use the same table). */
 export function paramSlots(s: Spec): Slot[] {

@@ -9,11 +9,11 @@
 import type { Region } from '../arena.js';
 import type { Backend } from '../backend.js';
 import { RnnError, describe } from '../errors.js';
-import { planLayout, type Layout, type Slot } from '../layout.js';
+import { paddedWidth, planLayout, type Layout, type Slot } from '../layout.js';
 import type { Tensor } from '../tensor.js';
-import { checkFinite, checkShape, checkTensor } from './io.js';
+import { checkFinite, checkShape, checkTensor } from '../checks.js';
 import { clipBound, lstmMode } from './sequence.js';
-import { paddedWidth, suffix, type Spec } from './spec.js';
+import { suffix, type Spec } from './spec.js';
 
 function streamSlots(s: Spec, B: number): Slot[] {
   const H = s.hiddenSize, P = s.hOut, GH = s.G * H;

@@ -7,7 +7,7 @@
  * { nonFinite: 'skip' } the gradients are left as they are and the norm is returned.
  */
 import { RnnError, describe } from '../errors.js';
-import { buffersOf } from './params.js';
+import { buffersOf } from '../params.js';
 
 /**
  * torch.nn.utils.clip_grad_norm_: the global L2 norm over every gradient of `model` (a layer,

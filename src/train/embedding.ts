@@ -9,8 +9,8 @@ import type { Region } from '../arena.js';
 import { RnnError, describe } from '../errors.js';
 import { Random } from '../random.js';
 import type { Tensor } from '../tensor.js';
-import { checkFinite, checkShape, checkTensor } from '../rnn/io.js';
-import type { ParamBuffer } from './params.js';
+import { checkFinite, checkShape, checkTensor } from '../checks.js';
+import type { ParamBuffer } from '../params.js';
 
 /** Options of `new Embedding`. */
 export interface EmbeddingOptions {

@@ -25,7 +25,7 @@ import { clipGradNorm, clipGradValue } from './clip.js';
 import type { IdTensor } from './embedding.js';
 import { crossEntropy, mse } from './loss.js';
 import type { Adam, AdamW, RMSprop, SGD } from './optim.js';
-import { buffersOf } from './params.js';
+import { buffersOf } from '../params.js';
 import type { Sequential } from './sequential.js';
 
 /** Training data for `fit`: N sequences of T steps, time-major like the layers. */

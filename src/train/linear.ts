@@ -8,12 +8,11 @@
 import { getBackend, type Backend } from '../backend.js';
 import type { Region } from '../arena.js';
 import { RnnError, describe } from '../errors.js';
-import { planLayout, type Layout } from '../layout.js';
+import { paddedWidth, planLayout, type Layout } from '../layout.js';
 import { Random } from '../random.js';
 import type { Tensor } from '../tensor.js';
-import { checkFinite, checkShape, checkTensor } from '../rnn/io.js';
-import { paddedWidth } from '../rnn/spec.js';
-import type { ParamBuffer } from './params.js';
+import { checkFinite, checkShape, checkTensor } from '../checks.js';
+import type { ParamBuffer } from '../params.js';
 
 /** Options of `new Linear`. */
 export interface LinearOptions {

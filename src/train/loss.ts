@@ -10,7 +10,7 @@
  */
 import { RnnError, describe } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { checkFinite, checkShape, checkTensor } from '../rnn/io.js';
+import { checkFinite, checkShape, checkTensor } from '../checks.js';
 
 /** A loss and its gradient, as `crossEntropy` and `mse` return them. */
 export interface LossResult {

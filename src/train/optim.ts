@@ -10,7 +10,7 @@
  */
 import type { Region } from '../arena.js';
 import { RnnError, describe } from '../errors.js';
-import { buffersOf, countNonFiniteGrads, type ParamBuffer } from './params.js';
+import { buffersOf, countNonFiniteGrads, type ParamBuffer } from '../params.js';
 
 /** @inline */
 type NonFinite = 'throw' | 'skip';

@@ -7,7 +7,7 @@
  * are clipped with it and seen by Adam's moments, as a penalty term in PyTorch's loss would be.
  */
 import { RnnError, describe } from '../errors.js';
-import { buffersOf } from './params.js';
+import { buffersOf } from '../params.js';
 
 function lambdaOf(lambda: number, what: string): number {
   if (typeof lambda !== 'number' || !(lambda >= 0) || !Number.isFinite(lambda)) throw new RnnError('BAD_ARGUMENT', `${what}: lambda must be a number >= 0, got ${describe(lambda)}`);

@@ -15,8 +15,8 @@ import { getBackend, type Backend } from '../backend.js';
 import type { Region } from '../arena.js';
 import { RnnError, describe } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { checkFinite, checkShape, checkTensor } from '../rnn/io.js';
-import type { ParamBuffer } from './params.js';
+import { checkFinite, checkShape, checkTensor } from '../checks.js';
+import type { ParamBuffer } from '../params.js';
 
 /** Options of `new ScalarMix`. */
 export interface ScalarMixOptions {

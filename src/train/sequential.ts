@@ -9,7 +9,7 @@ import { RecurrentLayer, type RecurrentState } from '../rnn/layer.js';
 import type { Tensor } from '../tensor.js';
 import { Embedding, type IdTensor } from './embedding.js';
 import { Linear } from './linear.js';
-import type { ParamBuffer } from './params.js';
+import type { ParamBuffer } from '../params.js';
 
 /** What a Sequential holds: a recurrent layer (RNN, LSTM, GRU, CEC), a Linear or an Embedding. */
 export type Layer = RecurrentLayer | Linear | Embedding;

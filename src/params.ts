@@ -4,8 +4,8 @@
  * updates and global norms do not care how a buffer is cut into named tensors (and padding
  * inside a buffer is zero in both, so it stays zero).
  */
-import type { Backend } from '../backend.js';
-import { RnnError, describe } from '../errors.js';
+import type { Backend } from './backend.js';
+import { RnnError, describe } from './errors.js';
 
 export interface ParamBuffer {
   /** Byte address of the parameters. */

@@ -1,10 +1,9 @@
 /**
- * Checking what callers hand in, and moving arrays between the caller's layout and the
- * tape's (time-major, batch rows in sorted order). Nothing here changes any state: every
- * check runs before a layer touches its memory.
+ * Checking what callers hand in: tensors, shapes, finiteness, sequence lengths. Every public
+ * entry runs these before it touches any state, so a bad argument changes nothing.
  */
-import { RnnError, describe } from '../errors.js';
-import type { Tensor } from '../tensor.js';
+import { RnnError, describe } from './errors.js';
+import type { Tensor } from './tensor.js';
 
 /** A Tensor-like argument: its data and shape, checked against each other. */
 export function checkTensor(value: unknown, what: string): { data: Float32Array; shape: number[] } {
@@ -47,24 +46,6 @@ export function checkFinite(data: Float32Array, what: string): void {
   }
 }
 
-/**
- * Row order of the tape: batch rows sorted by length, longest first (stable), and how many
- * rows are still running at each step. Without lengths: identity and all B rows.
- */
-export function rowOrder(lengths: ArrayLike<number> | undefined, T: number, B: number): { perm: Int32Array; active: Int32Array } {
-  const perm = Int32Array.from({ length: B }, (_, i) => i);
-  const active = new Int32Array(T).fill(B);
-  if (lengths === undefined) return { perm, active };
-  const len = Array.from(perm, (i) => lengths[i]);
-  perm.sort((a, b) => len[b] - len[a] || a - b);
-  for (let t = 0; t < T; t++) {
-    let n = 0;
-    while (n < B && len[perm[n]] > t) n++;
-    active[t] = n;
-  }
-  return { perm, active };
-}
-
 export function checkLengths(lengths: unknown, T: number, B: number, what: string): ArrayLike<number> {
   if (typeof lengths !== 'object' || lengths === null || typeof (lengths as ArrayLike<number>).length !== 'number') {
     throw new RnnError('BAD_ARGUMENT', `${what} must be an array of integers, got ${describe(lengths)}`);
@@ -78,32 +59,4 @@ export function checkLengths(lengths: unknown, T: number, B: number, what: strin
     }
   }
   return arr;
-}
-
-/**
- * Copies [T, B, width] (or [B, T, width] when batchFirst) from `src` into the heap at float
- * index `at`, time-major, batch row perm[k] going to position k.
- */
-export function gather(heap: Float32Array, at: number, src: Float32Array, T: number, B: number,
-  width: number, batchFirst: boolean, perm: Int32Array): void {
-  for (let t = 0; t < T; t++) {
-    for (let k = 0; k < B; k++) {
-      const from = (batchFirst ? perm[k] * T + t : t * B + perm[k]) * width;
-      heap.set(src.subarray(from, from + width), at + (t * B + k) * width);
-    }
-  }
-}
-
-/** The inverse of gather: a new array in the caller's layout and row order. */
-export function scatter(heap: Float32Array, at: number, T: number, B: number, width: number,
-  batchFirst: boolean, perm: Int32Array): Float32Array {
-  const out = new Float32Array(T * B * width);
-  for (let t = 0; t < T; t++) {
-    for (let k = 0; k < B; k++) {
-      const to = (batchFirst ? perm[k] * T + t : t * B + perm[k]) * width;
-      const from = at + (t * B + k) * width;
-      out.set(heap.subarray(from, from + width), to);
-    }
-  }
-  return out;
 }
