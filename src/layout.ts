@@ -1,9 +1,10 @@
 /**
- * The one place that turns a list of named arrays into byte offsets. Layers describe their
- * parameters, gradients, optimizer state, states and BPTT tape as tables of slots
- * `{ name, shape, comment }`; `planLayout` places them one after another, each 64-byte
- * aligned, and every kernel call takes its pointers from here. Offsets are never written by
- * hand anywhere else.
+ * The one place that turns a list of named arrays into byte offsets. Every region of wasm
+ * memory (parameters, gradients, optimizer state, states, the BPTT tape, scratch) is described
+ * as a table of slots `{ name, shape, comment }`; `planLayout` places them one after another,
+ * each 64-byte aligned, and every kernel call takes its pointers from here: a slot's base
+ * address (`addresses`), an entry along its first axis (`entry`), or a float offset inside a
+ * row (`f32Bytes`). Byte arithmetic is written here and nowhere else.
  */
 import { ALIGN, alignUp } from './arena.js';
 import { RnnError } from './errors.js';
@@ -21,6 +22,21 @@ export interface PlacedSlot extends Slot {
   readonly offset: number;
   /** Number of f32 elements. */
   readonly length: number;
+  /** Bytes from one entry along the first axis to the next (the whole slot for a 1-D one). */
+  readonly stride: number;
+}
+
+/** Bytes per element: every slot holds f32. */
+export const F32_BYTES = 4;
+
+/** Bytes of n f32 elements: the distance of element n from the start of a row. */
+export function f32Bytes(n: number): number {
+  return n * F32_BYTES;
+}
+
+/** Number of f32 elements in `bytes` bytes (an address or size divided down to a float index). */
+export function f32Index(bytes: number): number {
+  return bytes / F32_BYTES;
 }
 
 export interface Layout {
@@ -41,11 +57,31 @@ export function planLayout(slots: readonly Slot[]): Layout {
       }
       length *= d;
     }
-    placed.set(slot.name, Object.freeze({ ...slot, offset, length }));
+    const stride = slot.shape.length > 1 ? length / slot.shape[0] * F32_BYTES : length * F32_BYTES;
+    placed.set(slot.name, Object.freeze({ ...slot, offset, length, stride }));
     offset += alignUp(length * 4, ALIGN);
     if (!Number.isSafeInteger(offset)) throw new RnnError('OUT_OF_MEMORY', `layout: slot ${slot.name} makes the layout too large`);
   }
   return { slots: placed, bytes: offset };
+}
+
+/**
+ * The addresses of a layout placed at `base`: slot name -> byte address, 0 for a slot the
+ * layout does not have (an absent bias, a variant's slot), which kernels read as "none".
+ */
+export function addresses(layout: Layout, base: number): (name: string) => number {
+  return (name) => {
+    const slot = layout.slots.get(name);
+    return slot ? base + slot.offset : 0;
+  };
+}
+
+/**
+ * Byte address of entry `index` along the first axis of a slot that starts at `address`
+ * (a time step of the tape, a layer of a stacked state): address + index * stride.
+ */
+export function entry(address: number, stride: number, index: number): number {
+  return address + index * stride;
 }
 
 /** Byte offset of a slot, or a clear error naming the missing slot. */
