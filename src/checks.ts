@@ -60,3 +60,24 @@ export function checkLengths(lengths: unknown, T: number, B: number, what: strin
   }
   return arr;
 }
+
+/** An integer option >= min, or BAD_ARGUMENT naming it. */
+export function checkInt(v: unknown, name: string, min = 1): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+    throw new RnnError('BAD_ARGUMENT', `${name} must be an integer >= ${min}, got ${describe(v)}`);
+  }
+  return v;
+}
+
+/** A boolean option, `fallback` when absent. */
+export function checkFlag(v: unknown, name: string, fallback: boolean): boolean {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'boolean') throw new RnnError('BAD_ARGUMENT', `${name} must be true or false, got ${describe(v)}`);
+  return v;
+}
+
+/** A finite number option accepted by `ok`, described as `expected` in the error. */
+export function checkNumber(v: unknown, name: string, ok: (x: number) => boolean, expected: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new RnnError('BAD_ARGUMENT', `${name} must be ${expected}, got ${describe(v)}`);
+  return v;
+}

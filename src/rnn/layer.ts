@@ -12,15 +12,21 @@
 import { getBackend, type Backend } from '../backend.js';
 import type { Region } from '../arena.js';
 import { RnnError, describe } from '../errors.js';
-import { planLayout, type Layout } from '../layout.js';
+import { addresses, entry, f32Bytes, f32Index, planLayout, type Layout } from '../layout.js';
 import { Random } from '../random.js';
 import { identityInit, orthogonalBlocks, xavierUniform } from './initializers.js';
 import type { Tensor } from '../tensor.js';
 import { checkFinite, checkLengths, checkShape, checkTensor } from '../checks.js';
 import { gather, rowOrder, scatter } from './rows.js';
-import { backwardDirection, forwardDirection, slotAddress, type SeqContext } from './sequence.js';
-import { gammaOf, gateStat, largestSingularValue, regimeOf, type GateStat, type GateStats, type GradientTrace, type SpectrumEntry } from './diagnostics.js';
-import { delayWeight, makeSpec, paramSlots, paramTable, specOptions, type CECOptions, type CellKind, type GRUOptions, type LSTMOptions, type ParamInfo, type RNNOptions, type Spec } from './spec.js';
+import { backwardDirection, forwardDirection, type SeqContext } from './sequence.js';
+import { ACTIVATIONS } from './activations.js';
+import { gateStat, largestSingularValue, regimeOf, type GateStat, type GateStats, type GradientTrace, type SpectrumEntry } from './diagnostics.js';
+import type { CellKind } from './cells/index.js';
+import type { CECOptions } from './cells/cec.js';
+import type { GRUOptions } from './cells/gru.js';
+import type { LSTMOptions } from './cells/lstm.js';
+import type { RNNOptions } from './cells/rnn.js';
+import { makeSpec, paramSlots, paramTable, specOptions, suffix, type ParamInfo, type Spec } from './spec.js';
 import { Stream } from './stream.js';
 import { tapeSlots } from './tape.js';
 import type { ParamBuffer } from '../params.js';
@@ -158,29 +164,29 @@ export class RecurrentLayer {
 
     const { perm, active } = rowOrder(lengths, T, B);
     const work = this.workFor(train, T, B);
-    const ctx = this.context(work, active);
+    const ctx = this.context(work, active), at = addresses(work.layout, work.region.ptr);
     const heap = this.backend.arena.f32;
     const P = s.hOut, H = s.hiddenSize, L = s.numLayers, dirs = s.dirs;
-    gather(heap, ctx.tape('x') / 4, input.data, T, B, s.inputSize, !unbatched && s.batchFirst, perm);
+    gather(heap, f32Index(at('x')), input.data, T, B, s.inputSize, !unbatched && s.batchFirst, perm);
     for (let l = 0; l < L; l++) {
-      if (lengths) this.backend.kernels.f32_fill(ctx.tape(`out_l${l}`), 0, T * B * dirs * P);
+      if (lengths) this.backend.kernels.f32_fill(at(`out_l${l}`), 0, T * B * dirs * P);
       for (let d = 0; d < dirs; d++) {
-        const x = `_l${l}${d ? '_reverse' : ''}`, i = l * dirs + d, first = d === 0 ? 0 : T;
-        this.putState(heap, ctx.tape(`h${x}`) + first * B * P * 4, h0, i, B, P, perm);
-        if (s.hasCell) this.putState(heap, ctx.tape(`c${x}`) + first * B * H * 4, c0, i, B, H, perm);
+        const x = suffix(l, d), i = l * dirs + d, first = d === 0 ? 0 : T;
+        this.putState(heap, this.stateEntry(work, `h${x}`, first), h0, i, B, P, perm);
+        if (s.hasCell) this.putState(heap, this.stateEntry(work, `c${x}`, first), c0, i, B, H, perm);
         forwardDirection(ctx, l, d);
       }
     }
     const out = this.backend.arena.f32;
     const outShape = unbatched ? [T, dirs * P] : s.batchFirst ? [B, T, dirs * P] : [T, B, dirs * P];
     const result: ForwardResult = {
-      output: { data: scatter(out, ctx.tape(`out_l${L - 1}`) / 4, T, B, dirs * P, !unbatched && s.batchFirst, perm), shape: outShape },
-      h: this.takeStates(out, ctx, 'h', P, T, B, perm, unbatched),
+      output: { data: scatter(out, f32Index(at(`out_l${L - 1}`)), T, B, dirs * P, !unbatched && s.batchFirst, perm), shape: outShape },
+      h: this.takeStates(out, work, 'h', P, perm, unbatched),
     };
-    if (s.hasCell) result.c = this.takeStates(out, ctx, 'c', H, T, B, perm, unbatched);
+    if (s.hasCell) result.c = this.takeStates(out, work, 'c', H, perm, unbatched);
     if (allLayers) {
       result.layers = Array.from({ length: L }, (_, l) => ({
-        data: scatter(this.backend.arena.f32, ctx.tape(`out_l${l}`) / 4, T, B, dirs * P, !unbatched && s.batchFirst, perm), shape: [...outShape],
+        data: scatter(this.backend.arena.f32, f32Index(at(`out_l${l}`)), T, B, dirs * P, !unbatched && s.batchFirst, perm), shape: [...outShape],
       }));
     }
     if (train) this.tape = { work, active, perm, unbatched };
@@ -228,10 +234,10 @@ export class RecurrentLayer {
     }
 
     const k = this.backend.kernels;
-    const ctx = this.context(tape.work, tape.active);
+    const ctx = this.context(tape.work, tape.active), at = addresses(tape.work.layout, tape.work.region.ptr);
     const heap = this.backend.arena.f32;
-    let dOutBuf = ctx.tape('dbuf0'), dInBuf = ctx.tape('dbuf1');
-    if (dOut) gather(heap, dOutBuf / 4, dOut, T, B, dirs * P, bf, tape.perm);
+    let dOutBuf = at('dbuf0'), dInBuf = at('dbuf1');
+    if (dOut) gather(heap, f32Index(dOutBuf), dOut, T, B, dirs * P, bf, tape.perm);
     else k.f32_fill(dOutBuf, 0, T * B * dirs * P);
     const dh0 = new Float32Array(L * dirs * B * P), dc0 = s.hasCell ? new Float32Array(L * dirs * B * H) : null;
     const traces: GradientTrace[] = [];
@@ -239,21 +245,21 @@ export class RecurrentLayer {
       const wantIn = l > 0 || inputGrad;
       const extra = dLayers[l];
       if (extra) { // dInBuf is free until filled below: a scratch for the sorted rows
-        gather(this.backend.arena.f32, dInBuf / 4, extra, T, B, dirs * P, bf, tape.perm);
+        gather(this.backend.arena.f32, f32Index(dInBuf), extra, T, B, dirs * P, bf, tape.perm);
         k.f32_add(dOutBuf, dOutBuf, dInBuf, T * B * dirs * P);
       }
       if (wantIn) k.f32_fill(dInBuf, 0, T * B * s.inWidth(l));
       for (let d = 0; d < dirs; d++) {
         const i = l * dirs + d;
-        this.putState(heap, ctx.tape('dh'), dh, i, B, P, tape.perm);
-        if (dc0) this.putState(heap, ctx.tape('dc'), dc, i, B, H, tape.perm);
+        this.putState(heap, at('dh'), dh, i, B, P, tape.perm);
+        if (dc0) this.putState(heap, at('dc'), dc, i, B, H, tape.perm);
         const trace: GradientTrace = { layer: l, direction: d, h: new Float64Array(T) };
         if (s.hasCell) trace.c = new Float64Array(T);
         traces.push(trace);
         backwardDirection({ ...ctx, trace: { h: trace.h, c: trace.c ?? null } }, l, d, dOutBuf, wantIn ? dInBuf : 0);
         const now = this.backend.arena.f32;
-        dh0.set(scatter(now, ctx.tape('dh') / 4, 1, B, P, false, tape.perm), i * B * P);
-        if (dc0) dc0.set(scatter(now, ctx.tape('dc') / 4, 1, B, H, false, tape.perm), i * B * H);
+        dh0.set(scatter(now, f32Index(at('dh')), 1, B, P, false, tape.perm), i * B * P);
+        if (dc0) dc0.set(scatter(now, f32Index(at('dc')), 1, B, H, false, tape.perm), i * B * H);
       }
       [dOutBuf, dInBuf] = [dInBuf, dOutBuf];
     }
@@ -262,7 +268,7 @@ export class RecurrentLayer {
     const stateShape = (w: number) => (tape.unbatched ? [L * dirs, w] : [L * dirs, B, w]);
     const result: BackwardResult = {
       dx: inputGrad ? {
-        data: scatter(this.backend.arena.f32, dOutBuf / 4, T, B, s.inputSize, bf, tape.perm),
+        data: scatter(this.backend.arena.f32, f32Index(dOutBuf), T, B, s.inputSize, bf, tape.perm),
         shape: tape.unbatched ? [T, s.inputSize] : bf ? [B, T, s.inputSize] : [T, B, s.inputSize],
       } : null,
       dh0: { data: dh0, shape: stateShape(P) },
@@ -288,7 +294,7 @@ export class RecurrentLayer {
   /** Sets every gradient to zero (backward adds into them). */
   zeroGrad(): void {
     this.alive(`${this.spec.kind}.zeroGrad`);
-    this.backend.kernels.f32_fill(this.gradRegion!.ptr, 0, this.paramLayout.bytes / 4);
+    this.backend.kernels.f32_fill(this.gradRegion!.ptr, 0, f32Index(this.paramLayout.bytes));
   }
 
   /**
@@ -326,7 +332,7 @@ export class RecurrentLayer {
   /** @internal The parameter and gradient memory, one flat buffer (padding stays zero). */
   paramBuffers(): ParamBuffer[] {
     this.alive(`${this.spec.kind}: parameters`);
-    return [{ param: this.paramRegion!.ptr, grad: this.gradRegion!.ptr, length: this.paramLayout.bytes / 4, backend: this.backend }];
+    return [{ param: this.paramRegion!.ptr, grad: this.gradRegion!.ptr, length: f32Index(this.paramLayout.bytes), backend: this.backend }];
   }
 
   // ---- diagnostics (diagnostics.ts) -----------------------------------------------------
@@ -351,28 +357,20 @@ export class RecurrentLayer {
     this.alive(`${s.kind}.gateStats`);
     if (!this.lastForward) throw new RnnError('NO_TAPE', `${s.kind}.gateStats: no forward has run yet`);
     const { work, active } = this.lastForward, { T, B } = work, H = s.hiddenSize, P = s.hOut, GH = s.G * H;
-    const ctx = this.context(work, active), heap = this.backend.arena.f32;
-    const sigmoidGates = new Set(['i', 'f', 'o', 'r', 'z']);
+    const at = addresses(work.layout, work.region.ptr), heap = this.backend.arena.f32;
     const out: GateStats[] = [];
     for (let l = 0; l < s.numLayers; l++) {
       for (let d = 0; d < s.dirs; d++) {
-        const x = `_l${l}${d ? '_reverse' : ''}`;
+        const x = suffix(l, d);
         // the (t, row) positions that ran, in order
         const positions: number[] = [];
         for (let t = 0; t < T; t++) for (let b = 0; b < active[t]; b++) positions.push(t * B + b);
-        const n = positions.length, gates = ctx.tape(`gates${x}`) / 4, hs = ctx.tape(`h${x}`) / 4;
-        const stats: GateStat[] = [];
-        if (s.kind === 'RNN' && !s.tau) {
-          // plain RNN: the activation is h itself (the gates slot keeps the pre-activation)
-          const next = d === 0 ? B : 0;
-          stats.push(gateStat('h', s.nonlinearity, n * H, (i) => heap[hs + (next + positions[Math.floor(i / H)]) * P + (i % H)]));
-        } else {
-          s.gates.forEach((g, k) => {
-            const act = s.kind === 'RNN' ? s.nonlinearity : sigmoidGates.has(g) || (s.minimal && g === 'f') ? 'sigmoid' : 'tanh';
-            const name = s.kind === 'CEC' ? 'u' : s.kind === 'RNN' ? 'a' : g;
-            stats.push(gateStat(name, act, n * H, (i) => heap[gates + positions[Math.floor(i / H)] * GH + k * H + (i % H)]));
-          });
-        }
+        const n = positions.length, gates = f32Index(at(`gates${x}`));
+        // h of step t is entry t+1 (forward) or t (reverse)
+        const hs = f32Index(this.stateEntry(work, `h${x}`, d === 0 ? 1 : 0));
+        const stats: GateStat[] = s.cell.gateReports().map((r) => (r.source === 'h'
+          ? gateStat(r.name, r.activation, n * H, (i) => heap[hs + positions[Math.floor(i / H)] * P + (i % H)])
+          : gateStat(r.name, r.activation, n * H, (i) => heap[gates + positions[Math.floor(i / H)] * GH + r.block * H + (i % H)])));
         out.push({ layer: l, direction: d, gates: stats });
       }
     }
@@ -385,15 +383,14 @@ export class RecurrentLayer {
    * gradient through that block vanishes (gamma = 1/4 for sigmoid gates, 1 for tanh / relu).
    */
   recurrentSpectrum(): SpectrumEntry[] {
-    const s = this.spec, dict = this.stateDict(), H = s.hiddenSize, out: SpectrumEntry[] = [];
+    const s = this.spec, cell = s.cell, dict = this.stateDict(), H = s.hiddenSize, out: SpectrumEntry[] = [];
     for (let l = 0; l < s.numLayers; l++) {
       for (let d = 0; d < s.dirs; d++) {
-        for (const delay of s.delays) {
-          const name = `${delayWeight(delay)}_l${l}${d ? '_reverse' : ''}`, w = dict[name];
+        for (const weight of cell.recurrentWeights) {
+          const name = `${weight}${suffix(l, d)}`, w = dict[name];
           s.gates.forEach((g, k) => {
-            const act = s.kind === 'RNN' ? s.nonlinearity : ['i', 'f', 'o', 'r', 'z'].includes(g) || (s.minimal && g === 'f') ? 'sigmoid' : 'tanh';
-            const sigmaMax = largestSingularValue(w.data.subarray(k * H * s.hOut), H, s.hOut, s.hOut, s.identityRecurrence && delay === 1);
-            const gamma = gammaOf(act);
+            const sigmaMax = largestSingularValue(w.data.subarray(k * H * s.hOut), H, s.hOut, s.hOut, cell.addsIdentity?.(weight) ?? false);
+            const gamma = ACTIVATIONS[cell.blockActivation(k)].gamma;
             out.push({ name, gate: g, sigmaMax, gamma, regime: regimeOf(sigmaMax, gamma) });
           });
         }
@@ -410,9 +407,8 @@ export class RecurrentLayer {
     this.alive(name);
     if (this.spec.bidirectional) throw new RnnError('BAD_ARGUMENT', `${name}: a bidirectional layer needs the whole sequence; stream() runs unidirectional layers only`);
     if (!Number.isSafeInteger(batch) || batch < 1) throw new RnnError('BAD_ARGUMENT', `${name}: batch must be an integer >= 1, got ${describe(batch)}`);
-    if (this.spec.delays.length !== 1 || this.spec.delays[0] !== 1) {
-      throw new RnnError('BAD_ARGUMENT', `${name}: an RNN with delays [${this.spec.delays.join(', ')}] needs its state history; stream() runs layers whose only delay is 1`);
-    }
+    const refusal = this.spec.cell.streamRefusal?.() ?? null;
+    if (refusal) throw new RnnError('BAD_ARGUMENT', `${name}: ${refusal}`);
     const stream = new Stream(this.spec, this.backend, batch, (p) => this.paramAddress(p), () => this.streams.delete(stream));
     this.streams.add(stream);
     return stream;
@@ -462,17 +458,21 @@ export class RecurrentLayer {
   }
 
   private paramCountNonFinite(): number {
-    return this.backend.kernels.f32_count_nonfinite(this.paramRegion!.ptr, this.paramLayout.bytes / 4);
+    return this.backend.kernels.f32_count_nonfinite(this.paramRegion!.ptr, f32Index(this.paramLayout.bytes));
   }
 
   private context(work: Work, active: Int32Array): SeqContext {
-    const gradBase = this.gradRegion!.ptr, layout = this.paramLayout;
+    const gradAt = addresses(this.paramLayout, this.gradRegion!.ptr);
     return {
-      k: this.backend.kernels, s: this.spec, T: work.T, B: work.B, active,
-      tape: slotAddress(work.region.ptr, work.layout),
-      param: (name) => this.paramAddress(name),
-      grad: (name) => { const slot = layout.slots.get(name); return slot ? gradBase + slot.offset : 0; },
+      k: this.backend.kernels, s: this.spec, T: work.T, B: work.B, active, layout: work.layout, base: work.region.ptr,
+      param: (name) => this.paramAddress(name), grad: gradAt,
     };
+  }
+
+  /** Byte address of entry `index` of a tape slot (a state at a step). */
+  private stateEntry(work: Work, name: string, index: number): number {
+    const slot = work.layout.slots.get(name)!;
+    return entry(work.region.ptr + slot.offset, slot.stride, index);
   }
 
   /** Working memory for (T, B): reused when large enough, else replaced (new first, so a
@@ -510,17 +510,16 @@ export class RecurrentLayer {
 
   /** Copies entry i ([B, width]) of a caller's state, or zeros, into the heap, sorted rows. */
   private putState(heap: Float32Array, ptr: number, src: Float32Array | null, i: number, B: number, width: number, perm: Int32Array): void {
-    if (!src) { heap.fill(0, ptr / 4, ptr / 4 + B * width); return; }
-    gather(heap, ptr / 4, src.subarray(i * B * width, (i + 1) * B * width), 1, B, width, false, perm);
+    if (!src) { heap.fill(0, f32Index(ptr), f32Index(ptr) + B * width); return; }
+    gather(heap, f32Index(ptr), src.subarray(i * B * width, (i + 1) * B * width), 1, B, width, false, perm);
   }
 
-  private takeStates(heap: Float32Array, ctx: SeqContext, key: 'h' | 'c', width: number, T: number, B: number, perm: Int32Array, unbatched: boolean): Tensor {
-    const s = this.spec, n = s.numLayers * s.dirs, data = new Float32Array(n * B * width);
+  private takeStates(heap: Float32Array, work: Work, key: 'h' | 'c', width: number, perm: Int32Array, unbatched: boolean): Tensor {
+    const s = this.spec, { T, B } = work, n = s.numLayers * s.dirs, data = new Float32Array(n * B * width);
     for (let l = 0; l < s.numLayers; l++) {
       for (let d = 0; d < s.dirs; d++) {
-        const last = d === 0 ? T : 0;
-        const ptr = ctx.tape(`${key}_l${l}${d ? '_reverse' : ''}`) + last * B * width * 4;
-        data.set(scatter(heap, ptr / 4, 1, B, width, false, perm), (l * s.dirs + d) * B * width);
+        const ptr = this.stateEntry(work, `${key}${suffix(l, d)}`, d === 0 ? T : 0);
+        data.set(scatter(heap, f32Index(ptr), 1, B, width, false, perm), (l * s.dirs + d) * B * width);
       }
     }
     return { data, shape: unbatched ? [n, width] : [n, B, width] };
@@ -528,7 +527,7 @@ export class RecurrentLayer {
 
   /** Writes PyTorch-layout values of one parameter at base + its offset, transposing matrices. */
   private writeParam(p: ParamInfo, values: Float32Array, base: number): void {
-    const heap = this.backend.arena.f32, slot = this.paramLayout.slots.get(p.name)!, at = (base + slot.offset) / 4;
+    const heap = this.backend.arena.f32, slot = this.paramLayout.slots.get(p.name)!, at = f32Index(base + slot.offset);
     if (!p.transposed) { heap.set(values, at); return; }
     const [rows, cols] = p.torchShape, ld = slot.shape[1];
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) heap[at + c * ld + r] = values[r * cols + c];
@@ -537,7 +536,7 @@ export class RecurrentLayer {
   private readAll(base: number): Record<string, Tensor> {
     const heap = this.backend.arena.f32, out: Record<string, Tensor> = {};
     for (const p of this.params) {
-      const slot = this.paramLayout.slots.get(p.name)!, at = (base + slot.offset) / 4;
+      const slot = this.paramLayout.slots.get(p.name)!, at = f32Index(base + slot.offset);
       const n = p.torchShape.reduce((a, b) => a * b, 1), data = new Float32Array(n);
       if (!p.transposed) data.set(heap.subarray(at, at + n));
       else {
@@ -561,11 +560,12 @@ export class RecurrentLayer {
  * forget gate's block of bias_ih (bias_hh's stays 0).
  */
 function initialValues(s: Spec, p: ParamInfo, random: Random): Float32Array {
-  const [rows, cols = 1] = p.torchShape, H = s.hiddenSize, values = new Float32Array(rows * cols);
-  const base = p.name.replace(/_l\d+(_reverse)?$/, '');
-  if (base === 'tau') return Float32Array.from(s.tau!);
+  const [rows, cols = 1] = p.torchShape, H = s.hiddenSize, base = p.base;
+  const fixed = s.cell.fixedInit?.(base);
+  if (fixed) return fixed;
+  const values = new Float32Array(rows * cols);
   random.fillUniform(values, 1 / Math.sqrt(H));
-  const recurrent = base === 'weight_hh' || base.startsWith('weight_hh_d');
+  const recurrent = s.cell.recurrentWeights.includes(base);
   if (s.init === 'xavier' && p.transposed) xavierUniform(values, rows, cols, random, s.initScale);
   if (s.init === 'xavier' && base.startsWith('bias')) values.fill(0);
   if (s.init === 'orthogonal' && recurrent) orthogonalBlocks(values, s.G, H, cols, random, s.initScale);
@@ -573,7 +573,7 @@ function initialValues(s: Spec, p: ParamInfo, random: Random): Float32Array {
     for (let g = 0; g < s.G; g++) identityInit(values.subarray(g * H * cols, (g + 1) * H * cols), H, cols, s.initScale);
   }
   if (s.init === 'identity' && base.startsWith('bias')) values.fill(0);
-  if (s.forgetBias !== null && base.startsWith('bias')) values.fill(base === 'bias_ih' ? s.forgetBias : 0, H, 2 * H);
+  s.cell.adjustInit?.(base, values);
   return values;
 }
 

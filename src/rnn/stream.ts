@@ -9,32 +9,35 @@
 import type { Region } from '../arena.js';
 import type { Backend } from '../backend.js';
 import { RnnError, describe } from '../errors.js';
-import { paddedWidth, planLayout, type Layout, type Slot } from '../layout.js';
+import { addresses, f32Index, paddedWidth, planLayout, type Layout, type Slot } from '../layout.js';
 import type { Tensor } from '../tensor.js';
 import { checkFinite, checkShape, checkTensor } from '../checks.js';
-import { clipBound, lstmMode } from './sequence.js';
+import type { BoundCell, CellFrame } from './cell.js';
 import { suffix, type Spec } from './spec.js';
 
+/**
+ * The stream's memory: the current input, per layer h and the cell's states and constants,
+ * and one scratch entry of every step slot the layers share (the gates, the cell's scratch and
+ * saved slots: a stream keeps no history, so a "saved" slot is one row rewritten each step).
+ */
 function streamSlots(s: Spec, B: number): Slot[] {
-  const H = s.hiddenSize, P = s.hOut, GH = s.G * H;
+  const P = s.hOut, GH = s.G * s.hiddenSize, own = s.cell.slots();
   const slots: Slot[] = [{ name: 'x', shape: [B, s.inputSize], comment: 'the current input' }];
   for (let l = 0; l < s.numLayers; l++) {
     slots.push({ name: `h_l${l}`, shape: [B, P], comment: 'state, updated in place' });
-    if (s.hasCell) slots.push({ name: `c_l${l}`, shape: [B, H], comment: 'cell state, updated in place' });
-    if (s.tau) slots.push({ name: `alpha_l${l}`, shape: [H], comment: '1 / max(tau, 1) (refreshed each step when tau is trained)' });
-    if (s.gateRecurrence) slots.push({ name: `ifo_l${l}`, shape: [B, 3 * H], comment: "the previous step's gates i, f, o (zeros at the start, after reset and setState)" });
+    for (const c of own) {
+      if (c.role === 'state') slots.push({ name: `${c.name}_l${l}`, shape: [B, c.width], comment: `${c.comment}; one entry, updated in place` });
+      if (c.role === 'unit') slots.push({ name: `${c.name}_l${l}`, shape: [c.width], comment: c.comment });
+    }
   }
   slots.push({ name: 'gates', shape: [B, GH], comment: 'scratch: gates of the current layer' });
-  if (s.kind === 'GRU') slots.push({ name: 'gh', shape: [B, GH], comment: 'scratch: h W_hh + b_hh' });
-  if (s.kind === 'GRU' && !s.resetAfter) slots.push({ name: 'rh', shape: [B, H], comment: 'scratch: r * h (f * h, minimal unit)' });
-  if (s.kind === 'LSTM') {
-    slots.push({ name: 'tanhc', shape: [B, H], comment: 'scratch: tanh(c)' });
-    if (s.projSize) slots.push({ name: 'hpre', shape: [B, H], comment: 'scratch: o * tanh(c) before the projection' });
+  for (const c of own) {
+    if (c.role === 'scratch' || (c.role === 'saved' && c.inStream !== false)) slots.push({ name: c.name, shape: [B, c.width], comment: `scratch: ${c.comment}` });
   }
   return slots;
 }
 
-interface LayerPlan { h: number; c: number; inW: number; wih: number; whh: number; whr: number; bih: number; bhh: number; peep: number; alpha: number; tau: number; ifo: number; wgg: number }
+interface StreamLayer { cell: BoundCell; h: number; wih: number; bih: number; inW: number }
 
 /**
  * A stateful one-step runner over a unidirectional recurrent layer, from `layer.stream(batch)`:
@@ -53,42 +56,29 @@ export class Stream {
   // strings, closures or objects.
   private readonly x: number;
   private readonly gates: number;
-  private readonly gh: number;
-  private readonly tanhc: number;
-  private readonly hpre: number;
-  private readonly rh: number;
-  private readonly layers: LayerPlan[];
+  private readonly layers: StreamLayer[];
 
   constructor(private readonly spec: Spec, private readonly backend: Backend, batch: number,
     param: (name: string) => number, private readonly onDispose: () => void) {
     this.batch = batch;
     this.layout = planLayout(streamSlots(spec, batch));
     this.region = backend.arena.alloc(this.layout.bytes, `${spec.kind} stream (batch ${batch})`);
-    const base = this.region.ptr, at = (name: string) => {
-      const slot = this.layout.slots.get(name);
-      return slot ? base + slot.offset : 0;
-    };
-    this.x = at('x'); this.gates = at('gates'); this.gh = at('gh'); this.tanhc = at('tanhc'); this.hpre = at('hpre'); this.rh = at('rh');
+    const at = addresses(this.layout, this.region.ptr), k = backend.kernels;
+    this.x = at('x'); this.gates = at('gates');
     this.layers = Array.from({ length: spec.numLayers }, (_, l) => {
       const x = suffix(l, 0);
-      return {
-        h: at(`h_l${l}`), c: at(`c_l${l}`), inW: spec.inWidth(l),
-        wih: param(`weight_ih${x}`), whh: param(`weight_hh${x}`), whr: param(`weight_hr${x}`),
-        bih: param(`bias_ih${x}`), bhh: param(`bias_hh${x}`), peep: param(`weight_ch${x}`),
-        alpha: at(`alpha_l${l}`), tau: param(`tau${x}`), ifo: at(`ifo_l${l}`), wgg: param(`weight_gg${x}`),
+      // the cell's frame for layer l: every entry is one row (stride 0), so h_prev is h
+      const frame: CellFrame = {
+        k, B: batch, T: 1, direction: 0,
+        at: (name) => at(`${name}_l${l}`) || at(name),
+        stride: () => 0,
+        param: (name) => param(`${name}${x}`),
+        grad: () => 0,
       };
+      const cell = spec.cell.bind(frame);
+      cell.prepare?.();
+      return { cell, h: at(`h_l${l}`), wih: param(`weight_ih${x}`), bih: param(`bias_ih${x}`), inW: spec.inWidth(l) };
     });
-    this.refreshAlpha();
-  }
-
-  /** alpha = 1 / max(tau, 1) per unit of every layer, from the fixed or the (live) trained tau. */
-  private refreshAlpha(): void {
-    const s = this.spec, H = s.hiddenSize;
-    if (!s.tau) return;
-    const heap = this.backend.arena.f32;
-    for (const L of this.layers) {
-      for (let j = 0; j < H; j++) heap[L.alpha / 4 + j] = 1 / Math.max(s.trainTau ? heap[L.tau / 4 + j] : s.tau[j], 1);
-    }
   }
 
   /**
@@ -115,52 +105,15 @@ export class Stream {
     }
     checkFinite(data, `${s.kind} stream.step: x`);
 
-    const k = this.backend.kernels, H = s.hiddenSize, P = s.hOut, GH = s.G * H, gates = this.gates;
-    const ldW = paddedWidth(GH), ldR = paddedWidth(P);
-    this.backend.arena.f32.set(data, this.x / 4);
-    if (s.trainTau) this.refreshAlpha();
+    const k = this.backend.kernels, P = s.hOut, GH = s.G * s.hiddenSize, ldW = paddedWidth(GH);
+    this.backend.arena.f32.set(data, f32Index(this.x));
     let input = this.x;
     for (let l = 0; l < this.layers.length; l++) {
-      const L = this.layers[l], h = L.h;
-      k.f32_gemm_nn(gates, GH, input, L.inW, L.wih, ldW, L.bih, B, GH, L.inW, 0);
-      if (s.kind === 'GRU' && s.resetAfter) {
-        k.f32_gemm_nn(this.gh, GH, h, P, L.whh, ldW, L.bhh, B, GH, P, 0);
-        k.gru_cell_fwd(gates, this.gh, 0, h, h, B, H);
-      } else if (s.kind === 'GRU') {
-        const nOff = (s.G - 1) * H * 4;
-        k.f32_gemm_nn(this.gh, GH, h, P, L.whh, ldW, L.bhh, B, GH - H, P, 0);
-        k.gru_rb_gate_fwd(gates, this.gh, this.rh, h, B, H, s.G);
-        k.f32_gemm_nn(this.gh + nOff, GH, this.rh, H, L.whh + nOff, ldW, L.bhh && L.bhh + nOff, B, H, H, 0);
-        k.gru_rb_out_fwd(gates, this.gh, h, h, B, H, s.G);
-      } else {
-        k.f32_gemm_nn(gates, GH, h, P, L.whh, ldW, L.bhh, B, GH, P, 1);
-        if (s.kind === 'LSTM') {
-          const hcell = s.projSize ? this.hpre : h;
-          if (s.gateRecurrence) {
-            const ldG = paddedWidth(3 * H);
-            k.f32_gemm_nn(gates, GH, L.ifo, 3 * H, L.wgg, ldG, 0, B, 2 * H, 3 * H, 1);
-            k.f32_gemm_nn(gates + 3 * H * 4, GH, L.ifo, 3 * H, L.wgg + 2 * H * 4, ldG, 0, B, H, 3 * H, 1);
-          }
-          if (s.lstmVariant) k.lstmx_cell_fwd(gates, L.c, L.c, this.tanhc, hcell, L.peep, B, H, lstmMode(s), clipBound(s));
-          else k.lstm_cell_fwd(gates, L.c, L.c, this.tanhc, hcell, B, H);
-          if (s.projSize) k.f32_gemm_nn(h, P, hcell, H, L.whr, ldR, 0, B, P, H, 0);
-          if (s.gateRecurrence) {
-            k.f32_copy_rows(L.ifo, 3 * H, gates, GH, B, 2 * H);
-            k.f32_copy_rows(L.ifo + 2 * H * 4, 3 * H, gates + 3 * H * 4, GH, B, H);
-          }
-        } else if (s.kind === 'CEC') {
-          k.f32_tanh_fwd(gates, gates, B * H);
-          k.f32_add(L.c, L.c, gates, B * H);
-          k.f32_tanh_fwd(h, L.c, B * H);
-        } else {
-          if (s.identityRecurrence) k.f32_add(gates, gates, h, B * H);
-          const a = s.tau ? gates : h;
-          if (s.nonlinearity === 'tanh') k.f32_tanh_fwd(a, gates, B * H);
-          else k.f32_relu_fwd(a, gates, B * H);
-          if (s.tau) k.leaky_fwd(h, h, gates, L.alpha, B, H);
-        }
-      }
-      input = h;
+      const L = this.layers[l];
+      L.cell.prepare?.();
+      k.f32_gemm_nn(this.gates, GH, input, L.inW, L.wih, ldW, L.bih, B, GH, L.inW, 0);
+      L.cell.forward(0, 0, 0, B);
+      input = L.h;
     }
     const buffer = k.memory.buffer;
     if (!this.view || buffer !== this.viewBuffer) {
@@ -177,13 +130,13 @@ export class Stream {
     /** Every layer's c, [numLayers, batch, hiddenSize]: LSTM and CEC only. */
     c?: Tensor;
   } {
-    const s = this.spec, B = this.batch, base = this.alive(`${s.kind} stream.state`);
+    const s = this.spec, B = this.batch, at = addresses(this.layout, this.alive(`${s.kind} stream.state`));
     const heap = this.backend.arena.f32;
     const take = (key: string, w: number): Tensor => {
       const data = new Float32Array(s.numLayers * B * w);
       for (let l = 0; l < s.numLayers; l++) {
-        const at = (base + this.layout.slots.get(`${key}_l${l}`)!.offset) / 4;
-        data.set(heap.subarray(at, at + B * w), l * B * w);
+        const from = f32Index(at(`${key}_l${l}`));
+        data.set(heap.subarray(from, from + B * w), l * B * w);
       }
       return { data, shape: [s.numLayers, B, w] };
     };
@@ -194,7 +147,7 @@ export class Stream {
 
   /** Sets the states (missing ones become zeros); checked whole before anything changes. */
   setState(state: { h?: Tensor; c?: Tensor }): void {
-    const s = this.spec, B = this.batch, what = `${s.kind} stream.setState`, base = this.alive(what);
+    const s = this.spec, B = this.batch, what = `${s.kind} stream.setState`, at = addresses(this.layout, this.alive(what));
     if (typeof state !== 'object' || state === null) throw new RnnError('BAD_ARGUMENT', `${what}: state must be an object { h?, c? }, got ${describe(state)}`);
     if (state.c !== undefined && !s.hasCell) throw new RnnError('BAD_ARGUMENT', `${what}: ${s.kind} has no cell state c`);
     const checked: [string, number, Float32Array | null][] = [];
@@ -208,12 +161,16 @@ export class Stream {
       checked.push([key, w, t.data]);
     }
     const heap = this.backend.arena.f32;
-    if (s.gateRecurrence) for (const L of this.layers) heap.fill(0, L.ifo / 4, L.ifo / 4 + B * 3 * s.hiddenSize);
+    // the cell's other states (the previous gates of a gate recurrence) start again from zero
+    for (const c of s.cell.slots()) {
+      if (c.role !== 'state' || c.name === 'c') continue;
+      for (let l = 0; l < s.numLayers; l++) heap.fill(0, f32Index(at(`${c.name}_l${l}`)), f32Index(at(`${c.name}_l${l}`)) + B * c.width);
+    }
     for (const [key, w, data] of checked) {
       for (let l = 0; l < s.numLayers; l++) {
-        const at = (base + this.layout.slots.get(`${key}_l${l}`)!.offset) / 4;
-        if (data) heap.set(data.subarray(l * B * w, (l + 1) * B * w), at);
-        else heap.fill(0, at, at + B * w);
+        const to = f32Index(at(`${key}_l${l}`));
+        if (data) heap.set(data.subarray(l * B * w, (l + 1) * B * w), to);
+        else heap.fill(0, to, to + B * w);
       }
     }
   }

@@ -1,0 +1,110 @@
+/**
+ * The GRU cell (torch.nn.GRU, gates r, z, n) and its variants:
+ *   r, z = sigmoid(x W + b + h_prev W_h + b_h),  h = (1 - z) n + z h_prev;
+ *   resetAfter (default, PyTorch):  n = tanh(x W_in + b_in + r * (h_prev W_hn + b_hn));
+ *   resetAfter: false (Cho et al. 2014, ONNX linear_before_reset = 0):
+ *                                   n = tanh(x W_in + b_in + (r * h_prev) W_hn + b_hn);
+ *   minimal (the minimal gated unit, Zhou et al. 2016): one gate f, reset and update both f,
+ *   n = tanh(x W_in + b_in + (f * h_prev) W_hn + b_hn), h = (1 - f) h_prev + f n.
+ * The hidden product is kept apart from the input one (`gh`), so the hidden-side gate
+ * gradient `dgh` differs from the input side's in the n block. Reset-before runs in two
+ * parts around the (r * h_prev) W_hn product (gru_rb_* in assembly).
+ */
+import { checkFlag } from '../../checks.js';
+import { RnnError } from '../../errors.js';
+import { entry, f32Bytes, paddedWidth } from '../../layout.js';
+import type { RecurrentOptions } from '../spec.js';
+import type { Cell, CellDims, CellFamily, CellFrame, CellSlot } from '../cell.js';
+
+/** Options of `new GRU` beyond the common ones: the GRU variants. */
+export interface GRUOptions extends RecurrentOptions {
+  /**
+   * true (default): PyTorch's GRU, reset applied after the hidden product (r * (h W_hn + b_hn)).
+   * false: Cho et al. 2014 / ONNX linear_before_reset = 0, n = tanh(x W_in + b_in + (r * h) W_hn + b_hn).
+   */
+  resetAfter?: boolean;
+  /**
+   * The minimal gated unit (Zhou et al. 2016): one gate f, n = tanh(x W_in + b_in + (f * h) W_hn + b_hn),
+   * h = (1 - f) h + f n; gates f, n.
+   */
+  minimal?: boolean;
+}
+
+function make(o: Record<string, unknown>, dims: CellDims): Cell {
+  const H = dims.hiddenSize, P = H;
+  const minimal = checkFlag(o.minimal, 'new GRU: minimal', false);
+  if (minimal && o.resetAfter === true) throw new RnnError('BAD_ARGUMENT', 'new GRU: the minimal gated unit applies its gate before the hidden product; it cannot be combined with resetAfter: true');
+  const resetAfter = checkFlag(o.resetAfter, 'new GRU: resetAfter', true) && !minimal;
+  const gates = minimal ? ['f', 'n'] : ['r', 'z', 'n'];
+  const G = gates.length, GH = G * H;
+  const activation = (g: string) => (g === 'n' ? 'tanh' : 'sigmoid') as 'tanh' | 'sigmoid';
+
+  return {
+    kind: 'GRU', gates, hOut: H, hasCell: false, historyGrad: false, hiddenGateGrad: true,
+    recurrentWeights: ['weight_hh'], extraParams: [],
+    config: () => (resetAfter ? {} : { resetAfter, minimal }),
+    slots: (): CellSlot[] => [
+      resetAfter
+        ? { name: 'ghn', role: 'saved', width: H, comment: 'h_prev W_hn + b_hn, for the gradient of r', inStream: false }
+        : { name: 'rh', role: 'saved', width: H, comment: 'r * h_prev (f * h_prev, minimal unit): the input of W_hn, for dW_hn; zero for rows past their length' },
+      { name: 'gh', role: 'scratch', width: GH, comment: 'h_prev W_hh + b_hh of the current step' },
+    ],
+    gradSlots: (): CellSlot[] => (resetAfter ? [] : [{ name: 'drh', role: 'step', width: H, comment: 'dL/d(r * h_prev) of the current step' }]),
+    gateReports: () => gates.map((g, block) => ({ name: g, activation: activation(g), source: 'gates', block })),
+    blockActivation: (block) => activation(gates[block]),
+
+    bind(f: CellFrame) {
+      const { k, B, T, direction: d } = f, TB = T * B, ldW = paddedWidth(GH);
+      const nOff = f32Bytes((G - 1) * H); // the n block of the gates and of W_hh's columns
+      const gates = f.at('gates'), gRow = f.stride('gates'), hs = f.at('h'), hRow = f.stride('h');
+      const gh = f.at('gh'), ghn = f.at('ghn'), ghnRow = f.stride('ghn'), rh = f.at('rh'), rhRow = f.stride('rh');
+      const dgx = f.at('dgx'), dgh = f.at('dgh'), dgRow = f.stride('dgx'), dh = f.at('dh'), drh = f.at('drh');
+      const whh = f.param('weight_hh'), bhh = f.param('bias_hh');
+      return {
+        forward(t, prev, next, nb) {
+          const g = entry(gates, gRow, t), hp = entry(hs, hRow, prev), hn = entry(hs, hRow, next);
+          if (resetAfter) {
+            k.f32_gemm_nn(gh, GH, hp, P, whh, ldW, bhh, nb, GH, P, 0);
+            k.gru_cell_fwd(g, gh, ghn && entry(ghn, ghnRow, t), hp, hn, nb, H);
+            return;
+          }
+          // reset before the hidden product: r (and z) first, then (r * h_prev) W_hn
+          const rht = entry(rh, rhRow, t);
+          k.f32_gemm_nn(gh, GH, hp, P, whh, ldW, bhh, nb, GH - H, P, 0);
+          k.gru_rb_gate_fwd(g, gh, rht, hp, nb, H, G);
+          k.f32_gemm_nn(gh + nOff, GH, rht, H, whh + nOff, ldW, bhh && bhh + nOff, nb, H, H, 0);
+          k.gru_rb_out_fwd(g, gh, hp, hn, nb, H, G);
+          if (nb < B) k.f32_fill(rht + f32Bytes(nb * H), 0, (B - nb) * H);
+        },
+        backward(t, prev, next, nb) {
+          const g = entry(gates, gRow, t), hp = entry(hs, hRow, prev);
+          const dgxt = entry(dgx, dgRow, t), dght = entry(dgh, dgRow, t);
+          if (resetAfter) {
+            k.gru_cell_bwd(dgxt, dght, dh, g, entry(ghn, ghnRow, t), hp, nb, H);
+            k.f32_gemm_nt_acc(dh, P, dght, GH, whh, ldW, nb, P, GH);
+            return;
+          }
+          k.gru_rb_out_bwd(dgxt, dght, dh, g, hp, nb, H, G);
+          k.f32_fill(drh, 0, nb * H);
+          k.f32_gemm_nt_acc(drh, H, dght + nOff, GH, whh + nOff, ldW, nb, H, H);
+          k.gru_rb_gate_bwd(dgxt, dght, dh, drh, g, hp, nb, H, G);
+          // the n block went through d(rh) above; the r (and z) blocks go through W_hh here
+          k.f32_gemm_nt_acc(dh, P, dght, GH, whh, ldW, nb, P, GH - H);
+        },
+        weightGrads() {
+          // the states each step read: h[0 .. T-1] (forward) or h[1 .. T] (reverse)
+          const gw = f.grad('weight_hh'), hPrev = entry(hs, hRow, d);
+          if (resetAfter) { k.f32_gemm_tn_acc(gw, ldW, hPrev, P, dgh, GH, P, GH, TB); return; }
+          k.f32_gemm_tn_acc(gw, ldW, hPrev, P, dgh, GH, P, GH - H, TB);
+          k.f32_gemm_tn_acc(gw + nOff, ldW, rh, H, dgh + nOff, GH, H, H, TB);
+        },
+      };
+    },
+  };
+}
+
+export const gruCell: CellFamily = {
+  kind: 'GRU',
+  options: ['resetAfter', 'minimal'],
+  make,
+};
