@@ -2,7 +2,8 @@
  * The memory arena over the wasm module's one linear memory.
  *
  * Regions are 64-byte aligned (a cache line; SIMD loads never split one). Memory grows only
- * inside `alloc`, which layers call when they are built, never inside a forward or backward.
+ * inside `alloc`: when a module is built, and when a layer's forward first meets a larger
+ * (T, B) than its working memory holds (then, before any kernel runs).
  * `memory.grow` detaches every typed-array view over the old buffer (length 0, writes lost),
  * so views are never kept across an `alloc`: `f32` and `f32At` always answer for the current
  * buffer.

@@ -32,7 +32,7 @@ export function checkShape(shape: readonly number[], want: readonly number[], wh
 
 export function checkFinite(data: Float32Array, what: string): void {
   // x * 0 is 0 for every finite x and NaN for NaN and +-Infinity: four branch-free sums
-  // (about 1 ns an element) find out whether to look for the culprit at all.
+  // find out cheaply whether to look for the culprit at all.
   let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
   const n4 = data.length & ~3;
   for (let i = 0; i < n4; i += 4) {

@@ -13,6 +13,7 @@
  *   exponentially, sigma_max > 1 / gamma is necessary for it to explode (Pascanu et al. 2013,
  *   section 2.1). gamma = 1 for tanh and relu, 1/4 for the sigmoid.
  */
+import { ACTIVATIONS } from './activations.js';
 
 /** The gradient flow through one layer and direction, as `gradientNorms()` returns it. */
 export interface GradientTrace {
@@ -71,15 +72,15 @@ export interface SpectrumEntry {
   regime: 'vanishing' | 'marginal' | 'may explode';
 }
 
-/** Mean and saturation of `n` values read by `at(i)`. */
+/** Mean and saturation of `n` values read by `at(i)`; thresholds from the activation table. */
 export function gateStat(gate: string, activation: GateStat['activation'], n: number, at: (i: number) => number): GateStat {
+  const act = ACTIVATIONS[activation];
   let sum = 0, low = 0, high = 0;
-  const [lo, hi] = activation === 'sigmoid' ? [0.05, 0.95] : activation === 'tanh' ? [-0.95, 0.95] : [0, Infinity];
   for (let i = 0; i < n; i++) {
     const v = at(i);
     sum += v;
-    if (activation === 'relu' ? v === 0 : v < lo) low++;
-    if (v > hi) high++;
+    if (act.isLow(v)) low++;
+    if (act.isHigh(v)) high++;
   }
   const d = Math.max(n, 1);
   return { gate, activation, mean: sum / d, saturatedLow: low / d, saturatedHigh: high / d };
@@ -126,7 +127,3 @@ export function regimeOf(sigma: number, gamma: number): SpectrumEntry['regime'] 
   return Math.abs(x - 1) <= 1e-4 ? 'marginal' : x < 1 ? 'vanishing' : 'may explode';
 }
 
-/** The derivative bound of an activation. */
-export function gammaOf(activation: GateStat['activation']): number {
-  return activation === 'sigmoid' ? 0.25 : 1;
-}

@@ -1,8 +1,8 @@
 /**
  * RNN, LSTM and GRU layers with PyTorch's semantics (torch.nn.RNN / LSTM / GRU): shapes,
  * options, state_dict names and gate orders, packed-sequence `lengths`. The numeric work is
- * in sequence.ts; this file checks arguments, moves arrays in and out of wasm memory, and
- * keeps the BPTT tape of the last training forward.
+ * the time loop (sequence.ts) driving the layer's cell (cells/); this file checks arguments,
+ * moves arrays in and out of wasm memory, and keeps the BPTT tape of the last training forward.
  *
  * Memory: parameters and gradients are allocated at construction; the working memory of a
  * forward (tape.ts gives its size for T and B) is allocated on the first forward of a larger

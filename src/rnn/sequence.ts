@@ -6,7 +6,7 @@
  *
  * Per step the only work is the cell's recurrent product and fused kernel; the input
  * projection for all steps is one GEMM before the loop, and the input-side weight gradients
- * are GEMMs after the reverse loop (DESIGN.md, "Performance principles").
+ * are GEMMs after the reverse loop (docs/ARCHITECTURE.md).
  *
  * Variable lengths: rows are sorted longest first (rows.ts), `active[t]` rows run at step t,
  * the others keep their states (a block copy) and get zero output. The reverse direction walks
