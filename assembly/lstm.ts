@@ -33,8 +33,8 @@
 //
 // Each kernel runs four units at a time and the H % 4 tail with the scalar form of the same
 // operations; each `__scalar` twin uses the scalar form throughout. In the baseline build a
-// twin is bit-identical to its kernel; the relaxed build may fuse multiply-adds, so there they
-// agree to rounding only (both checked by test/lstm.test.ts).
+// twin is bit-identical to its kernel; in the relaxed build the kernel may fuse multiply-adds
+// and differ from its twin by rounding. test/lstm.test.ts checks both.
 
 import { madd } from './simd';
 import { sigmoid_s, sigmoid_v, tanh_s, tanh_v } from './math';
