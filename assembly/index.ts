@@ -4,8 +4,9 @@ export { simd_relaxed } from './simd';
 export * from './gemm';
 export * from './activation';
 export * from './vector';
-export * from './cell';
-export * from './variants';
+export * from './lstm';
+export * from './gru';
+export * from './rnn';
 export * from './optim';
 
 // First byte after the static data: the host's arena starts here (64-byte aligned by the host).

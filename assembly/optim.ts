@@ -13,7 +13,9 @@
 //   RMSprop   g = g + wd p;  s = alpha s + (1 - alpha) g g;  a = sqrt(s) + eps
 //             momentum: b = mu b + g / a; p = p - lr b     else: p = p - lr g / a
 //
-// Each kernel runs four elements at a time, then the n % 4 tail with its scalar twin.
+// Each kernel runs four elements at a time, then the n % 4 tail with its scalar twin. No
+// multiply-add is fused, so the twins are bit-identical to the kernels in both builds
+// (test/optim.test.ts checks it).
 
 // @ts-ignore: decorator
 @inline function at(p: usize, i: i32): usize {

@@ -1,6 +1,8 @@
 // Throughput of the LSTM recurrent product (gates[B,4H] += h[B,H] W[H,4H], f32_gemm_nn with
 // accumulate = 1) and of the sigmoid / tanh forward kernels, for three variants of each
-// kernel: the scalar twin, the baseline SIMD build and the relaxed SIMD build.
+// kernel: the scalar twin, the baseline SIMD build and the relaxed SIMD build. Which kernels
+// are timed, and whether they have a scalar twin, comes from the kernel table
+// (src/kernels.ts, `bench: true`).
 //
 //   npm run bench     (builds first; node needs --experimental-wasm-relaxed-simd on Node 20)
 //
@@ -18,6 +20,7 @@ import os from 'node:os';
 import { createBackend, runtimeSupport } from '../dist/backend.js';
 import { Random } from '../dist/random.js';
 import { paddedWidth } from '../dist/layout.js';
+import { KERNELS } from '../dist/kernels.js';
 
 const SAMPLES = 15;
 const SAMPLE_MS = 20;
@@ -44,6 +47,24 @@ if (runtimeSupport().relaxed) {
   console.log('note: this runtime lacks relaxed SIMD (Node 20: --experimental-wasm-relaxed-simd); relaxed skipped');
 }
 const kernel = (v, name) => v.backend.kernels[name + v.suffix];
+// The variants a kernel has: the scalar one only when the table lists a twin.
+const variantsOf = (name) => variants.filter((v) => v.suffix === '' || KERNELS[name].scalar);
+
+// ---- what is timed ---------------------------------------------------------------------
+
+// Float64 references of the activations this script knows how to time.
+const ACTS = {
+  f32_sigmoid_fwd: (t) => 1 / (1 + Math.exp(-t)),
+  f32_tanh_fwd: Math.tanh,
+};
+const timed = Object.keys(KERNELS).filter((name) => KERNELS[name].bench);
+const products = timed.filter((name) => name === 'f32_gemm_nn');
+const activations = timed.filter((name) => name in ACTS);
+const unknown = timed.filter((name) => !products.includes(name) && !activations.includes(name));
+if (unknown.length > 0) {
+  console.error(`FAIL: the kernel table marks ${unknown.join(', ')} for this benchmark, which has no case for them`);
+  process.exit(1);
+}
 
 // ---- helpers ---------------------------------------------------------------------------
 
@@ -101,7 +122,7 @@ function rates(work, secondsPerCall) {
 // ---- recurrent product -----------------------------------------------------------------
 
 const gemmRows = [];
-for (const { B, H } of SHAPES) {
+for (const name of products) for (const { B, H } of SHAPES) {
   const M = B, K = H, N = 4 * H;
   // h as a tanh output, W as PyTorch's U(-1/sqrt(H), 1/sqrt(H)) init, gates as the input
   // projection already accumulated into them.
@@ -117,8 +138,8 @@ for (const { B, H } of SHAPES) {
   }
 
   const cases = [], errors = {}, allocated = [];
-  for (const v of variants) {
-    const gemm = kernel(v, 'f32_gemm_nn');
+  for (const v of variantsOf(name)) {
+    const gemm = kernel(v, name);
     // W with the row length the layers give it (rows padded where 4H is a multiple of 256)
     const ldw = paddedWidth(N), wPadded = new Float64Array(K * ldw);
     for (let k = 0; k < K; k++) wPadded.set(w.subarray(k * N, (k + 1) * N), k * ldw);
@@ -129,19 +150,19 @@ for (const { B, H } of SHAPES) {
     const c = v.backend.arena.f32At(rc.ptr, M * N);
     let worst = 0;
     for (let i = 0; i < M * N; i++) worst = Math.max(worst, Math.abs(c[i] - ref[i]) / mag[i]);
-    if (!(worst <= GEMM_TOL)) fail(`${v.name} f32_gemm_nn B=${B} H=${H}: relative error ${worst} > ${GEMM_TOL}`);
+    if (!(worst <= GEMM_TOL)) fail(`${v.name} ${name} B=${B} H=${H}: relative error ${worst} > ${GEMM_TOL}`);
     errors[v.name] = worst;
     // Timing keeps accumulating into C: the values drift like a random walk, far from
     // overflow or subnormals, so the speed is unaffected.
     cases.push({ name: v.name, run, batch: warmUp(run) });
   }
 
-  console.error(`timing f32_gemm_nn B=${B} H=${H} (verified)`); // progress, off the table's stream
+  console.error(`timing ${name} B=${B} H=${H} (verified)`); // progress, off the table's stream
   const samples = time(cases);
   const flops = 2 * M * N * K;
-  for (const v of variants) {
+  for (const v of variantsOf(name)) {
     const seconds = samples[v.name];
-    gemmRows.push({ B, H, variant: v.name, ...rates(flops, seconds), error: errors[v.name], seconds });
+    gemmRows.push({ kernel: name, B, H, variant: v.name, ...rates(flops, seconds), error: errors[v.name], seconds });
   }
   for (const [arena, ...regions] of allocated) regions.reverse().forEach((r) => arena.free(r));
 }
@@ -152,16 +173,13 @@ for (const { B, H } of SHAPES) {
 // and the order gives branchy code no easy prediction.
 const x = Float32Array.from({ length: ACT_N }, (_, i) => -8 + (16 * i) / (ACT_N - 1));
 for (let i = ACT_N - 1; i > 0; i--) { const j = Math.floor(random() * (i + 1)); [x[i], x[j]] = [x[j], x[i]]; }
-const ACTS = {
-  sigmoid: (t) => 1 / (1 + Math.exp(-t)),
-  tanh: Math.tanh,
-};
 
 const actRows = [];
-for (const [act, exact] of Object.entries(ACTS)) {
+for (const name of activations) {
+  const act = name.replace(/^f32_|_fwd$/g, ''), exact = ACTS[name];
   const cases = [], errors = {}, allocated = [];
-  for (const v of variants) {
-    const fn = kernel(v, `f32_${act}_fwd`);
+  for (const v of variantsOf(name)) {
+    const fn = kernel(v, name);
     const [rx, ry] = place(v.backend.arena, [x, new Float32Array(ACT_N)]);
     allocated.push([v.backend.arena, rx, ry]);
     const run = () => fn(ry.ptr, rx.ptr, ACT_N);
@@ -169,13 +187,13 @@ for (const [act, exact] of Object.entries(ACTS)) {
     const y = v.backend.arena.f32At(ry.ptr, ACT_N);
     let worst = 0;
     for (let i = 0; i < ACT_N; i++) worst = Math.max(worst, Math.abs(y[i] - exact(x[i])));
-    if (!(worst <= ACT_TOL)) fail(`${v.name} f32_${act}_fwd: max abs error ${worst} > ${ACT_TOL}`);
+    if (!(worst <= ACT_TOL)) fail(`${v.name} ${name}: max abs error ${worst} > ${ACT_TOL}`);
     errors[v.name] = worst;
     cases.push({ name: v.name, run, batch: warmUp(run) });
   }
-  console.error(`timing f32_${act}_fwd n=${ACT_N} (verified)`);
+  console.error(`timing ${name} n=${ACT_N} (verified)`);
   const samples = time(cases);
-  for (const v of variants) {
+  for (const v of variantsOf(name)) {
     const seconds = samples[v.name];
     actRows.push({ act, n: ACT_N, variant: v.name, ...rates(ACT_N, seconds), error: errors[v.name], seconds });
   }
@@ -187,9 +205,9 @@ for (const [act, exact] of Object.entries(ACTS)) {
 const f = (n) => n.toFixed(2);
 // Speed-ups compare medians: SIMD against the scalar twin, relaxed against baseline.
 function speedups(rows, r, same) {
-  const median = (name) => rows.find((o) => same(o) && o.variant === name).median;
-  return [r.variant === 'scalar' ? '' : `${f(r.median / median('scalar'))}x`,
-    r.variant === 'relaxed' ? `${f(r.median / median('baseline'))}x` : ''];
+  const median = (name) => rows.find((o) => same(o) && o.variant === name)?.median;
+  const ratio = (of) => (median(of) ? `${f(r.median / median(of))}x` : '');
+  return [r.variant === 'scalar' ? '' : ratio('scalar'), r.variant === 'relaxed' ? ratio('baseline') : ''];
 }
 
 const date = new Date().toISOString();
@@ -203,11 +221,11 @@ console.log(`${machine}; ${date}`);
 console.log(`${SAMPLES} interleaved samples of >= ${SAMPLE_MS} ms per case, single thread; ` +
   `ratios compare medians; every sample in ${file}\n`);
 
-console.log('### f32_gemm_nn: gates[B,4H] += h[B,H] W[H,4H] (GFLOP/s = 2*B*4H*H / s)\n');
+for (const name of products) console.log(`### ${name}: gates[B,4H] += h[B,H] W[H,4H] (GFLOP/s = 2*B*4H*H / s)\n`);
 console.log('| B | H | variant | min | median | max | SIMD/scalar | relaxed/baseline | max rel err | goal |');
 console.log('|---:|---:|---|---:|---:|---:|---:|---:|---:|---|');
 for (const r of gemmRows) {
-  const same = (o) => o.B === r.B && o.H === r.H;
+  const same = (o) => o.kernel === r.kernel && o.B === r.B && o.H === r.H;
   const goal = r.variant === 'scalar' ? '' : `${r.median >= GOAL[r.B] ? 'met' : 'MISSED'} (${GOAL[r.B]})`;
   console.log(`| ${r.B} | ${r.H} | ${r.variant} | ${f(r.min)} | ${f(r.median)} | ${f(r.max)} | ` +
     `${speedups(gemmRows, r, same).join(' | ')} | ${r.error.toExponential(1)} | ${goal} |`);

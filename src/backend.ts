@@ -6,7 +6,7 @@
  */
 import { Arena, MAX_MEMORY_BYTES } from './arena.js';
 import { RnnError, describe } from './errors.js';
-import { KERNEL_NAMES, type Kernels } from './kernels.js';
+import { EXPORTED_FUNCTIONS, type Kernels } from './kernels.js';
 
 /**
  * Which wasm build runs: 'relaxed' (relaxed SIMD, `f32x4.relaxed_madd`: a fused multiply-add
@@ -130,7 +130,7 @@ async function instantiate(module: WebAssembly.Module): Promise<Kernels> {
   }
   const instance = await WebAssembly.instantiate(module, {});
   const exports = instance.exports as Record<string, unknown>;
-  const missing = KERNEL_NAMES.filter((name) => typeof exports[name] !== 'function');
+  const missing: string[] = EXPORTED_FUNCTIONS.filter((name) => typeof exports[name] !== 'function');
   if (!(exports.memory instanceof WebAssembly.Memory)) missing.unshift('memory');
   if (missing.length > 0) {
     throw new RnnError('BAD_FILE', `init: wasm is not simd-rnn's module (or another version of it): it lacks the exports ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);

@@ -1,8 +1,10 @@
 // Activations (assembly/activation.ts) against float64: forward max abs error <= 1e-6 over a
 // dense grid and special values; backward from the saved output; tile edges, in place, both
-// builds, scalar twins, and bit-identity of baseline SIMD with the scalar twins.
+// builds, scalar twins, and bit-identity of baseline SIMD with the scalar twins. The
+// activations come from the kernel table (src/kernels.ts): every kernel of assembly/activation.ts.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Backend } from '../src/backend.js';
+import { kernelsIn, withTwin } from '../src/kernels.js';
 import { BUILDS, F32_EPS, Heap, TILE_SIZES, loadBackend, randomArray, sameBits } from './helpers.js';
 
 const grid: number[] = [];
@@ -22,7 +24,12 @@ const backward = {
   relu: (y: number, dy: number) => (y > 0 ? dy : 0),
 };
 type Act = keyof typeof forward;
-const ACTS: Act[] = ['sigmoid', 'tanh', 'relu'];
+const ACTS = [...new Set(kernelsIn('activation').map((name) => name.replace(/^f32_|_(fwd|bwd)$/g, '')))] as Act[];
+
+test('every kernel of assembly/activation.ts is a forward and backward pair with references here', () => {
+  expect(kernelsIn('activation').sort()).toEqual(ACTS.flatMap((act) => [`f32_${act}_fwd`, `f32_${act}_bwd`]).sort());
+  for (const act of ACTS) expect(typeof forward[act] === 'function' && typeof backward[act] === 'function', act).toBe(true);
+});
 
 for (const build of BUILDS) {
   describe(`activations (${build})`, () => {
@@ -31,8 +38,7 @@ for (const build of BUILDS) {
     afterAll(() => heap.reset());
 
     for (const act of ACTS) {
-      for (const scalar of [false, true]) {
-        const name = `f32_${act}_fwd${scalar ? '__scalar' : ''}` as const;
+      for (const name of withTwin(`f32_${act}_fwd`) as (`f32_${Act}_fwd` | `f32_${Act}_fwd__scalar`)[]) {
         test(`${name}: max abs error <= 1e-6 on ${X.length} points in [-20, 20] and special values`, () => {
           const px = heap.put(X), py = heap.zeros(X.length);
           b.kernels[name](py, px, X.length);

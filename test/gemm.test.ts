@@ -1,9 +1,11 @@
 // The GEMM family (assembly/gemm.ts) against float64 at every tile edge, in both builds, SIMD
 // and scalar twin. Bound: recursive summation of K products plus the initial value and bias,
 // |err| <= (K + 2) u (|init| + sum |a b|), u = 2^-24 (Higham, "Accuracy and Stability of
-// Numerical Algorithms", 2nd ed., sec. 3.1); fused multiply-add only tightens it.
+// Numerical Algorithms", 2nd ed., sec. 3.1); fused multiply-add only tightens it. The
+// products tried are those of the kernel table (src/kernels.ts) for assembly/gemm.ts.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Backend } from '../src/backend.js';
+import { kernelsIn } from '../src/kernels.js';
 import { BUILDS, F32_EPS, Heap, TILE_SIZES, loadBackend, randomArray, sameBits, worstRatio } from './helpers.js';
 
 const SENTINEL = 12345.5;
@@ -32,6 +34,12 @@ function unpad(data: Float32Array, rows: number, cols: number, pad: number) {
 }
 
 type Op = 'nn' | 'nt' | 'tn';
+const OPS = kernelsIn('gemm').flatMap((name) => name.match(/^f32_gemm_(nn|nt|tn)/)?.[1] ?? []) as Op[];
+
+test('the tests cover exactly the kernels of assembly/gemm.ts', () => {
+  expect(kernelsIn('gemm').sort()).toEqual(['f32_colsum_acc', 'f32_gemm_nn', 'f32_gemm_nt_acc', 'f32_gemm_tn_acc']);
+  expect([...OPS].sort()).toEqual(['nn', 'nt', 'tn']);
+});
 
 /** Runs one kernel on one case and returns the result and the float64 reference and bound. */
 function runCase(b: Backend, heap: Heap, op: Op, scalar: boolean, c: Case, seed: number, accumulate = 1, withBias = true) {
@@ -73,7 +81,7 @@ for (const build of BUILDS) {
     beforeAll(async () => { b = await loadBackend(build); heap = new Heap(b); });
     afterAll(() => heap.reset());
 
-    for (const op of ['nn', 'nt', 'tn'] as Op[]) {
+    for (const op of OPS) {
       for (const scalar of [false, true]) {
         test(`f32_gemm_${op}${scalar ? '__scalar' : ''}: ${cases.length} shapes (M, N, K in ${TILE_SIZES.join(', ')}), padded and packed`, () => {
           let worst = 0, maxAbs = 0;
@@ -119,7 +127,7 @@ for (const build of BUILDS) {
 
     if (build === 'baseline') {
       test('baseline SIMD is bit-identical to the scalar twins (same accumulation order)', () => {
-        for (const op of ['nn', 'nt', 'tn'] as Op[]) {
+        for (const op of OPS) {
           cases.filter((_, n) => n % 5 === 0).forEach((c, n) => {
             const simd = runCase(b, heap, op, false, c, 500 + n).raw;
             heap.reset();

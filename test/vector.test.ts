@@ -2,9 +2,18 @@
 // rounds once, or twice for unfused multiply-add), tile edges, in place, both builds.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Backend } from '../src/backend.js';
+import { kernelsIn } from '../src/kernels.js';
 import { BUILDS, Heap, TILE_SIZES, loadBackend, randomArray, sameBits } from './helpers.js';
 
 const f = Math.fround;
+
+// The kernels each test below tries (with their twins where the table lists one).
+const TESTED = ['f32_fill', 'f32_add', 'f32_mul', 'f32_scale', 'f32_clamp', 'f32_mul_acc', 'f32_axpy',
+  'f32_sumsq', 'f32_count_nonfinite', 'f32_copy_rows', 'f32_add_rows'];
+
+test('the tests cover exactly the kernels of assembly/vector.ts', () => {
+  expect(kernelsIn('vector').sort()).toEqual([...TESTED].sort());
+});
 
 for (const build of BUILDS) {
   describe(`vector kernels (${build})`, () => {
@@ -79,6 +88,25 @@ for (const build of BUILDS) {
         expect(b.kernels.f32_count_nonfinite(all, n)).toBe(n);
         const fine = heap.put(randomArray(n, n, 3.4e38));
         expect(b.kernels.f32_count_nonfinite(fine, n)).toBe(0);
+        heap.reset();
+      }
+    });
+
+    test('copy_rows and add_rows: strided rows, exact, padding untouched, at every tile edge', () => {
+      for (const rows of [1, 3]) for (const cols of TILE_SIZES) {
+        const ldx = cols + 2, ldy = cols + 3, x = randomArray(rows * cols, rows * ldx), y = randomArray(rows + cols, rows * ldy);
+        const copied = Float64Array.from(y), added = Float64Array.from(y);
+        for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) {
+          copied[r * ldy + j] = x[r * ldx + j];
+          added[r * ldy + j] = f(y[r * ldy + j] + x[r * ldx + j]);
+        }
+        const px = heap.put(x);
+        let py = heap.put(y);
+        b.kernels.f32_copy_rows(py, ldy, px, ldx, rows, cols);
+        expect(Array.from(heap.get(py, y.length)), `copy rows=${rows} cols=${cols}`).toEqual(Array.from(copied));
+        py = heap.put(y);
+        b.kernels.f32_add_rows(py, ldy, px, ldx, rows, cols);
+        expect(Array.from(heap.get(py, y.length)), `add rows=${rows} cols=${cols}`).toEqual(Array.from(added));
         heap.reset();
       }
     });
