@@ -10,6 +10,7 @@ import type { Tensor } from '../tensor.js';
 import { Embedding, type IdTensor } from './embedding.js';
 import { Linear } from './linear.js';
 import type { ParamBuffer } from '../params.js';
+import { checkStateDict } from '../state-dict.js';
 
 /** What a Sequential holds: a recurrent layer (RNN, LSTM, GRU, CEC), a Linear or an Embedding. */
 export type Layer = RecurrentLayer | Linear | Embedding;
@@ -90,28 +91,20 @@ export class Sequential {
   /** Copies of every parameter tensor, in stateDict order. */
   parameters(): Tensor[] { return Object.values(this.stateDict()); }
 
-  /** Strict across all layers, and all or nothing: a failure restores every layer. */
+  /**
+   * Strict across all layers, and all or nothing: the whole dict ('<layer index>.<name>'
+   * keys) is checked against every layer's names and shapes before any layer changes.
+   */
   loadStateDict(dict: Record<string, Tensor | Float32Array>): void {
-    if (typeof dict !== 'object' || dict === null) throw new RnnError('BAD_ARGUMENT', `Sequential.loadStateDict: dict must be an object of tensors, got ${describe(dict)}`);
-    const parts: Record<string, Tensor | Float32Array>[] = this.layers.map(() => ({}));
-    for (const [key, value] of Object.entries(dict)) {
-      const m = /^(\d+)\.(.+)$/.exec(key);
-      const i = m ? Number(m[1]) : -1;
-      if (!m || i >= this.layers.length) throw new RnnError('BAD_ARGUMENT', `Sequential.loadStateDict: unexpected key ${key} (keys are '<layer index>.<name>', ${this.layers.length} layers)`);
-      parts[i][m[2]] = value;
+    const shapes: Record<string, number[]> = {};
+    this.layers.forEach((l, i) => { for (const [k, t] of Object.entries(l.stateDict())) shapes[`${i}.${k}`] = t.shape; });
+    const values = checkStateDict(dict, shapes, 'Sequential.loadStateDict');
+    const parts: Record<string, Float32Array>[] = this.layers.map(() => ({}));
+    for (const [key, data] of Object.entries(values)) {
+      const dot = key.indexOf('.');
+      parts[Number(key.slice(0, dot))][key.slice(dot + 1)] = data;
     }
-    const saved = this.layers.map((l) => l.stateDict());
-    try {
-      this.layers.forEach((l, i) => {
-        try { l.loadStateDict(parts[i]); } catch (e) {
-          if (e instanceof RnnError) throw new RnnError(e.code, `Sequential.loadStateDict: layer ${i}: ${e.message}`, { cause: e });
-          throw e;
-        }
-      });
-    } catch (e) {
-      this.layers.forEach((l, i) => l.loadStateDict(saved[i]));
-      throw e;
-    }
+    this.layers.forEach((l, i) => l.loadStateDict(parts[i]));
   }
 
   /** The configuration that rebuilds this model (layer types and options, no weights). */
