@@ -586,3 +586,10 @@ export class CEC extends RecurrentLayer {
 
 // ---- the one strict state-dict check (imports are hoisted; kept here, next to their use) ----
 import { checkStateDict } from '../state-dict.js';
+
+// ---- registration: the types a checkpoint or a Sequential can name (src/registry.ts) ----
+import { registerModule } from '../registry.js';
+registerModule('RNN', { of: RNN, role: 'recurrent', build: (options) => new RNN(options as never) });
+registerModule('LSTM', { of: LSTM, role: 'recurrent', build: (options) => new LSTM(options as never) });
+registerModule('GRU', { of: GRU, role: 'recurrent', build: (options) => new GRU(options as never) });
+registerModule('CEC', { of: CEC, role: 'recurrent', build: (options) => new CEC(options as never) });

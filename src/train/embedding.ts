@@ -12,6 +12,7 @@ import type { Tensor } from '../tensor.js';
 import { checkFinite, checkShape, checkTensor } from '../checks.js';
 import type { ParamBuffer } from '../params.js';
 import { checkStateDict } from '../state-dict.js';
+import { registerModule } from '../registry.js';
 
 /** Options of `new Embedding`. */
 export interface EmbeddingOptions {
@@ -148,3 +149,5 @@ export class Embedding {
     return { data: this.backend.arena.f32At(ptr, n).slice(), shape: [this.numEmbeddings, this.embeddingDim] };
   }
 }
+
+registerModule('Embedding', { of: Embedding, role: 'ids', build: (options) => new Embedding(options as never) });

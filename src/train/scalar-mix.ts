@@ -18,6 +18,7 @@ import type { Tensor } from '../tensor.js';
 import { checkFinite, checkShape, checkTensor } from '../checks.js';
 import type { ParamBuffer } from '../params.js';
 import { checkStateDict } from '../state-dict.js';
+import { registerModule } from '../registry.js';
 
 /** Options of `new ScalarMix`. */
 export interface ScalarMixOptions {
@@ -182,6 +183,12 @@ export class ScalarMix {
     return { type: 'ScalarMix', numLayers: this.numLayers, trainWeights: this.trainWeights, trainGamma: this.trainGamma };
   }
 
+  /** Bytes of wasm memory this mix holds (its parameters and their gradients). */
+  memoryBytes(): number {
+    const p = this.alive('ScalarMix.memoryBytes');
+    return p.bytes + this.grads_!.bytes;
+  }
+
   /** Returns all memory; any later call throws DISPOSED. */
   dispose(): void {
     if (!this.params) return;
@@ -200,3 +207,5 @@ export class ScalarMix {
     return this.backend.arena.f32.slice(ptr / 4, ptr / 4 + this.numLayers + 1);
   }
 }
+
+registerModule('ScalarMix', { of: ScalarMix, role: 'none', build: (options) => new ScalarMix(options as never) });
