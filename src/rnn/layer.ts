@@ -584,7 +584,7 @@ export class CEC extends RecurrentLayer {
   constructor(options: CECOptions) { super('CEC', options); }
 }
 
-// ---- the one strict state-dict check (imports are hoisted; kept here, next to their use) ----
+// ---- the one strict state-dict check (src/state-dict.ts); imports are hoisted, so they may stand here ----
 import { checkStateDict } from '../state-dict.js';
 
 // ---- registration: the types a checkpoint or a Sequential can name (src/registry.ts) ----
