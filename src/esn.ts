@@ -36,6 +36,8 @@ import { choleskySolve, gemmTnAcc, spectralRadius, syrkUpperAcc } from './linalg
 import { Random } from './random.js';
 import type { Tensor } from './tensor.js';
 import { checkFinite, checkShape, checkTensor } from './checks.js';
+import { checkStateDict, checkStateValue } from './state-dict.js';
+import { registerModule } from './registry.js';
 
 /** Options of `new EchoStateNetwork`; the equations are on the class. */
 export interface EchoStateOptions {
@@ -330,8 +332,8 @@ export class EchoStateNetwork {
     const what = 'EchoStateNetwork.loadReadout';
     this.alive(what);
     if (typeof readout !== 'object' || readout === null) throw new RnnError('BAD_ARGUMENT', `${what}: readout must be an object { weight, bias }, got ${describe(readout)}`);
-    const weight = this.checkValue(readout.weight, [this.outputSize, this.features], `${what}: weight`);
-    const bias = this.checkValue(readout.bias, [this.outputSize], `${what}: bias`);
+    const weight = checkStateValue(readout.weight, [this.outputSize, this.features], `${what}: weight`);
+    const bias = checkStateValue(readout.bias, [this.outputSize], `${what}: bias`);
     this.writeReadout(weight, bias);
     this.fitted = true;
   }
@@ -357,14 +359,7 @@ export class EchoStateNetwork {
   loadStateDict(dict: Record<string, Tensor | Float32Array>): void {
     const what = 'EchoStateNetwork.loadStateDict';
     this.alive(what);
-    if (typeof dict !== 'object' || dict === null) throw new RnnError('BAD_ARGUMENT', `${what}: dict must be an object of tensors, got ${describe(dict)}`);
-    const unknown = Object.keys(dict).filter((k) => !(KEYS as readonly string[]).includes(k));
-    if (unknown.length) throw new RnnError('BAD_ARGUMENT', `${what}: unexpected keys ${unknown.join(', ')} (expected ${KEYS.join(', ')})`);
-    const shapes = this.shapes(), values: Record<string, Float32Array> = {};
-    for (const key of KEYS) {
-      if (dict[key] === undefined) throw new RnnError('BAD_ARGUMENT', `${what}: missing key ${key} (shape [${shapes[key].join(', ')}])`);
-      values[key] = this.checkValue(dict[key], shapes[key], `${what}: ${key}`);
-    }
+    const values = checkStateDict(dict, this.shapes(), what);
     const N = this.reservoirSize;
     this.writeMatrix('weight_in', values.weight_in, N, this.inputSize, this.ldN);
     this.writeMatrix('weight_res', values.weight_res, N, N, this.ldN);
@@ -495,21 +490,6 @@ export class EchoStateNetwork {
     return t.data;
   }
 
-  private checkValue(v: unknown, shape: number[], what: string): Float32Array {
-    const n = shape.reduce((a, b) => a * b, 1);
-    let data: Float32Array;
-    if (v instanceof Float32Array) {
-      if (v.length !== n) throw new RnnError('SHAPE_MISMATCH', `${what} must have ${n} elements ([${shape.join(', ')}]), got ${v.length}`);
-      data = v;
-    } else {
-      const t = checkTensor(v, what);
-      checkShape(t.shape, shape, what);
-      data = t.data;
-    }
-    checkFinite(data, what);
-    return data;
-  }
-
   private shapes(): Record<(typeof KEYS)[number], number[]> {
     const N = this.reservoirSize, O = this.outputSize;
     return { weight_in: [N, this.inputSize], weight_res: [N, N], bias: [N], weight_out: [O, this.features], bias_out: [O] };
@@ -625,3 +605,5 @@ export class EsnStream {
     this.net.alive(what);
   }
 }
+
+registerModule('EchoStateNetwork', { of: EchoStateNetwork, role: 'none', build: (options) => new EchoStateNetwork(options as never) });

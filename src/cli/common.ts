@@ -5,10 +5,8 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import {
-  CEC, Embedding, GRU, LSTM, Linear, RNN, RnnError, Sequential, init, loadCheckpoint,
-  type Backend, type Layer, type Model,
-} from '../node.js';
+import { RnnError, init, loadCheckpoint, type Backend, type Model } from '../node.js';
+import { buildModule } from '../registry.js';
 import { CliFailure, UsageError, type OptionSpec } from './args.js';
 
 /** The --simd option, shared by the commands that run models. */
@@ -66,36 +64,17 @@ export function readCheckpoint(file: string): ReturnType<typeof loadCheckpoint> 
 
 /**
  * A model built from a configuration as `model.config()` writes it, for example
- * { type: 'LSTM', inputSize: 5, hiddenSize: 7 } or { type: 'Sequential', layers: [...] }.
- * The layer constructors check the options; their RnnError becomes a UsageError naming `where`.
+ * { type: 'LSTM', inputSize: 5, hiddenSize: 7 } or { type: 'Sequential', layers: [...] }: any
+ * registered module type. The constructors check the options; their RnnError becomes a
+ * UsageError naming `where`.
  */
 export function buildModel(config: unknown, where: string): Model {
-  const layer = (c: unknown, at: string): Layer => {
-    if (typeof c !== 'object' || c === null || Array.isArray(c)) throw new UsageError(`${where}: ${at}expected an object with a "type", got ${JSON.stringify(c)}`);
-    const { type, ...options } = c as Record<string, unknown>;
-    const make = { RNN, LSTM, GRU, CEC, Linear, Embedding }[type as string];
-    if (!make) throw new UsageError(`${where}: ${at}unknown layer type ${JSON.stringify(type)} (RNN, LSTM, GRU, CEC, Linear, Embedding or Sequential)`);
-    try {
-      return new make(options as never);
-    } catch (e) {
-      if (e instanceof RnnError) throw new UsageError(`${where}: ${at}${e.message}`);
-      throw e;
-    }
-  };
-  if (typeof config === 'object' && config !== null && (config as { type?: unknown }).type === 'Sequential') {
-    const layers = (config as { layers?: unknown }).layers;
-    if (!Array.isArray(layers) || layers.length === 0) throw new UsageError(`${where}: a Sequential needs a non-empty "layers" array`);
-    const built: Layer[] = [];
-    try {
-      layers.forEach((l, i) => built.push(layer(l, `layers[${i}]: `)));
-      return new Sequential(built);
-    } catch (e) {
-      built.forEach((l) => l.dispose());
-      if (e instanceof RnnError) throw new UsageError(`${where}: ${e.message}`);
-      throw e;
-    }
+  try {
+    return buildModule(config, where);
+  } catch (e) {
+    if (e instanceof RnnError) throw new UsageError(e.message);
+    throw e;
   }
-  return layer(config, '');
 }
 
 /** Number of values in a shape. */

@@ -12,6 +12,7 @@ import { basename } from 'node:path';
 import { RnnError, loadSafetensors, saveCheckpoint, type Tensor } from '../node.js';
 import { CliFailure, UsageError, type CommandSpec, type OptionValues } from './args.js';
 import { SIMD_OPTION, buildModel, count, readBytes, readText, size, start, writeFile } from './common.js';
+import { moduleTypes } from '../registry.js';
 
 export const CONVERT: CommandSpec = {
   name: 'convert',
@@ -27,7 +28,7 @@ export const CONVERT: CommandSpec = {
     'Example: a PyTorch module whose LSTM is the attribute `rnn`:',
     '  simd-rnn convert --state-dict lstm.safetensors --prefix rnn. \\',
     '    --config \'{"type":"LSTM","inputSize":5,"hiddenSize":7,"numLayers":2}\' --out lstm.ckpt.safetensors',
-    'Layer options are the constructors\' (RNN, LSTM, GRU, Linear, Embedding), as `simd-rnn inspect` shows them.',
+    `Types: ${moduleTypes().map((t) => t.type).join(', ')}; the options are the constructors', as \`simd-rnn inspect\` shows them.`,
   ],
 };
 

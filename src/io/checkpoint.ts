@@ -7,18 +7,15 @@
  * changes (BAD_FILE for a corrupt file or one made for another configuration).
  */
 import { RnnError, describe } from '../errors.js';
-import { CEC, GRU, LSTM, RNN, RecurrentLayer } from '../rnn/layer.js';
+import { buildModule, moduleTypeOf, moduleTypes, optimizerType, optimizerTypeOf, optimizerTypes, type Module, type Optimizer } from '../registry.js';
 import type { Tensor } from '../tensor.js';
-import { Embedding } from '../train/embedding.js';
-import { Linear } from '../train/linear.js';
-import { Adam, AdamW, RMSprop, SGD } from '../train/optim.js';
-import { Sequential, type Layer } from '../train/sequential.js';
 import { loadSafetensors, saveSafetensors } from './safetensors.js';
 
-/** What a checkpoint holds as its model: one layer or a Sequential. */
-export type Model = Layer | Sequential;
-/** @inline */
-type Optimizer = SGD | Adam | AdamW | RMSprop;
+/**
+ * What a checkpoint holds as its model: a module of any registered type (a recurrent layer,
+ * Linear, Embedding, Sequential, ScalarMix or EchoStateNetwork); tell which with instanceof.
+ */
+export type Model = Module;
 const KEY = 'simd-rnn';
 
 /**
@@ -33,14 +30,14 @@ export function saveCheckpoint(model: Model, optimizer?: Optimizer, metadata?: R
     }
     if (KEY in metadata) throw new RnnError('BAD_ARGUMENT', `saveCheckpoint: the metadata key "${KEY}" is reserved for the checkpoint's own description`);
   }
-  if (!(model instanceof Sequential || model instanceof RecurrentLayer || model instanceof Linear || model instanceof Embedding)) {
-    throw new RnnError('BAD_ARGUMENT', `saveCheckpoint: model must be a layer or Sequential, got ${describe(model)}`);
+  if (!moduleTypeOf(model)) {
+    throw new RnnError('BAD_ARGUMENT', `saveCheckpoint: model must be a module (${moduleTypes().map((t) => t.type).join(', ')}), got ${describe(model)}`);
   }
   const tensors: Record<string, Tensor | Float32Array> = { ...model.stateDict() };
   const meta: Record<string, unknown> = { format: 1, model: model.config() };
   if (optimizer !== undefined) {
-    if (!(optimizer instanceof SGD || optimizer instanceof Adam || optimizer instanceof AdamW || optimizer instanceof RMSprop)) {
-      throw new RnnError('BAD_ARGUMENT', `saveCheckpoint: optimizer must be SGD, Adam, AdamW or RMSprop, got ${describe(optimizer)}`);
+    if (!optimizerTypeOf(optimizer)) {
+      throw new RnnError('BAD_ARGUMENT', `saveCheckpoint: optimizer must be ${optimizerTypes().map((t) => t.kind).join(', ')}, got ${describe(optimizer)}`);
     }
     const state = optimizer.stateDict();
     state.buffers.forEach((b, i) => { tensors[`optimizer.${i}`] = b; });
@@ -96,7 +93,7 @@ export function loadCheckpoint(bytes: Uint8Array | ArrayBuffer): {
   const { tensors, meta, metadata } = read(bytes);
   let model: Model;
   try {
-    model = build(meta.model);
+    model = buildModule(meta.model, 'model');
   } catch (e) {
     if (e instanceof RnnError && e.code !== 'BAD_FILE') bad(`the model configuration is invalid (${e.message})`);
     throw e;
@@ -104,7 +101,7 @@ export function loadCheckpoint(bytes: Uint8Array | ArrayBuffer): {
   try {
     return { ...restore(model, undefined, tensors, meta), metadata };
   } catch (e) {
-    dispose(model);
+    model.dispose();
     throw e;
   }
 }
@@ -132,25 +129,6 @@ function read(bytes: Uint8Array | ArrayBuffer): { tensors: Record<string, Tensor
   return { tensors, meta, metadata };
 }
 
-function build(config: Record<string, unknown>): Model {
-  const { type, ...options } = config as { type?: unknown };
-  switch (type) {
-    case 'Sequential': {
-      const layers = (config as { layers?: unknown }).layers;
-      if (!Array.isArray(layers)) bad('a Sequential without a list of layers');
-      const built = layers.map((l) => build(l as Record<string, unknown>) as Layer);
-      return new Sequential(built);
-    }
-    case 'RNN': return new RNN(options as never);
-    case 'LSTM': return new LSTM(options as never);
-    case 'GRU': return new GRU(options as never);
-    case 'CEC': return new CEC(options as never);
-    case 'Linear': return new Linear(options as never);
-    case 'Embedding': return new Embedding(options as never);
-    default: bad(`unknown layer type ${describe(type)}`);
-  }
-}
-
 function restore(model: Model, given: Optimizer | undefined, tensors: Record<string, Tensor>, meta: Meta): { model: Model; optimizer?: Optimizer } {
   const weights: Record<string, Tensor> = {}, state: Float32Array[] = [];
   for (const [name, t] of Object.entries(tensors)) {
@@ -162,9 +140,9 @@ function restore(model: Model, given: Optimizer | undefined, tensors: Record<str
   let optimizer = given;
   if (meta.optimizer && !given) {
     const { kind, options } = meta.optimizer;
-    const make = { SGD, Adam, AdamW, RMSprop }[kind];
-    if (!make) bad(`unknown optimizer ${describe(kind)}`);
-    optimizer = new make(model, options as never);
+    const type = typeof kind === 'string' ? optimizerType(kind) : undefined;
+    if (!type) bad(`unknown optimizer ${describe(kind)}`);
+    optimizer = type.build(model, options);
   }
   if (optimizer && meta.optimizer && optimizer.kind !== meta.optimizer.kind) bad(`the file holds ${meta.optimizer.kind} state, the optimizer is ${optimizer.kind}`);
   // check everything before changing anything: the weights through a throwaway copy of the
@@ -179,9 +157,4 @@ function restore(model: Model, given: Optimizer | undefined, tensors: Record<str
     throw e;
   }
   return optimizer ? { model, optimizer } : { model };
-}
-
-function dispose(model: Model): void {
-  if (model instanceof Sequential) model.layers.forEach((l) => l.dispose());
-  else model.dispose();
 }

@@ -14,6 +14,8 @@ import type { Region } from '../arena.js';
 import { RnnError, describe } from '../errors.js';
 import { addresses, entry, f32Bytes, f32Index, planLayout, type Layout } from '../layout.js';
 import { Random } from '../random.js';
+import { registerModule } from '../registry.js';
+import { checkStateDict } from '../state-dict.js';
 import { identityInit, orthogonalBlocks, xavierUniform } from './initializers.js';
 import type { Tensor } from '../tensor.js';
 import { checkFinite, checkLengths, checkShape, checkTensor } from '../checks.js';
@@ -305,28 +307,8 @@ export class RecurrentLayer {
   loadStateDict(dict: Record<string, Tensor | Float32Array>): void {
     const name = `${this.spec.kind}.loadStateDict`;
     this.alive(name);
-    if (typeof dict !== 'object' || dict === null) throw new RnnError('BAD_ARGUMENT', `${name}: dict must be an object of tensors, got ${describe(dict)}`);
-    const expected = new Set(this.params.map((p) => p.name));
-    const unknown = Object.keys(dict).filter((key) => !expected.has(key));
-    if (unknown.length) throw new RnnError('BAD_ARGUMENT', `${name}: unexpected keys ${unknown.join(', ')} (expected ${[...expected].join(', ')})`);
-    const values = new Map<ParamInfo, Float32Array>();
-    for (const p of this.params) {
-      const v = dict[p.name];
-      if (v === undefined) throw new RnnError('BAD_ARGUMENT', `${name}: missing key ${p.name} (shape [${p.torchShape.join(', ')}])`);
-      const n = p.torchShape.reduce((a, b) => a * b, 1);
-      let data: Float32Array;
-      if (v instanceof Float32Array) {
-        data = v;
-        if (data.length !== n) throw new RnnError('SHAPE_MISMATCH', `${name}: ${p.name} must have ${n} elements ([${p.torchShape.join(', ')}]), got ${data.length}`);
-      } else {
-        const t = checkTensor(v, `${name}: ${p.name}`);
-        checkShape(t.shape, p.torchShape, `${name}: ${p.name}`);
-        data = t.data;
-      }
-      checkFinite(data, `${name}: ${p.name}`);
-      values.set(p, data);
-    }
-    for (const [p, data] of values) this.writeParam(p, data, this.paramRegion!.ptr);
+    const values = checkStateDict(dict, Object.fromEntries(this.params.map((p) => [p.name, p.torchShape])), name);
+    for (const p of this.params) this.writeParam(p, values[p.name], this.paramRegion!.ptr);
   }
 
   /** @internal The parameter and gradient memory, one flat buffer (padding stays zero). */
@@ -603,3 +585,9 @@ export class GRU extends RecurrentLayer {
 export class CEC extends RecurrentLayer {
   constructor(options: CECOptions) { super('CEC', options); }
 }
+
+// The types a checkpoint or a Sequential can name (src/registry.ts).
+registerModule('RNN', { of: RNN, role: 'recurrent', build: (options) => new RNN(options as never) });
+registerModule('LSTM', { of: LSTM, role: 'recurrent', build: (options) => new LSTM(options as never) });
+registerModule('GRU', { of: GRU, role: 'recurrent', build: (options) => new GRU(options as never) });
+registerModule('CEC', { of: CEC, role: 'recurrent', build: (options) => new CEC(options as never) });

@@ -11,6 +11,8 @@ import { Random } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { checkFinite, checkShape, checkTensor } from '../checks.js';
 import type { ParamBuffer } from '../params.js';
+import { checkStateDict } from '../state-dict.js';
+import { registerModule } from '../registry.js';
 
 /** Options of `new Embedding`. */
 export interface EmbeddingOptions {
@@ -111,19 +113,8 @@ export class Embedding {
   /** Loads `{ weight }` ([V, D], a Tensor or a bare Float32Array); strict and all-or-nothing like every loadStateDict. */
   loadStateDict(dict: Record<string, Tensor | Float32Array>): void {
     const { param } = this.alive('loadStateDict');
-    const what = 'Embedding.loadStateDict';
-    if (typeof dict !== 'object' || dict === null) throw new RnnError('BAD_ARGUMENT', `${what}: dict must be an object of tensors, got ${describe(dict)}`);
-    const unknown = Object.keys(dict).filter((k) => k !== 'weight');
-    if (unknown.length) throw new RnnError('BAD_ARGUMENT', `${what}: unexpected keys ${unknown.join(', ')} (expected weight)`);
-    const v = dict.weight;
-    if (v === undefined) throw new RnnError('BAD_ARGUMENT', `${what}: missing key weight`);
-    const n = this.numEmbeddings * this.embeddingDim;
-    let data: Float32Array;
-    if (v instanceof Float32Array) data = v;
-    else { const t = checkTensor(v, `${what}: weight`); checkShape(t.shape, [this.numEmbeddings, this.embeddingDim], `${what}: weight`); data = t.data; }
-    if (data.length !== n) throw new RnnError('SHAPE_MISMATCH', `${what}: weight must have ${n} elements, got ${data.length}`);
-    checkFinite(data, `${what}: weight`);
-    this.backend.arena.f32.set(data, param / 4);
+    const { weight } = checkStateDict(dict, { weight: [this.numEmbeddings, this.embeddingDim] }, 'Embedding.loadStateDict');
+    this.backend.arena.f32.set(weight, param / 4);
   }
 
   /** @internal */
@@ -158,3 +149,5 @@ export class Embedding {
     return { data: this.backend.arena.f32At(ptr, n).slice(), shape: [this.numEmbeddings, this.embeddingDim] };
   }
 }
+
+registerModule('Embedding', { of: Embedding, role: 'ids', build: (options) => new Embedding(options as never) });

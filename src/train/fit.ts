@@ -24,7 +24,7 @@ import type { Tensor } from '../tensor.js';
 import { clipGradNorm, clipGradValue } from './clip.js';
 import type { IdTensor } from './embedding.js';
 import { crossEntropy, mse } from './loss.js';
-import type { Adam, AdamW, RMSprop, SGD } from './optim.js';
+import type { Optimizer } from '../registry.js';
 import { buffersOf } from '../params.js';
 import type { Sequential } from './sequential.js';
 
@@ -61,7 +61,7 @@ export interface FitProgress {
 /** Options of `fit`; only the optimizer is required. */
 export interface FitOptions {
   /** The optimizer over the model's parameters; its `nonFinite` choice applies to every update. */
-  optimizer: SGD | Adam | AdamW | RMSprop;
+  optimizer: Optimizer;
   /** Default 'crossEntropy' when y is an Int32Array of classes, else 'mse'. */
   loss?: 'crossEntropy' | 'mse';
   /** 'every' (many-to-many, the default): a loss at every step; 'last' (many-to-one): at each sequence's last valid step. */

@@ -13,6 +13,8 @@ import { Random } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { checkFinite, checkShape, checkTensor } from '../checks.js';
 import type { ParamBuffer } from '../params.js';
+import { checkStateDict } from '../state-dict.js';
+import { registerModule } from '../registry.js';
 
 /** Options of `new Linear`. */
 export interface LinearOptions {
@@ -132,27 +134,9 @@ export class Linear {
    */
   loadStateDict(dict: Record<string, Tensor | Float32Array>): void {
     this.alive('loadStateDict');
-    const what = 'Linear.loadStateDict';
-    if (typeof dict !== 'object' || dict === null) throw new RnnError('BAD_ARGUMENT', `${what}: dict must be an object of tensors, got ${describe(dict)}`);
-    const keys = this.bias ? ['weight', 'bias'] : ['weight'];
-    const unknown = Object.keys(dict).filter((key) => !keys.includes(key));
-    if (unknown.length) throw new RnnError('BAD_ARGUMENT', `${what}: unexpected keys ${unknown.join(', ')} (expected ${keys.join(', ')})`);
-    const shapes: Record<string, number[]> = { weight: [this.outFeatures, this.inFeatures], bias: [this.outFeatures] };
-    const values: Record<string, Float32Array> = {};
-    for (const key of keys) {
-      const v = dict[key];
-      if (v === undefined) throw new RnnError('BAD_ARGUMENT', `${what}: missing key ${key} (shape [${shapes[key].join(', ')}])`);
-      const n = shapes[key].reduce((a, b) => a * b, 1);
-      if (v instanceof Float32Array) {
-        if (v.length !== n) throw new RnnError('SHAPE_MISMATCH', `${what}: ${key} must have ${n} elements, got ${v.length}`);
-        values[key] = v;
-      } else {
-        const t = checkTensor(v, `${what}: ${key}`);
-        checkShape(t.shape, shapes[key], `${what}: ${key}`);
-        values[key] = t.data;
-      }
-      checkFinite(values[key], `${what}: ${key}`);
-    }
+    const shapes: Record<string, number[]> = { weight: [this.outFeatures, this.inFeatures] };
+    if (this.bias) shapes.bias = [this.outFeatures];
+    const values = checkStateDict(dict, shapes, 'Linear.loadStateDict');
     this.write(values.weight, values.bias ?? null);
   }
 
@@ -216,3 +200,5 @@ export class Linear {
     return out;
   }
 }
+
+registerModule('Linear', { of: Linear, role: 'tensor', build: (options) => new Linear(options as never) });

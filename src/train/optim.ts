@@ -11,6 +11,7 @@
 import type { Region } from '../arena.js';
 import { RnnError, describe } from '../errors.js';
 import { buffersOf, countNonFiniteGrads, type ParamBuffer } from '../params.js';
+import { registerOptimizer, type Optimizer as OptimizerInterface } from '../registry.js';
 
 /** @inline */
 type NonFinite = 'throw' | 'skip';
@@ -75,7 +76,7 @@ function number(o: Record<string, unknown>, key: string, what: string, fallback:
   return v;
 }
 
-abstract class Optimizer {
+abstract class Optimizer implements OptimizerInterface {
   protected readonly buffers: ParamBuffer[];
   protected state: Region[][] | null = null;
   protected stepCount = 0;
@@ -231,3 +232,8 @@ export class RMSprop extends Optimizer {
     b.backend.kernels.rmsprop_step(b.param, b.grad, s, buf, b.length, this.lr, this.alpha, this.eps, this.weightDecay, this.momentum);
   }
 }
+
+registerOptimizer('SGD', SGD);
+registerOptimizer('Adam', Adam);
+registerOptimizer('AdamW', AdamW);
+registerOptimizer('RMSprop', RMSprop);

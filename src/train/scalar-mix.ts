@@ -17,6 +17,8 @@ import { RnnError, describe } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { checkFinite, checkShape, checkTensor } from '../checks.js';
 import type { ParamBuffer } from '../params.js';
+import { checkStateDict } from '../state-dict.js';
+import { registerModule } from '../registry.js';
 
 /** Options of `new ScalarMix`. */
 export interface ScalarMixOptions {
@@ -163,20 +165,9 @@ export class ScalarMix {
   /** Strict like every loadStateDict: both keys, right sizes, finite; nothing changes otherwise. */
   loadStateDict(dict: Record<string, Tensor | Float32Array>): void {
     const p = this.alive('ScalarMix.loadStateDict');
-    if (typeof dict !== 'object' || dict === null) throw new RnnError('BAD_ARGUMENT', `ScalarMix.loadStateDict: dict must be an object of tensors, got ${describe(dict)}`);
-    const extra = Object.keys(dict).filter((k) => k !== 'scalar_parameters' && k !== 'gamma');
-    if (extra.length) throw new RnnError('BAD_ARGUMENT', `ScalarMix.loadStateDict: unexpected keys ${extra.join(', ')} (expected scalar_parameters, gamma)`);
-    const values: Float32Array[] = [];
-    for (const [key, n] of [['scalar_parameters', this.numLayers], ['gamma', 1]] as const) {
-      const v = dict[key];
-      if (v === undefined) throw new RnnError('BAD_ARGUMENT', `ScalarMix.loadStateDict: missing key ${key} ([${n}])`);
-      const data = v instanceof Float32Array ? v : checkTensor(v, `ScalarMix.loadStateDict: ${key}`).data;
-      if (data.length !== n) throw new RnnError('SHAPE_MISMATCH', `ScalarMix.loadStateDict: ${key} must have ${n} elements, got ${data.length}`);
-      checkFinite(data, `ScalarMix.loadStateDict: ${key}`);
-      values.push(data);
-    }
-    this.backend.arena.f32.set(values[0], p.ptr / 4);
-    this.backend.arena.f32.set(values[1], p.ptr / 4 + this.numLayers);
+    const values = checkStateDict(dict, { scalar_parameters: [this.numLayers], gamma: [1] }, 'ScalarMix.loadStateDict');
+    this.backend.arena.f32.set(values.scalar_parameters, p.ptr / 4);
+    this.backend.arena.f32.set(values.gamma, p.ptr / 4 + this.numLayers);
   }
 
   /** @internal The trained parameters only (fixed ones are invisible to optimizers and clipping). */
@@ -190,6 +181,12 @@ export class ScalarMix {
   /** The constructor options that rebuild this mix (without its weights or gamma). */
   config(): Record<string, unknown> {
     return { type: 'ScalarMix', numLayers: this.numLayers, trainWeights: this.trainWeights, trainGamma: this.trainGamma };
+  }
+
+  /** Bytes of wasm memory this mix holds (its parameters and their gradients). */
+  memoryBytes(): number {
+    const p = this.alive('ScalarMix.memoryBytes');
+    return p.bytes + this.grads_!.bytes;
   }
 
   /** Returns all memory; any later call throws DISPOSED. */
@@ -210,3 +207,5 @@ export class ScalarMix {
     return this.backend.arena.f32.slice(ptr / 4, ptr / 4 + this.numLayers + 1);
   }
 }
+
+registerModule('ScalarMix', { of: ScalarMix, role: 'none', build: (options) => new ScalarMix(options as never) });

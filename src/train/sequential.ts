@@ -5,11 +5,13 @@
  * gradient). State dicts carry PyTorch's prefixes: '0.weight_ih_l0', '1.weight', ...
  */
 import { RnnError, describe } from '../errors.js';
-import { RecurrentLayer, type RecurrentState } from '../rnn/layer.js';
+import type { RecurrentLayer, RecurrentState } from '../rnn/layer.js';
 import type { Tensor } from '../tensor.js';
-import { Embedding, type IdTensor } from './embedding.js';
-import { Linear } from './linear.js';
+import type { Embedding, IdTensor } from './embedding.js';
+import type { Linear } from './linear.js';
 import type { ParamBuffer } from '../params.js';
+import { buildModule, moduleTypeOf, moduleTypes, registerModule, type LayerRole, type Module } from '../registry.js';
+import { checkStateDict } from '../state-dict.js';
 
 /** What a Sequential holds: a recurrent layer (RNN, LSTM, GRU, CEC), a Linear or an Embedding. */
 export type Layer = RecurrentLayer | Linear | Embedding;
@@ -23,13 +25,19 @@ export class Sequential {
   /** The layers, in order (the same objects the constructor was given). */
   readonly layers: readonly Layer[];
 
+  /** How each layer is driven, from its registered type. */
+  private readonly roles: readonly LayerRole[];
+
   constructor(layers: Layer[]) {
     if (!Array.isArray(layers) || layers.length === 0) throw new RnnError('BAD_ARGUMENT', `new Sequential: layers must be a non-empty array, got ${describe(layers)}`);
-    layers.forEach((l, i) => {
-      if (!(l instanceof RecurrentLayer || l instanceof Linear || l instanceof Embedding)) {
-        throw new RnnError('BAD_ARGUMENT', `new Sequential: layers[${i}] must be an RNN, LSTM, GRU, Linear or Embedding, got ${describe(l)}`);
+    this.roles = layers.map((l, i) => {
+      const role = moduleTypeOf(l)?.role ?? 'none';
+      if (role === 'none') {
+        const names = moduleTypes((t) => t.role !== 'none').map((t) => t.type);
+        throw new RnnError('BAD_ARGUMENT', `new Sequential: layers[${i}] must be a layer (${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}), got ${describe(l)}`);
       }
-      if (l instanceof Embedding && i > 0) throw new RnnError('BAD_ARGUMENT', `new Sequential: an Embedding takes ids, so it can only be layers[0] (found at ${i})`);
+      if (role === 'ids' && i > 0) throw new RnnError('BAD_ARGUMENT', `new Sequential: ${moduleTypeOf(l)!.type} takes ids, so it can only be layers[0] (found at ${i})`);
+      return role;
     });
     this.layers = [...layers];
   }
@@ -47,12 +55,13 @@ export class Sequential {
     const states: (RecurrentState | undefined)[] = [];
     let h: Tensor | IdTensor = x;
     this.layers.forEach((layer, i) => {
-      if (layer instanceof RecurrentLayer) {
-        const r = layer.forward(h as Tensor, opts?.initialStates?.[i], { train, lengths: opts?.lengths });
+      const role = this.roles[i];
+      if (role === 'recurrent') {
+        const r = (layer as RecurrentLayer).forward(h as Tensor, opts?.initialStates?.[i], { train, lengths: opts?.lengths });
         states[i] = r.c ? { h: r.h, c: r.c } : { h: r.h };
         h = r.output;
-      } else if (layer instanceof Embedding) h = layer.forward(h as IdTensor, { train });
-      else h = layer.forward(h as Tensor, { train });
+      } else if (role === 'ids') h = (layer as Embedding).forward(h as IdTensor, { train });
+      else h = (layer as Linear).forward(h as Tensor, { train });
     });
     this.states = states;
     return h as Tensor;
@@ -75,7 +84,7 @@ export class Sequential {
     let d: Tensor | null = dOut;
     for (let i = this.layers.length - 1; i >= 0 && d; i--) {
       const layer = this.layers[i];
-      d = i === 0 && layer instanceof RecurrentLayer ? layer.backward(d, undefined, { inputGrad }).dx : layer.backward(d).dx;
+      d = i === 0 && this.roles[i] === 'recurrent' ? (layer as RecurrentLayer).backward(d, undefined, { inputGrad }).dx : layer.backward(d).dx;
     }
     return { dx: inputGrad ? d : null };
   }
@@ -90,28 +99,20 @@ export class Sequential {
   /** Copies of every parameter tensor, in stateDict order. */
   parameters(): Tensor[] { return Object.values(this.stateDict()); }
 
-  /** Strict across all layers, and all or nothing: a failure restores every layer. */
+  /**
+   * Strict across all layers, and all or nothing: the whole dict ('<layer index>.<name>'
+   * keys) is checked against every layer's names and shapes before any layer changes.
+   */
   loadStateDict(dict: Record<string, Tensor | Float32Array>): void {
-    if (typeof dict !== 'object' || dict === null) throw new RnnError('BAD_ARGUMENT', `Sequential.loadStateDict: dict must be an object of tensors, got ${describe(dict)}`);
-    const parts: Record<string, Tensor | Float32Array>[] = this.layers.map(() => ({}));
-    for (const [key, value] of Object.entries(dict)) {
-      const m = /^(\d+)\.(.+)$/.exec(key);
-      const i = m ? Number(m[1]) : -1;
-      if (!m || i >= this.layers.length) throw new RnnError('BAD_ARGUMENT', `Sequential.loadStateDict: unexpected key ${key} (keys are '<layer index>.<name>', ${this.layers.length} layers)`);
-      parts[i][m[2]] = value;
+    const shapes: Record<string, number[]> = {};
+    this.layers.forEach((l, i) => { for (const [k, t] of Object.entries(l.stateDict())) shapes[`${i}.${k}`] = t.shape; });
+    const values = checkStateDict(dict, shapes, 'Sequential.loadStateDict');
+    const parts: Record<string, Float32Array>[] = this.layers.map(() => ({}));
+    for (const [key, data] of Object.entries(values)) {
+      const dot = key.indexOf('.');
+      parts[Number(key.slice(0, dot))][key.slice(dot + 1)] = data;
     }
-    const saved = this.layers.map((l) => l.stateDict());
-    try {
-      this.layers.forEach((l, i) => {
-        try { l.loadStateDict(parts[i]); } catch (e) {
-          if (e instanceof RnnError) throw new RnnError(e.code, `Sequential.loadStateDict: layer ${i}: ${e.message}`, { cause: e });
-          throw e;
-        }
-      });
-    } catch (e) {
-      this.layers.forEach((l, i) => l.loadStateDict(saved[i]));
-      throw e;
-    }
+    this.layers.forEach((l, i) => l.loadStateDict(parts[i]));
   }
 
   /** The configuration that rebuilds this model (layer types and options, no weights). */
@@ -122,9 +123,39 @@ export class Sequential {
   /** @internal */
   paramBuffers(): ParamBuffer[] { return this.layers.flatMap((l) => l.paramBuffers()); }
 
+  /** Bytes of wasm memory its layers hold now (each counted once, however often it appears). */
+  memoryBytes(): number {
+    return [...new Set(this.layers)].reduce((n, l) => n + l.memoryBytes(), 0);
+  }
+
+  /**
+   * Disposes every layer (they are held by reference: the layers themselves are disposed);
+   * later calls throw DISPOSED, as the layers' do.
+   */
+  dispose(): void {
+    for (const l of this.layers) l.dispose();
+  }
+
   private prefixed(f: (l: Layer) => Record<string, Tensor>): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
     this.layers.forEach((l, i) => { for (const [k, v] of Object.entries(f(l))) out[`${i}.${k}`] = v; });
     return out;
   }
 }
+
+registerModule('Sequential', {
+  of: Sequential,
+  role: 'none',
+  build: (options) => {
+    const configs = options.layers;
+    if (!Array.isArray(configs) || configs.length === 0) throw new RnnError('BAD_ARGUMENT', `a Sequential needs a non-empty array "layers", got ${describe(configs)}`);
+    const built: Module[] = [];
+    try {
+      configs.forEach((c, i) => built.push(buildModule(c, `layers[${i}]`)));
+      return new Sequential(built as Layer[]);
+    } catch (e) {
+      for (const m of built) m.dispose();
+      throw e;
+    }
+  },
+});
