@@ -73,3 +73,12 @@ export function describeCheckout(dir) {
 export function sampleOrder(s, builds, peers) {
   return [...(s % 2 ? [...builds].reverse() : builds), ...peers];
 }
+
+/**
+ * The median over samples of this build's time / the other build's in the same sample (the
+ * two run back to back, so load that changes between samples cancels out of each ratio).
+ */
+export function pairedRatio(ours, old) {
+  const r = ours.map((v, i) => v / old[i]).sort((a, b) => a - b);
+  return r[r.length >> 1];
+}

@@ -30,7 +30,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { GRU, LSTM, init } from '../dist/node.js';
 import { Random } from '../dist/random.js';
-import { benchOptions, describeCheckout, loadBuild, sampleOrder } from './against.js';
+import { benchOptions, describeCheckout, loadBuild, pairedRatio, sampleOrder } from './against.js';
 
 const options = benchOptions();
 
@@ -238,7 +238,8 @@ await writeFile(path(`./results/layers-${date.replace(/[:.]/g, '-')}.json`), JSO
   build: describeCheckout(path('..')),
   against: other && { dir: other.dir, build: other.label, simd: other.backend.simd },
   rows: rows.map((r) => ({ layer: r.layer, what: r.what, D: r.D, H: r.H, unit: r.unit, maxAbsDiff: r.diff,
-    ...(other && { againstMaxAbsDiff: r.oldDiff, thisVsAgainstMaxAbsDiff: r.abDiff }), ...r.result })),
+    ...(other && { againstMaxAbsDiff: r.oldDiff, thisVsAgainstMaxAbsDiff: r.abDiff, pairedRatio: pairedRatio(r.result.ours.samples, r.result.old.samples) }),
+    ...r.result })),
 }, null, 1));
 
 const f = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
@@ -250,17 +251,17 @@ console.log(`- simd-rnn build: ${backend.simd} (${describeCheckout(path('..'))})
 if (other) console.log(`- against: ${other.label} (${other.backend.simd}), in ${other.dir}`);
 console.log(`- ${SAMPLES} alternating samples of >= ${SAMPLE_MS} ms per contender${options.quick ? ' (--quick)' : ''}; forward rows in ms per call, ` +
   `stream rows in us per step (${STEPS} steps per call); ratio = ORT median / ours median (> 1: ours faster)` +
-  (other ? '; new/old = this build\'s median / the --against build\'s (< 1: this build faster)' : '') + '\n');
+  (other ? '; new/old = this build\'s median / the --against build\'s (< 1: this build faster), paired = median over samples of new / old in the same sample' : '') + '\n');
 if (other) {
-  console.log('| layer | workload | D | H | unit | simd-rnn min / median / max | --against min / median / max | new/old | onnxruntime-web min / median / max | ratio | max abs diff | new vs old diff |');
-  console.log('|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| layer | workload | D | H | unit | simd-rnn min / median / max | --against min / median / max | new/old | paired | onnxruntime-web min / median / max | ratio | max abs diff | new vs old diff |');
+  console.log('|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 } else {
   console.log('| layer | workload | D | H | unit | simd-rnn min / median / max | onnxruntime-web min / median / max | ratio | max abs diff |');
   console.log('|---|---|---:|---:|---|---:|---:|---:|---:|');
 }
 for (const r of rows) {
   const { ours, old, ort: peer } = r.result;
-  const ab = other ? ` ${mmm(old)} | ${(ours.median / old.median).toFixed(3)} |` : '';
+  const ab = other ? ` ${mmm(old)} | ${(ours.median / old.median).toFixed(3)} | ${pairedRatio(ours.samples, old.samples).toFixed(3)} |` : '';
   console.log(`| ${r.layer} | ${r.what} | ${r.D} | ${r.H} | ${r.unit} | ${mmm(ours)} |${ab} ${mmm(peer)} | ` +
     `${(peer.median / ours.median).toFixed(2)} | ${r.diff.toExponential(1)} |${other ? ` ${r.abDiff.toExponential(1)} |` : ''}`);
 }

@@ -36,7 +36,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { LSTM, Linear, SGD, Sequential, crossEntropy, init } from '../dist/node.js';
 import { Random } from '../dist/random.js';
-import { benchOptions, describeCheckout, loadBuild, sampleOrder } from './against.js';
+import { benchOptions, describeCheckout, loadBuild, pairedRatio, sampleOrder } from './against.js';
 
 const options = benchOptions();
 
@@ -275,7 +275,8 @@ await mkdir(path('./results'), { recursive: true });
 await writeFile(path(`./results/training-${date.replace(/[:.]/g, '-')}.json`), JSON.stringify({
   date, machine, node: process.version, simd: backend.simd, tfjs: tfInfo, samples: SAMPLES, quick: options.quick,
   build: describeCheckout(path('..')),
-  against: other && { dir: other.dir, build: other.label, simd: other.backend.simd, check: oldCheck },
+  against: other && { dir: other.dir, build: other.label, simd: other.backend.simd, check: oldCheck,
+    pairedRatio: pairedRatio(result.ours.samples, result.old.samples) },
   workload: { T, B, D, H, C, lr: LR }, firstLoss: loss, lossRelDiff: lossRel, params, finalLoss, ...result,
 }, null, 1));
 
@@ -295,16 +296,17 @@ console.log(`- step: LSTM(D=${D}, H=${H}) over T=${T}, B=${B} -> Linear(${H} -> 
   `backward, SGD(lr ${LR})`);
 console.log(`- ${SAMPLES} alternating samples of >= ${SAMPLE_MS} ms per contender${options.quick ? ' (--quick)' : ''}, ms per step; ` +
   `ratio = tfjs median / ours median (> 1: ours faster); ` +
-  (other ? 'new/old = this build\'s median / the --against build\'s (< 1: this build faster); ' : '') +
+  (other ? 'new/old = this build\'s median / the --against build\'s (< 1: this build faster), paired = median over samples of new / old in the same sample; ' : '') +
   `goal for ours: median <= ${GOAL_MS} ms (${goal})`);
 console.log(`- check: first loss ${loss.ours.toFixed(5)} (relative diff ${lossRel.toExponential(1)}), ` +
   `parameters after one step max abs diff ${paramDiff.toExponential(1)}; loss after the timed steps: ` +
   `ours ${finalLoss.ours.toFixed(3)}, ${old ? `--against ${finalLoss.old.toFixed(3)}, ` : ''}tfjs ${finalLoss.tfjs.toFixed(3)}\n`);
 const workload = `LSTM ${D}->${H} T=${T} B=${B} + Linear ${H}->${C}, CE, SGD`;
 if (old) {
-  console.log('| workload | simd-rnn min / median / max | --against min / median / max | new/old | tfjs-wasm min / median / max | ratio |');
-  console.log('|---|---:|---:|---:|---:|---:|');
+  console.log('| workload | simd-rnn min / median / max | --against min / median / max | new/old | paired | tfjs-wasm min / median / max | ratio |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
   console.log(`| ${workload} | ${mmm(result.ours)} | ${mmm(result.old)} | ${(result.ours.median / result.old.median).toFixed(3)} | ` +
+    `${pairedRatio(result.ours.samples, result.old.samples).toFixed(3)} | ` +
     `${mmm(result.tfjs)} | ${(result.tfjs.median / result.ours.median).toFixed(1)} |`);
 } else {
   console.log('| workload | simd-rnn min / median / max | tfjs-wasm min / median / max | ratio |');
