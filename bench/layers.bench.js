@@ -2,6 +2,12 @@
 // thread, SIMD) in the same run, on the same weights and inputs.
 //
 //   npm run bench:layers     (builds first; Node 20 needs --experimental-wasm-relaxed-simd)
+//   node --experimental-wasm-relaxed-simd bench/layers.bench.js [--quick] [--against DIR]
+//
+// --against DIR adds a column for the build in DIR (another checkout of simd-rnn with its own
+// built dist/ and wasm/, such as the previous main): same weights, same inputs, verified
+// against ORT like ours, timed in the same interleaved samples, ratio this build / that one.
+// --quick takes fewer samples with a shorter warm-up (see bench/against.js).
 //
 // Rows: T = 128, B in {1, 16}, (D, H) in {(64, 128), (128, 256), (256, 512)}, for forward()
 // over the whole sequence; plus a streaming step at B = 1, D = 64, H = 128 (ours: stream(1).step;
@@ -12,9 +18,10 @@
 // installed there with `npm ci` when missing.
 //
 // Every row is verified before anything is timed: our output and ORT's on the same input must
-// agree within TOL (max abs diff), else the run exits 1. Timing: each contender warms up, then
-// SAMPLES samples alternate between ours and ORT; a sample is a loop of calls filling at least
-// SAMPLE_MS, and we report min / median / max per call over the samples.
+// agree within TOL (max abs diff), else the run exits 1 (with --against, the other build's too).
+// Timing: each contender warms up, then SAMPLES samples alternate between ours (and the other
+// build, the two swapping places every sample) and ORT; a sample is a loop of calls filling at
+// least SAMPLE_MS, and we report min / median / max per call over the samples.
 import { execSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -23,6 +30,9 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { GRU, LSTM, init } from '../dist/node.js';
 import { Random } from '../dist/random.js';
+import { benchOptions, describeCheckout, loadBuild, pairedRatio, sampleOrder } from './against.js';
+
+const options = benchOptions();
 
 const T = 128;
 const BATCHES = [1, 16];
@@ -30,9 +40,9 @@ const SIZES = [[64, 128], [128, 256], [256, 512]];
 const STEP_SIZE = [64, 128];
 const STEPS = 1000; // streaming steps per timed call
 const TOL = 1e-4;
-const SAMPLES = 15;
-const SAMPLE_MS = 50;
-const WARMUP_MS = 1000; // per contender and row: V8 tiers up the wasm (ORT's takes seconds) before timing
+const SAMPLES = options.quick ? 5 : 15;
+const SAMPLE_MS = options.quick ? 30 : 50;
+const WARMUP_MS = options.quick ? 300 : 1000; // per contender and row: V8 tiers up the wasm (ORT's takes seconds) before timing
 
 const path = (p) => fileURLToPath(new URL(p, import.meta.url));
 const MODELS = path('./peers/models');
@@ -82,16 +92,29 @@ function maxAbsDiff(a, b) {
   return m;
 }
 
-// ---- rows: { layer, what, D, H, unit, ours(), ort(), check() }; ours/ort make one timed call
+/** Max abs diff of a forward result (output, h, c) against ORT's outputs. */
+const diffOrt = (a, b) => Math.max(maxAbsDiff(a.output.data, b.output.data), maxAbsDiff(a.h.data, b.h_n.data),
+  a.c ? maxAbsDiff(a.c.data, b.c_n.data) : 0);
+/** Max abs diff of two forward results of ours (this build and the other). */
+const diffOurs = (a, b) => Math.max(maxAbsDiff(a.output.data, b.output.data), maxAbsDiff(a.h.data, b.h.data),
+  a.c ? maxAbsDiff(a.c.data, b.c.data) : 0);
+
+// ---- rows: { layer, what, D, H, unit, ours(), old()?, ort(), check() }; each makes one timed call
+// (old: the build given with --against; check() returns { ours, old?, ab? }: ours vs ORT, the
+// other build vs ORT, ours vs the other build, max abs diff)
 
 const backend = await init();
+const other = options.against ? await loadBuild(options.against, backend.simd, path('..')) : null;
 const rows = [];
 for (const mode of ['lstm', 'gru']) {
   for (const [D, H] of SIZES) {
     const base = `${mode}_d${D}_h${H}`;
     const { dict, bin } = loadWeights(base);
-    const layer = new (mode === 'lstm' ? LSTM : GRU)({ inputSize: D, hiddenSize: H, seed: 1 });
+    const spec = { inputSize: D, hiddenSize: H, seed: 1 };
+    const layer = new (mode === 'lstm' ? LSTM : GRU)(spec);
     layer.loadStateDict(dict);
+    const oldLayer = other && new (mode === 'lstm' ? other.api.LSTM : other.api.GRU)(spec);
+    oldLayer?.loadStateDict(dict);
     const sess = await session(`${base}.onnx`, bin);
     for (const B of BATCHES) {
       const x = { data: uniform(T * B * D), shape: [T, B, D] };
@@ -99,24 +122,26 @@ for (const mode of ['lstm', 'gru']) {
       rows.push({
         layer: mode.toUpperCase(), what: `T=${T} B=${B}`, D, H, unit: 'ms', perCall: 1,
         ours: () => layer.forward(x),
+        old: oldLayer && (() => oldLayer.forward(x)),
         ort: () => sess.run(feeds),
         async check() {
           const a = layer.forward(x), b = await sess.run(feeds);
-          return Math.max(maxAbsDiff(a.output.data, b.output.data), maxAbsDiff(a.h.data, b.h_n.data),
-            a.c ? maxAbsDiff(a.c.data, b.c_n.data) : 0);
+          if (!oldLayer) return { ours: diffOrt(a, b) };
+          const c = oldLayer.forward(x);
+          return { ours: diffOrt(a, b), old: diffOrt(c, b), ab: diffOurs(a, c) };
         },
       });
     }
-    if (D === STEP_SIZE[0] && H === STEP_SIZE[1]) rows.push(streamRow(mode, layer, await session(`${base}_step.onnx`, bin), D, H));
+    if (D === STEP_SIZE[0] && H === STEP_SIZE[1]) rows.push(streamRow(mode, layer, oldLayer, await session(`${base}_step.onnx`, bin), D, H));
   }
 }
 
-function streamRow(mode, layer, sess, D, H) {
+function streamRow(mode, layer, oldLayer, sess, D, H) {
   const lstm = mode === 'lstm';
   const inputs = Array.from({ length: STEPS }, () => uniform(D));
   const ortInputs = inputs.map((v) => new ort.Tensor('float32', v, [1, 1, D]));
   const zero = () => new ort.Tensor('float32', new Float32Array(H), [1, 1, H]);
-  const stream = layer.stream(1);
+  const stream = layer.stream(1), oldStream = oldLayer?.stream(1);
   const feeds = { x: null, h0: zero() };
   if (lstm) feeds.c0 = zero();
   async function ortStep(i) {
@@ -129,11 +154,20 @@ function streamRow(mode, layer, sess, D, H) {
   return {
     layer: mode.toUpperCase(), what: 'stream step B=1', D, H, unit: 'us', perCall: STEPS,
     ours() { for (let i = 0; i < STEPS; i++) stream.step(inputs[i]); },
+    old: oldStream && (() => { for (let i = 0; i < STEPS; i++) oldStream.step(inputs[i]); }),
     async ort() { for (let i = 0; i < STEPS; i++) await ortStep(i); },
-    async check() { // both from zero state, every step compared
-      let m = 0;
-      for (let i = 0; i < 64; i++) m = Math.max(m, maxAbsDiff(stream.step(inputs[i]).data, await ortStep(i)));
-      return m;
+    async check() { // all from zero state, every step compared
+      const d = { ours: 0, ...(oldStream && { old: 0, ab: 0 }) };
+      for (let i = 0; i < 64; i++) {
+        const a = stream.step(inputs[i]).data, b = await ortStep(i);
+        d.ours = Math.max(d.ours, maxAbsDiff(a, b));
+        if (oldStream) {
+          const c = oldStream.step(inputs[i]).data;
+          d.old = Math.max(d.old, maxAbsDiff(c, b));
+          d.ab = Math.max(d.ab, maxAbsDiff(a, c));
+        }
+      }
+      return d;
     },
   };
 }
@@ -143,13 +177,17 @@ function streamRow(mode, layer, sess, D, H) {
 const label = (r) => `${r.layer} ${r.what} D=${r.D} H=${r.H}`;
 let failed = false;
 for (const r of rows) {
-  r.diff = await r.check();
-  const ok = r.diff <= TOL;
+  const d = await r.check();
+  r.diff = d.ours;
+  r.oldDiff = d.old;
+  r.abDiff = d.ab;
+  const ok = d.ours <= TOL && (!other || d.old <= TOL);
   failed ||= !ok;
-  console.error(`${ok ? 'ok  ' : 'FAIL'} ${label(r)}: max abs diff ${r.diff.toExponential(2)}`);
+  console.error(`${ok ? 'ok  ' : 'FAIL'} ${label(r)}: max abs diff ${d.ours.toExponential(2)}` +
+    (other ? `; --against build: ${d.old.toExponential(2)}, this build vs that one: ${d.ab.toExponential(2)}` : ''));
 }
 if (failed) {
-  console.error(`simd-rnn and onnxruntime-web disagree by more than ${TOL}: nothing timed`);
+  console.error(`simd-rnn${other ? ' (this build or the --against one)' : ''} and onnxruntime-web disagree by more than ${TOL}: nothing timed`);
   process.exit(1);
 }
 
@@ -173,17 +211,21 @@ const stats = (xs) => {
   return { min: s[0], median: s[s.length >> 1], max: s[s.length - 1], samples: xs };
 };
 
+const builds = other ? ['ours', 'old'] : ['ours'];
 for (const r of rows) {
   console.error(`timing ${label(r)}`);
-  const n = { ours: await warmUp(r.ours), ort: await warmUp(r.ort) };
-  const times = { ours: [], ort: [] };
+  const n = {}, times = {};
+  for (const who of [...builds, 'ort']) {
+    n[who] = await warmUp(r[who]);
+    times[who] = [];
+  }
   for (let s = 0; s < SAMPLES; s++) {
-    for (const who of ['ours', 'ort']) {
+    for (const who of sampleOrder(s, builds, ['ort'])) {
       // per call in the row's unit: ms per forward, or us per streaming step
       times[who].push((await sample(r[who], n[who])) * (r.unit === 'us' ? 1000 : 1) / r.perCall);
     }
   }
-  r.result = { ours: stats(times.ours), ort: stats(times.ort) };
+  r.result = Object.fromEntries(Object.entries(times).map(([who, t]) => [who, stats(t)]));
 }
 
 // ---- report ----------------------------------------------------------------------------
@@ -192,8 +234,12 @@ const date = new Date().toISOString();
 const machine = `${os.cpus()[0].model}, ${os.cpus().length} CPUs, ${os.platform()} ${os.release()}`;
 await mkdir(path('./results'), { recursive: true });
 await writeFile(path(`./results/layers-${date.replace(/[:.]/g, '-')}.json`), JSON.stringify({
-  date, machine, node: process.version, ort: ortVersion, simd: backend.simd, samples: SAMPLES,
-  rows: rows.map((r) => ({ layer: r.layer, what: r.what, D: r.D, H: r.H, unit: r.unit, maxAbsDiff: r.diff, ...r.result })),
+  date, machine, node: process.version, ort: ortVersion, simd: backend.simd, samples: SAMPLES, quick: options.quick,
+  build: describeCheckout(path('..')),
+  against: other && { dir: other.dir, build: other.label, simd: other.backend.simd },
+  rows: rows.map((r) => ({ layer: r.layer, what: r.what, D: r.D, H: r.H, unit: r.unit, maxAbsDiff: r.diff,
+    ...(other && { againstMaxAbsDiff: r.oldDiff, thisVsAgainstMaxAbsDiff: r.abDiff, pairedRatio: pairedRatio(r.result.ours.samples, r.result.old.samples) }),
+    ...r.result })),
 }, null, 1));
 
 const f = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
@@ -201,13 +247,21 @@ const mmm = (s) => `${f(s.min)} / **${f(s.median)}** / ${f(s.max)}`;
 console.log('\n## simd-rnn layers vs onnxruntime-web, inference\n');
 console.log(`- machine: ${machine}`);
 console.log(`- Node ${process.version}; date ${date}`);
-console.log(`- simd-rnn build: ${backend.simd}; onnxruntime-web ${ortVersion} (wasm backend, numThreads = 1, simd)`);
-console.log(`- ${SAMPLES} alternating samples of >= ${SAMPLE_MS} ms per contender; forward rows in ms per call, ` +
-  `stream rows in us per step (${STEPS} steps per call); ratio = ORT median / ours median (> 1: ours faster)\n`);
-console.log('| layer | workload | D | H | unit | simd-rnn min / median / max | onnxruntime-web min / median / max | ratio | max abs diff |');
-console.log('|---|---|---:|---:|---|---:|---:|---:|---:|');
+console.log(`- simd-rnn build: ${backend.simd} (${describeCheckout(path('..'))}); onnxruntime-web ${ortVersion} (wasm backend, numThreads = 1, simd)`);
+if (other) console.log(`- against: ${other.label} (${other.backend.simd}), in ${other.dir}`);
+console.log(`- ${SAMPLES} alternating samples of >= ${SAMPLE_MS} ms per contender${options.quick ? ' (--quick)' : ''}; forward rows in ms per call, ` +
+  `stream rows in us per step (${STEPS} steps per call); ratio = ORT median / ours median (> 1: ours faster)` +
+  (other ? '; new/old = this build\'s median / the --against build\'s (< 1: this build faster), paired = median over samples of new / old in the same sample' : '') + '\n');
+if (other) {
+  console.log('| layer | workload | D | H | unit | simd-rnn min / median / max | --against min / median / max | new/old | paired | onnxruntime-web min / median / max | ratio | max abs diff | new vs old diff |');
+  console.log('|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+} else {
+  console.log('| layer | workload | D | H | unit | simd-rnn min / median / max | onnxruntime-web min / median / max | ratio | max abs diff |');
+  console.log('|---|---|---:|---:|---|---:|---:|---:|---:|');
+}
 for (const r of rows) {
-  const { ours, ort: peer } = r.result;
-  console.log(`| ${r.layer} | ${r.what} | ${r.D} | ${r.H} | ${r.unit} | ${mmm(ours)} | ${mmm(peer)} | ` +
-    `${(peer.median / ours.median).toFixed(2)} | ${r.diff.toExponential(1)} |`);
+  const { ours, old, ort: peer } = r.result;
+  const ab = other ? ` ${mmm(old)} | ${(ours.median / old.median).toFixed(3)} | ${pairedRatio(ours.samples, old.samples).toFixed(3)} |` : '';
+  console.log(`| ${r.layer} | ${r.what} | ${r.D} | ${r.H} | ${r.unit} | ${mmm(ours)} |${ab} ${mmm(peer)} | ` +
+    `${(peer.median / ours.median).toFixed(2)} | ${r.diff.toExponential(1)} |${other ? ` ${r.abDiff.toExponential(1)} |` : ''}`);
 }

@@ -2,6 +2,12 @@
 // WASM backend (one thread, SIMD) in the same run, on the same weights and data.
 //
 //   npm run bench:training   (builds first; Node 20 needs --experimental-wasm-relaxed-simd)
+//   node --experimental-wasm-relaxed-simd bench/training.bench.js [--quick] [--against DIR]
+//
+// --against DIR adds a column for the build in DIR (another checkout of simd-rnn with its own
+// built dist/ and wasm/, such as the previous main): the same model loaded with our initial
+// weights, the same data, verified against tfjs like ours, timed in the same interleaved
+// samples, ratio this build / that one. --quick: fewer samples, shorter warm-up.
 //
 // The step: LSTM (D = 64, H = 128, one layer) over T = 64, B = 16, then Linear(128 -> 64
 // classes) at every time step, cross-entropy averaged over the T * B rows, backward, SGD(lr 0.1).
@@ -18,9 +24,10 @@
 //
 // Verified before timing: tfjs gets our initial weights; the first step's losses must agree
 // within TOL (relative) and the parameters after that one SGD step within TOL (absolute) and
-// within UPDATE_TOL of the step's own update, else the run exits 1. Timing: each contender warms
-// up, then SAMPLES samples alternate between ours and tfjs; a sample is a loop of steps filling
-// at least SAMPLE_MS; min / median / max per step.
+// within UPDATE_TOL of the step's own update, else the run exits 1 (with --against, the same for
+// the other build). Timing: each contender warms up, then SAMPLES samples alternate between ours
+// (and the other build, the two swapping places every sample) and tfjs; a sample is a loop of
+// steps filling at least SAMPLE_MS; min / median / max per step.
 import { execFileSync, execSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -29,14 +36,17 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { LSTM, Linear, SGD, Sequential, crossEntropy, init } from '../dist/node.js';
 import { Random } from '../dist/random.js';
+import { benchOptions, describeCheckout, loadBuild, pairedRatio, sampleOrder } from './against.js';
+
+const options = benchOptions();
 
 const [T, B, D, H, C] = [64, 16, 64, 128, 64];
 const LR = 0.1;
 const TOL = 1e-4;
 const UPDATE_TOL = 1e-2; // parameter diff after one step, relative to that step's largest update
-const SAMPLES = 15;
-const SAMPLE_MS = 100;
-const WARMUP_MS = 2000; // per contender: V8 tiers up both wasm modules before timing
+const SAMPLES = options.quick ? 5 : 15;
+const SAMPLE_MS = options.quick ? 50 : 100;
+const WARMUP_MS = options.quick ? 500 : 2000; // per contender: V8 tiers up both wasm modules before timing
 const GOAL_MS = 25; // ours, median per step (aim: ~16 ms, PyTorch's CPU step on this machine)
 
 const path = (p) => fileURLToPath(new URL(p, import.meta.url));
@@ -69,23 +79,37 @@ const targets = Int32Array.from({ length: T * B }, () => Math.floor(generator.ne
 
 // ---- ours --------------------------------------------------------------------------------
 
-const backend = await init();
-const model = new Sequential([
-  new LSTM({ inputSize: D, hiddenSize: H, seed: 1 }),
-  new Linear({ inFeatures: H, outFeatures: C, seed: 1 }),
-]);
-const opt = new SGD(model, { lr: LR });
 const input = { data: x, shape: [T, B, D] };
+
+/** The model, its optimizer and one training step, built with the API of a build of simd-rnn. */
+function trainer(api) {
+  const model = new api.Sequential([
+    new api.LSTM({ inputSize: D, hiddenSize: H, seed: 1 }),
+    new api.Linear({ inFeatures: H, outFeatures: C, seed: 1 }),
+  ]);
+  const opt = new api.SGD(model, { lr: LR });
+  return {
+    model,
+    step() {
+      model.zeroGrad();
+      const logits = model.forward(input, { train: true });
+      const { loss, grad } = api.crossEntropy(logits, targets);
+      model.backward(grad, { inputGrad: false }); // x is data: no gradient wanted, as in fit
+      opt.step();
+      return loss;
+    },
+  };
+}
+
+const backend = await init();
+const { model, step: oursStep } = trainer({ LSTM, Linear, SGD, Sequential, crossEntropy });
 const initial = model.stateDict();
 
-function oursStep() {
-  model.zeroGrad();
-  const logits = model.forward(input, { train: true });
-  const { loss, grad } = crossEntropy(logits, targets);
-  model.backward(grad, { inputGrad: false }); // x is data: no gradient wanted, as in fit
-  opt.step();
-  return loss;
-}
+// ---- the other build (--against): its own wasm instance, our initial weights ------------
+
+const other = options.against ? await loadBuild(options.against, backend.simd, path('..')) : null;
+const old = other && trainer(other.api);
+old?.model.loadStateDict(initial);
 
 // ---- tfjs: same weights, batch-major data ------------------------------------------------
 
@@ -134,31 +158,49 @@ function maxAbsDiff(a, b) {
   return m;
 }
 
-const loss = { ours: oursStep(), tfjs: tfStep() };
+const loss = { ours: oursStep(), tfjs: tfStep(), ...(old && { old: old.step() }) };
+const [kernel, recurrent, bias, dense, denseBias] = tfModel.getWeights().map((w) => w.dataSync());
+const tfBiasMove = bias.map((v, i) => v - lstmBias[i]);
+
+/** A build's parameters after its first step (`after`) against tfjs': { name, diff, update } per tensor. */
+function compareWithTf(after) {
+  // PyTorch's two LSTM biases each take the full gradient g, so their sum moves by -2 lr g where
+  // Keras' single bias moves by -lr g: compare the moves, halving ours.
+  const biasMove = after['0.bias_ih_l0'].data.map((v, i) => (v + after['0.bias_hh_l0'].data[i] - lstmBias[i]) / 2);
+  // Each parameter tensor after the step: ours vs tfjs (max abs diff, limit TOL), and that diff
+  // against the size of the update itself (limit UPDATE_TOL), so the check also sees the update.
+  const ourMove = (name) => after[name].data.map((v, i) => v - initial[name].data[i]);
+  return [
+    ['weight_ih_l0', after['0.weight_ih_l0'].data, transpose(kernel, D, 4 * H), ourMove('0.weight_ih_l0')],
+    ['weight_hh_l0', after['0.weight_hh_l0'].data, transpose(recurrent, H, 4 * H), ourMove('0.weight_hh_l0')],
+    ['LSTM bias (move)', biasMove, tfBiasMove, biasMove],
+    ['Linear weight', after['1.weight'].data, transpose(dense, H, C), ourMove('1.weight')],
+    ['Linear bias', after['1.bias'].data, denseBias, ourMove('1.bias')],
+  ].map(([name, ours, theirs, move]) => ({ name, diff: maxAbsDiff(ours, theirs), update: maxAbsDiff(move, new Float32Array(move.length)) }));
+}
+const agrees = (lossRel, params) => lossRel <= TOL && params.every((p) => p.diff <= TOL && p.diff <= UPDATE_TOL * p.update);
+
 const lossRel = Math.abs(loss.ours - loss.tfjs) / Math.abs(loss.ours);
 const after = model.stateDict();
-const [kernel, recurrent, bias, dense, denseBias] = tfModel.getWeights().map((w) => w.dataSync());
-// PyTorch's two LSTM biases each take the full gradient g, so their sum moves by -2 lr g where
-// Keras' single bias moves by -lr g: compare the moves, halving ours.
-const biasMove = {
-  ours: after['0.bias_ih_l0'].data.map((v, i) => (v + after['0.bias_hh_l0'].data[i] - lstmBias[i]) / 2),
-  tfjs: bias.map((v, i) => v - lstmBias[i]),
-};
-// Each parameter tensor after the step: ours vs tfjs (max abs diff, limit TOL), and that diff
-// against the size of the update itself (limit UPDATE_TOL), so the check also sees the update.
-const ourMove = (name) => after[name].data.map((v, i) => v - initial[name].data[i]);
-const params = [
-  ['weight_ih_l0', after['0.weight_ih_l0'].data, transpose(kernel, D, 4 * H), ourMove('0.weight_ih_l0')],
-  ['weight_hh_l0', after['0.weight_hh_l0'].data, transpose(recurrent, H, 4 * H), ourMove('0.weight_hh_l0')],
-  ['LSTM bias (move)', biasMove.ours, biasMove.tfjs, biasMove.ours],
-  ['Linear weight', after['1.weight'].data, transpose(dense, H, C), ourMove('1.weight')],
-  ['Linear bias', after['1.bias'].data, denseBias, ourMove('1.bias')],
-].map(([name, ours, theirs, move]) => ({ name, diff: maxAbsDiff(ours, theirs), update: maxAbsDiff(move, new Float32Array(move.length)) }));
+const params = compareWithTf(after);
 const paramDiff = Math.max(...params.map((p) => p.diff));
 console.error(`first loss: ours ${loss.ours.toFixed(6)}, tfjs ${loss.tfjs.toFixed(6)}, relative diff ${lossRel.toExponential(2)}`);
 for (const p of params) console.error(`after one SGD step, ${p.name}: max abs diff ${p.diff.toExponential(2)} (largest update ${p.update.toExponential(2)})`);
-if (!(lossRel <= TOL && params.every((p) => p.diff <= TOL && p.diff <= UPDATE_TOL * p.update))) {
-  console.error(`simd-rnn and tfjs disagree (limits: ${TOL}, and ${UPDATE_TOL} of the update): nothing timed`);
+let oldCheck = null;
+if (old) {
+  const oldAfter = old.model.stateDict(), oldParams = compareWithTf(oldAfter);
+  oldCheck = {
+    lossRel: Math.abs(loss.old - loss.tfjs) / Math.abs(loss.old), params: oldParams,
+    // this build against the other, the same step from the same weights
+    abLoss: Math.abs(loss.ours - loss.old),
+    abParams: Math.max(...Object.keys(after).map((k) => maxAbsDiff(after[k].data, oldAfter[k].data))),
+  };
+  console.error(`--against build: first loss ${loss.old.toFixed(6)}, relative diff to tfjs ${oldCheck.lossRel.toExponential(2)}, ` +
+    `parameters after one step max abs diff to tfjs ${Math.max(...oldParams.map((p) => p.diff)).toExponential(2)}; ` +
+    `this build vs that one: loss ${oldCheck.abLoss.toExponential(2)}, parameters ${oldCheck.abParams.toExponential(2)}`);
+}
+if (!agrees(lossRel, params) || (oldCheck && !agrees(oldCheck.lossRel, oldCheck.params))) {
+  console.error(`simd-rnn${old ? ' (this build or the --against one)' : ''} and tfjs disagree (limits: ${TOL}, and ${UPDATE_TOL} of the update): nothing timed`);
   process.exit(1);
 }
 
@@ -182,15 +224,19 @@ const stats = (xs) => {
   return { min: s[0], median: s[s.length >> 1], max: s[s.length - 1], samples: xs };
 };
 
-const steps = { ours: oursStep, tfjs: tfStep };
+const steps = { ours: oursStep, ...(old && { old: old.step }), tfjs: tfStep };
+const builds = old ? ['ours', 'old'] : ['ours'];
 console.error('timing');
-const n = { ours: warmUp(oursStep), tfjs: warmUp(tfStep) };
+const n = {}, times = {};
+for (const who of [...builds, 'tfjs']) {
+  n[who] = warmUp(steps[who]);
+  times[who] = [];
+}
 const tensorsBefore = tf.memory().numTensors;
-const times = { ours: [], tfjs: [] };
-for (let s = 0; s < SAMPLES; s++) for (const who of ['ours', 'tfjs']) times[who].push(sample(steps[who], n[who]));
+for (let s = 0; s < SAMPLES; s++) for (const who of sampleOrder(s, builds, ['tfjs'])) times[who].push(sample(steps[who], n[who]));
 if (tf.memory().numTensors !== tensorsBefore) throw new Error('tfjs: tensors leak in the training step');
-const result = { ours: stats(times.ours), tfjs: stats(times.tfjs) };
-const finalLoss = { ours: oursStep(), tfjs: tfStep() }; // both still training: the loss went down
+const result = Object.fromEntries(Object.entries(times).map(([who, t]) => [who, stats(t)]));
+const finalLoss = Object.fromEntries(Object.entries(steps).map(([who, step]) => [who, step()])); // all still training: the loss went down
 
 // ---- native PyTorch (CPU, one thread), where Debian's python3-torch is installed ------------
 // The same initial weights and data go to bench/peers/torch_step.py; its first loss must agree
@@ -227,7 +273,10 @@ const date = new Date().toISOString();
 const machine = `${os.cpus()[0].model}, ${os.cpus().length} CPUs, ${os.platform()} ${os.release()}`;
 await mkdir(path('./results'), { recursive: true });
 await writeFile(path(`./results/training-${date.replace(/[:.]/g, '-')}.json`), JSON.stringify({
-  date, machine, node: process.version, simd: backend.simd, tfjs: tfInfo, samples: SAMPLES,
+  date, machine, node: process.version, simd: backend.simd, tfjs: tfInfo, samples: SAMPLES, quick: options.quick,
+  build: describeCheckout(path('..')),
+  against: other && { dir: other.dir, build: other.label, simd: other.backend.simd, check: oldCheck,
+    pairedRatio: pairedRatio(result.ours.samples, result.old.samples) },
   workload: { T, B, D, H, C, lr: LR }, firstLoss: loss, lossRelDiff: lossRel, params, finalLoss, ...result,
 }, null, 1));
 
@@ -237,19 +286,33 @@ const goal = result.ours.median <= GOAL_MS ? 'met' : 'MISSED';
 console.log('\n## simd-rnn vs TensorFlow.js, one training step\n');
 console.log(`- machine: ${machine}`);
 console.log(`- Node ${process.version}; date ${date}`);
-console.log(`- simd-rnn build: ${backend.simd}; @tensorflow/tfjs ${tfInfo.version} + tfjs-backend-wasm ${tfInfo.wasm} ` +
+console.log(`- simd-rnn build: ${backend.simd} (${describeCheckout(path('..'))}); @tensorflow/tfjs ${tfInfo.version} + tfjs-backend-wasm ${tfInfo.wasm} ` +
   `(wasm backend, ${tfInfo.threads} thread, SIMD ${tfInfo.simd ? 'on' : 'off'})`);
+if (other) {
+  console.log(`- against: ${other.label} (${other.backend.simd}), in ${other.dir}; loaded with our initial weights; ` +
+    `after one step, this build vs that one: loss diff ${oldCheck.abLoss.toExponential(1)}, parameters max abs diff ${oldCheck.abParams.toExponential(1)}`);
+}
 console.log(`- step: LSTM(D=${D}, H=${H}) over T=${T}, B=${B} -> Linear(${H} -> ${C}), cross-entropy mean over T*B, ` +
   `backward, SGD(lr ${LR})`);
-console.log(`- ${SAMPLES} alternating samples of >= ${SAMPLE_MS} ms per contender, ms per step; ` +
-  `ratio = tfjs median / ours median (> 1: ours faster); goal for ours: median <= ${GOAL_MS} ms (${goal})`);
+console.log(`- ${SAMPLES} alternating samples of >= ${SAMPLE_MS} ms per contender${options.quick ? ' (--quick)' : ''}, ms per step; ` +
+  `ratio = tfjs median / ours median (> 1: ours faster); ` +
+  (other ? 'new/old = this build\'s median / the --against build\'s (< 1: this build faster), paired = median over samples of new / old in the same sample; ' : '') +
+  `goal for ours: median <= ${GOAL_MS} ms (${goal})`);
 console.log(`- check: first loss ${loss.ours.toFixed(5)} (relative diff ${lossRel.toExponential(1)}), ` +
   `parameters after one step max abs diff ${paramDiff.toExponential(1)}; loss after the timed steps: ` +
-  `ours ${finalLoss.ours.toFixed(3)}, tfjs ${finalLoss.tfjs.toFixed(3)}\n`);
-console.log('| workload | simd-rnn min / median / max | tfjs-wasm min / median / max | ratio |');
-console.log('|---|---:|---:|---:|');
-console.log(`| LSTM ${D}->${H} T=${T} B=${B} + Linear ${H}->${C}, CE, SGD | ${mmm(result.ours)} | ${mmm(result.tfjs)} | ` +
-  `${(result.tfjs.median / result.ours.median).toFixed(1)} |`);
+  `ours ${finalLoss.ours.toFixed(3)}, ${old ? `--against ${finalLoss.old.toFixed(3)}, ` : ''}tfjs ${finalLoss.tfjs.toFixed(3)}\n`);
+const workload = `LSTM ${D}->${H} T=${T} B=${B} + Linear ${H}->${C}, CE, SGD`;
+if (old) {
+  console.log('| workload | simd-rnn min / median / max | --against min / median / max | new/old | paired | tfjs-wasm min / median / max | ratio |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  console.log(`| ${workload} | ${mmm(result.ours)} | ${mmm(result.old)} | ${(result.ours.median / result.old.median).toFixed(3)} | ` +
+    `${pairedRatio(result.ours.samples, result.old.samples).toFixed(3)} | ` +
+    `${mmm(result.tfjs)} | ${(result.tfjs.median / result.ours.median).toFixed(1)} |`);
+} else {
+  console.log('| workload | simd-rnn min / median / max | tfjs-wasm min / median / max | ratio |');
+  console.log('|---|---:|---:|---:|');
+  console.log(`| ${workload} | ${mmm(result.ours)} | ${mmm(result.tfjs)} | ${(result.tfjs.median / result.ours.median).toFixed(1)} |`);
+}
 if (torchResult) {
   console.log(`\nNative PyTorch ${torchResult.version} (CPU, one thread, run right after the samples above, same weights, first loss checked): ` +
     `${mmm(torchResult)} ms per step; ours / PyTorch = ${(result.ours.median / torchResult.median).toFixed(2)}`);

@@ -9,12 +9,11 @@
  *                               dx/dt = 0.2 x(t-tau) / (1 + x(t-tau)^10) - 0.1 x(t)
  *
  * Both return { inputs, targets }, tensors [length, 1] with targets[t] the value to predict
- * after seeing inputs[0..t].
+ * after seeing inputs[0..t]. Both are plain JavaScript (float64) and need no init().
  * see: A. F. Atiya, A. G. Parlos, New results on recurrent network training, IEEE Trans.
  * Neural Networks 11(3), 2000 (NARMA); M. C. Mackey, L. Glass, Oscillation and chaos in
  * physiological control systems, Science 197, 1977.
  */
-import { getBackend } from './backend.js';
 import { RnnError, describe } from './errors.js';
 import { Random } from './random.js';
 import type { Tensor } from './tensor.js';
@@ -48,10 +47,10 @@ const NARMA_WARMUP = 200;
  * the first 200 steps are dropped. With u in [0, 0.5] the recursion stays bounded (y stays
  * near 0.1 to 1) for almost every draw; if a draw makes it blow up (|y| > 10), the series
  * is drawn again from where the generator stands, so a seed always gives the same series.
+ * Plain JavaScript: needs no `init()`, and gives the same numbers before and after it.
  */
 export function narma10(length: number, seed = 0): SeriesTask {
   const what = 'narma10';
-  getBackend(what);
   const T = checkLength(length, what), random = new Random(checkSeed(seed, what));
   const total = T + NARMA_WARMUP;
   const u = new Float64Array(total), y = new Float64Array(total + 1);
@@ -96,11 +95,11 @@ const MG_TRANSIENT = 500;
  * The Mackey-Glass series sampled every `sample` time units: inputs[t] = x(t), targets[t] =
  * x(t + horizon). Classical fourth-order Runge-Kutta with step dt; the delayed term at a half
  * step is the mean of the two neighbouring grid values (tau is a whole number of steps, so
- * x(t - tau) itself is on the grid). The first 500 time units are dropped.
+ * x(t - tau) itself is on the grid). The first 500 time units are dropped. Plain JavaScript:
+ * needs no `init()`, and gives the same numbers before and after it.
  */
 export function mackeyGlass(length: number, options: MackeyGlassOptions = {}): SeriesTask {
   const what = 'mackeyGlass';
-  getBackend(what);
   const T = checkLength(length, what);
   if (typeof options !== 'object' || options === null) throw new RnnError('BAD_ARGUMENT', `${what}: options must be an object, got ${describe(options)}`);
   const { tau = 17, dt = 0.1, sample = 1, horizon = 1, seed = 0 } = options;

@@ -93,10 +93,10 @@ interface Work { u: number; pre: number; x: number; y: number; steps: number }
 /**
  * NRMSE = sqrt(sum (prediction - target)^2 / sum (target - mean)^2), the mean taken per
  * output (last axis) and both sums over every element: 1 for the best constant predictor,
- * 0 for a perfect one; NaN or Infinity when the target is constant.
+ * 0 for a perfect one; NaN or Infinity when the target is constant. Plain JavaScript (float64
+ * sums): needs no `init()`, and gives the same number before and after it.
  */
 export function nrmse(prediction: Tensor, target: Tensor): number {
-  getBackend('nrmse');
   const p = checkTensor(prediction, 'nrmse: prediction'), t = checkTensor(target, 'nrmse: target');
   checkShape(p.shape, t.shape, 'nrmse: prediction');
   const O = t.shape.length ? t.shape[t.shape.length - 1] : 1, rows = O ? t.data.length / O : 0;

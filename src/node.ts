@@ -8,7 +8,11 @@ import { initWith, type Backend, type InitOptions } from './backend.js';
 
 export * from './api.js';
 
-/** Loads and starts the wasm backend; idempotent. Every other call needs it first. */
+/**
+ * Loads and starts the wasm backend; idempotent. Layers, optimizers, models and the echo
+ * state network need it first; the plain-JavaScript helpers (`tensor`, `nrmse`, `narma10`,
+ * `mackeyGlass`, `Random`, `runtimeSupport`, ...) do not.
+ */
 export function init(options?: InitOptions): Promise<Backend> {
   const wasm = options?.wasm;
   if (wasm instanceof URL && wasm.protocol === 'file:') {

@@ -1,7 +1,7 @@
 /**
  * Seeded random numbers that are the same on every runtime: 32-bit integer arithmetic only
  * (mulberry32), and floats built exactly from 24 random bits, so no runtime's Math functions
- * or rounding can make two runs differ.
+ * or rounding can make two runs differ. Plain JavaScript: needs no `init()`.
  * see: T. Ettinger, mulberry32 (2017), a public-domain 32-bit generator.
  */
 export class Random {

@@ -2,7 +2,6 @@
  * Tensors: row-major float32 data with a shape. Arrays handed back to callers are theirs
  * (copies) unless a function says it returns a view.
  */
-import { getBackend } from './backend.js';
 import { RnnError, describe } from './errors.js';
 
 /**
@@ -34,9 +33,9 @@ export function shapeSize(shape: readonly number[], what: string): number {
  * A tensor over `data` (a Float32Array, kept as is, or an array of numbers, copied).
  * Throws SHAPE_MISMATCH when the length does not match the shape; other typed arrays are
  * refused (BAD_ARGUMENT) so that no float64 data is rounded without the caller saying so.
+ * Plain JavaScript: needs no `init()`.
  */
 export function tensor(data: Float32Array | readonly number[], shape: readonly number[]): Tensor {
-  getBackend('tensor');
   const n = shapeSize(shape, 'tensor');
   let f32: Float32Array;
   if (data instanceof Float32Array) f32 = data;

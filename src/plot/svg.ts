@@ -148,7 +148,7 @@ function checkOptions(o: unknown): LineChartOptions {
 
 // ---- the chart -----------------------------------------------------------------------
 
-/** The chart as a standalone SVG document. */
+/** The chart as a standalone SVG document. Plain JavaScript: needs no `init()`. */
 export function lineChart(options: LineChartOptions): string {
   const o = checkOptions(options);
   const W = o.width ?? 640, H = o.height ?? 400, logY = o.logY === true;
