@@ -25,8 +25,8 @@
  * the matrix and, from the last block back, Q are updated by three products per block (see
  * orthonormalBlocked); max |Q^T Q - I| about 5e-7 at 512 x 512. After init() the products
  * are the wasm kernels; before init() their JS twins (gemm-twin.ts), bit for bit those of the
- * build init() picks by default, so a seed gives the same matrix before and after init()
- * (the twins are about ten times slower). The baseline build gives the same numbers on every
+ * build init() picks by default, so a seed gives the same matrix before and after a default
+ * init() (the twins are some 40 times slower). The baseline build gives the same numbers on every
  * runtime; the relaxed build may fuse multiply-adds, and so differ from it, by machine.
  */
 import { getBackend, type Backend } from '../backend.js';

@@ -77,7 +77,7 @@ function number(o: Record<string, unknown>, key: string, what: string, fallback:
   return v;
 }
 
-/** One state slot per element of a parameter buffer: its name (PyTorch's) and what it holds. */
+/** A state array as long as its parameter buffer: its name (PyTorch's) and what it holds. */
 interface StateSlot { readonly name: string; readonly comment: string }
 
 abstract class Optimizer {
