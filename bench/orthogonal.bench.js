@@ -1,24 +1,24 @@
 // orthogonal() (torch.nn.init.orthogonal_) at n x n, n in {128, 256, 512}, and its QR alone
-// on the wasm products (relaxed and baseline builds) next to the float64 JS twin that runs
-// before init().
+// on the wasm products (relaxed and baseline builds) next to the JS twins of the products
+// that run before init().
 //
 //   npm run build && node --experimental-wasm-relaxed-simd bench/orthogonal.bench.js
 //
 // Rows: `orthogonal` is the whole call (drawing the Gaussian, QR, sign correction, copy
-// out) on the default backend; `qr <build>` and `qr js-f64` are orthonormalColumns on one
+// out) on the default backend; `qr <build>` and `qr js twin` are orthonormalColumns on one
 // fixed Gaussian. GFLOP/s counts 2 (4/3) n^3 (factorise, then form Q) for the QR rows.
 //
 // Verified before timing, else exit 1: every result has max |Q^T Q - I| <= ORTH_TOL
-// (float64 check), and the wasm Q equals the float64 twin's within AGREE_TOL (Q is unique
-// once diag(R) > 0; the two differ by about cond(G) eps_f32). Timing: WARMUP_MS per case,
-// then SAMPLES interleaved samples, each a loop of calls filling at least SAMPLE_MS;
-// min / median / max per call. Takes about 30 s (the JS twin needs about 1 s at 512).
+// (float64 check), and every QR's Q equals the float64 reference's (orthonormalReference)
+// within AGREE_TOL (Q is unique once diag(R) > 0; they differ by about cond(G) eps_f32).
+// Timing: WARMUP_MS per case, then SAMPLES interleaved samples, each a loop of calls filling
+// at least SAMPLE_MS; min / median / max per call. Takes about 30 s.
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { createBackend, runtimeSupport } from '../dist/backend.js';
 import { init } from '../dist/node.js';
 import { Random } from '../dist/random.js';
-import { orthogonal, orthonormalColumns } from '../dist/rnn/initializers.js';
+import { orthogonal, orthonormalColumns, orthonormalReference } from '../dist/rnn/initializers.js';
 
 const SIZES = [128, 256, 512];
 const SAMPLES = 9;
@@ -62,10 +62,10 @@ const rows = [];
 for (const n of SIZES) {
   const random = new Random(n);
   const g = Float32Array.from({ length: n * n }, () => random.nextNormal());
-  const ref = orthonormalColumns(g, n, n, null);
+  const ref = orthonormalReference(g, n, n);
   const cases = [{ name: `orthogonal (${main.simd})`, run: () => orthogonal(new Float32Array(n * n), n, n, new Random(1)) }];
   for (const b of builds) cases.push({ name: `qr ${b.name}`, run: () => orthonormalColumns(g, n, n, b.backend), qr: true });
-  cases.push({ name: 'qr js-f64', run: () => orthonormalColumns(g, n, n, null), qr: true });
+  cases.push({ name: 'qr js twin', run: () => orthonormalColumns(g, n, n, null), qr: true });
 
   for (const c of cases) {
     const q = c.run();
@@ -73,7 +73,7 @@ for (const n of SIZES) {
     if (!(err <= ORTH_TOL)) fail(`${c.name} n=${n}: max |Q^T Q - I| = ${err} > ${ORTH_TOL}`);
     let diff = 0;
     if (c.qr) for (let i = 0; i < q.length; i++) diff = Math.max(diff, Math.abs(q[i] - ref[i]));
-    if (!(diff <= AGREE_TOL)) fail(`${c.name} n=${n}: differs from the float64 twin by ${diff} > ${AGREE_TOL}`);
+    if (!(diff <= AGREE_TOL)) fail(`${c.name} n=${n}: differs from the float64 reference by ${diff} > ${AGREE_TOL}`);
     c.err = err;
     c.diff = c.qr ? diff : null;
     const t0 = performance.now();

@@ -12,9 +12,9 @@
  * iteration with Rayleigh-Ritz, relative error about 1e-9; then float32 rounding). W_in (N x I)
  * is uniform in [-inputScale, inputScale], b (N) uniform in [-bias, bias]; draws in that order
  * from one seeded generator. W is stored DENSE (N^2 floats: 4 MB at N = 1000) so the
- * recurrent product runs on the SIMD gemm; building W (its spectral radius) took 0.1-0.5 s at
- * N = 300 and 3-10 s at N = 1000 on a busy 2-core machine, which is where this design stops
- * being sensible (a sparse kernel and an Arnoldi method would be the next step).
+ * recurrent product runs on the SIMD gemm; building W costs its spectral radius (subspace
+ * iteration, seconds at N = 1000), which is where this design stops being sensible (a sparse
+ * kernel and an Arnoldi method would be the next step).
  *
  * The readout concatenates the input u to x only with `readoutInput: true` (default false:
  * y = W_out [x; 1]). fit() solves the ridge regression (X^T X + ridge I) W = X^T Y in float64
@@ -31,7 +31,7 @@
 import { getBackend, type Backend } from './backend.js';
 import type { Region } from './arena.js';
 import { RnnError, describe } from './errors.js';
-import { paddedWidth, planLayout, type Layout } from './layout.js';
+import { addresses, entry, f32Index, paddedWidth, planLayout, type Layout } from './layout.js';
 import { choleskySolve, gemmTnAcc, spectralRadius, syrkUpperAcc } from './linalg.js';
 import { Random } from './random.js';
 import type { Tensor } from './tensor.js';
@@ -88,7 +88,13 @@ export interface EsnReadout {
 const CHUNK_FLOATS = 1 << 20;
 const KEYS = ['weight_in', 'weight_res', 'bias', 'weight_out', 'bias_out'] as const;
 
-interface Work { u: number; pre: number; x: number; y: number; steps: number }
+/** The working memory of one chunk of `run` (slots u, pre, x, y; see there). */
+interface Work {
+  /** Byte address of step s of a slot; x[0] is the state before the chunk. */
+  at(name: 'u' | 'pre' | 'x' | 'y', s: number): number;
+  /** Steps in this chunk. */
+  steps: number;
+}
 
 /**
  * NRMSE = sqrt(sum (prediction - target)^2 / sum (target - mean)^2), the mean taken per
@@ -204,12 +210,12 @@ export class EchoStateNetwork {
     random.fillUniform(b, this.bias);
 
     this.region = this.backend.arena.alloc(this.layout.bytes, 'EchoStateNetwork parameters');
-    const heap = this.backend.arena.f32, at = this.ptr('weight_res') / 4, scale = this.spectralRadius / rho;
+    const heap = this.backend.arena.f32, at = f32Index(this.ptr('weight_res')), scale = this.spectralRadius / rho;
     for (let i = 0; i < N; i++) {
       for (let k = rowPtr[i]; k < rowPtr[i + 1]; k++) heap[at + wRes.colIdx[k] * this.ldN + i] = wRes.values[k] * scale;
     }
     this.writeMatrix('weight_in', wIn, N, I, this.ldN);
-    heap.set(b, this.ptr('bias') / 4);
+    heap.set(b, f32Index(this.ptr('bias')));
   }
 
   /** Number of readout inputs besides the bias: N, or N + I with readoutInput. */
@@ -245,10 +251,11 @@ export class EchoStateNetwork {
       const rows = (w.steps - first) * B;
       if (feats.length < rows * F) { feats = new Float64Array(rows * F); ys = new Float64Array(rows * O); }
       for (let s = first, r = 0; s < w.steps; s++) {
+        const xs = f32Index(w.at('x', s + 1)), us = f32Index(w.at('u', s));
         for (let j = 0; j < B; j++, r++) {
-          const xr = w.x / 4 + ((s + 1) * B + j) * N, f = r * F;
+          const xr = xs + j * N, f = r * F;
           for (let i = 0; i < N; i++) feats[f + i] = heap[xr + i];
-          if (this.readoutInput) for (let i = 0, ur = w.u / 4 + (s * B + j) * I; i < I; i++) feats[f + N + i] = heap[ur + i];
+          if (this.readoutInput) for (let i = 0, ur = us + j * I; i < I; i++) feats[f + N + i] = heap[ur + i];
           feats[f + R] = 1;
           for (let o = 0, yr = ((t0 + s) * B + j) * O; o < O; o++) ys[r * O + o] = tg.data[yr + o];
         }
@@ -277,7 +284,7 @@ export class EchoStateNetwork {
     let sse = 0, sst = 0;
     this.run(seq.data, T, B, x0, true, (heap, t0, w) => {
       for (let s = Math.max(w0 - t0, 0); s < w.steps; s++) {
-        for (let i = 0, at = ((t0 + s) * B) * O, y = w.y / 4 + s * B * O; i < B * O; i++) {
+        for (let i = 0, at = ((t0 + s) * B) * O, y = f32Index(w.at('y', s)); i < B * O; i++) {
           const target = tg.data[at + i];
           sse += (heap[y + i] - target) ** 2;
           sst += (target - mean[i % O]) ** 2;
@@ -294,7 +301,7 @@ export class EchoStateNetwork {
     const { data, T, B, batched } = this.checkSequence(inputs, `${what}: inputs`, this.inputSize);
     const x0 = this.checkState(opts, what, B, batched), O = this.outputSize;
     const out = new Float32Array(T * B * O);
-    this.run(data, T, B, x0, true, (heap, t0, w) => out.set(heap.subarray(w.y / 4, w.y / 4 + w.steps * B * O), t0 * B * O));
+    this.run(data, T, B, x0, true, (heap, t0, w) => out.set(heap.subarray(f32Index(w.at('y', 0)), f32Index(w.at('y', w.steps))), t0 * B * O));
     return { data: out, shape: batched ? [T, B, O] : [T, O] };
   }
 
@@ -306,8 +313,7 @@ export class EchoStateNetwork {
     const x0 = this.checkState(opts, what, B, batched), N = this.reservoirSize;
     const out = new Float32Array(T * B * N);
     this.run(data, T, B, x0, false, (heap, t0, w) => {
-      const from = w.x / 4 + B * N;
-      out.set(heap.subarray(from, from + w.steps * B * N), t0 * B * N);
+      out.set(heap.subarray(f32Index(w.at('x', 1)), f32Index(w.at('x', w.steps + 1))), t0 * B * N);
     });
     return { data: out, shape: batched ? [T, B, N] : [T, N] };
   }
@@ -344,7 +350,7 @@ export class EchoStateNetwork {
     const out: Record<string, Tensor> = {}, shapes = this.shapes();
     const heap = this.backend.arena.f32;
     for (const key of KEYS) {
-      const [rows, cols] = shapes[key], at = this.ptr(key) / 4, data = new Float32Array(rows * (cols ?? 1));
+      const [rows, cols] = shapes[key], at = f32Index(this.ptr(key)), data = new Float32Array(rows * (cols ?? 1));
       if (cols === undefined) data.set(heap.subarray(at, at + rows));
       else {
         const ld = this.layout.slots.get(key)!.shape[1];
@@ -363,7 +369,7 @@ export class EchoStateNetwork {
     const N = this.reservoirSize;
     this.writeMatrix('weight_in', values.weight_in, N, this.inputSize, this.ldN);
     this.writeMatrix('weight_res', values.weight_res, N, N, this.ldN);
-    this.backend.arena.f32.set(values.bias, this.ptr('bias') / 4);
+    this.backend.arena.f32.set(values.bias, f32Index(this.ptr('bias')));
     this.writeReadout(values.weight_out, values.bias_out);
     this.fitted = true;
   }
@@ -394,7 +400,7 @@ export class EchoStateNetwork {
 
   /** @internal Byte address of a parameter slot. */
   ptr(name: string): number {
-    return this.region!.ptr + this.layout.slots.get(name)!.offset;
+    return addresses(this.layout, this.region!.ptr)(name);
   }
 
   /** @internal Throws DISPOSED after dispose(). */
@@ -431,7 +437,10 @@ export class EchoStateNetwork {
   readoutRows(y: number, x: number, u: number, rows: number): void {
     const k = this.backend.kernels, N = this.reservoirSize, O = this.outputSize, w = this.ptr('weight_out');
     k.f32_gemm_nn(y, O, x, N, w, this.ldO, this.ptr('bias_out'), rows, O, N, 0);
-    if (this.readoutInput) k.f32_gemm_nn(y, O, u, this.inputSize, w + N * this.ldO * 4, this.ldO, 0, rows, O, this.inputSize, 1);
+    if (this.readoutInput) {
+      const wu = entry(w, this.layout.slots.get('weight_out')!.stride, N); // rows N.. of W_out^T read u
+      k.f32_gemm_nn(y, O, u, this.inputSize, wu, this.ldO, 0, rows, O, this.inputSize, 1);
+    }
   }
 
   /**
@@ -454,18 +463,18 @@ export class EchoStateNetwork {
       if (this.work) this.backend.arena.free(this.work);
       this.work = region;
     }
-    const at = (name: string) => this.work!.ptr + layout.slots.get(name)!.offset;
-    const w: Work = { u: at('u'), pre: at('pre'), x: at('x'), y: at('y'), steps: 0 };
+    const slot = addresses(layout, this.work.ptr);
+    const w: Work = { at: (name, s) => entry(slot(name), layout.slots.get(name)!.stride, s), steps: 0 };
     const heap = this.backend.arena.f32, k = this.backend.kernels;
-    if (x0) heap.set(x0, w.x / 4);
-    else k.f32_fill(w.x, 0, n);
+    if (x0) heap.set(x0, f32Index(w.at('x', 0)));
+    else k.f32_fill(w.at('x', 0), 0, n);
     for (let t0 = 0; t0 < T; t0 += C) {
-      if (t0 > 0) k.f32_copy_rows(w.x, n, w.x + w.steps * n * 4, n, 1, n);
+      if (t0 > 0) k.f32_copy_rows(w.at('x', 0), n, w.at('x', w.steps), n, 1, n);
       w.steps = Math.min(C, T - t0);
-      heap.set(u.subarray(t0 * B * I, (t0 + w.steps) * B * I), w.u / 4);
-      this.project(w.pre, w.u, w.steps * B);
-      for (let s = 0; s < w.steps; s++) this.cell(w.pre + s * n * 4, w.x + s * n * 4, w.x + (s + 1) * n * 4, B);
-      if (readout) this.readoutRows(w.y, w.x + n * 4, w.u, w.steps * B);
+      heap.set(u.subarray(t0 * B * I, (t0 + w.steps) * B * I), f32Index(w.at('u', 0)));
+      this.project(w.at('pre', 0), w.at('u', 0), w.steps * B);
+      for (let s = 0; s < w.steps; s++) this.cell(w.at('pre', s), w.at('x', s), w.at('x', s + 1), B);
+      if (readout) this.readoutRows(w.at('y', 0), w.at('x', 1), w.at('u', 0), w.steps * B);
       visit(heap, t0, w);
     }
   }
@@ -497,13 +506,13 @@ export class EchoStateNetwork {
 
   // A [rows, cols] matrix stored transposed at slot `name` with leading dimension ld.
   private writeMatrix(name: string, m: Float32Array, rows: number, cols: number, ld: number): void {
-    const heap = this.backend.arena.f32, at = this.ptr(name) / 4;
+    const heap = this.backend.arena.f32, at = f32Index(this.ptr(name));
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) heap[at + c * ld + r] = m[r * cols + c];
   }
 
   private writeReadout(weight: Float32Array, bias: Float32Array): void {
     this.writeMatrix('weight_out', weight, this.outputSize, this.features, this.ldO);
-    this.backend.arena.f32.set(bias, this.ptr('bias_out') / 4);
+    this.backend.arena.f32.set(bias, f32Index(this.ptr('bias_out')));
   }
 }
 
@@ -533,7 +542,7 @@ export class EsnStream {
       { name: 'y', shape: [batch, net.outputSize], comment: 'the current output' },
     ]);
     this.region = net.backend.arena.alloc(layout.bytes, `EchoStateNetwork stream (batch ${batch})`);
-    const at = (name: string) => this.region!.ptr + layout.slots.get(name)!.offset;
+    const at = addresses(layout, this.region.ptr);
     this.u = at('u'); this.x = at('x'); this.pre = at('pre'); this.y = at('y');
   }
 
@@ -551,7 +560,7 @@ export class EsnStream {
     }
     if (data.length !== B * I) throw new RnnError('SHAPE_MISMATCH', `${what}: u must have batch * inputSize = ${B * I} elements, got ${data.length}`);
     checkFinite(data, `${what}: u`);
-    net.backend.arena.f32.set(data, this.u / 4);
+    net.backend.arena.f32.set(data, f32Index(this.u));
     net.project(this.pre, this.u, B);
     net.cell(this.pre, this.x, this.x, B);
     net.readoutRows(this.y, this.x, this.u, B);
@@ -578,7 +587,7 @@ export class EsnStream {
     const t = checkTensor(state, `${what}: state`);
     checkShape(t.shape, [this.batch, N], `${what}: state`);
     checkFinite(t.data, `${what}: state`);
-    this.net.backend.arena.f32.set(t.data, this.x / 4);
+    this.net.backend.arena.f32.set(t.data, f32Index(this.x));
   }
 
   /** Zeroes the state. */

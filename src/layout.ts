@@ -15,10 +15,15 @@ export interface Slot {
   readonly shape: readonly number[];
   /** What the slot holds and why (for example what the tape saves instead of recomputing). */
   readonly comment: string;
+  /**
+   * Placed right after the previous slot instead of at the next 64-byte boundary: for small
+   * vectors kept together (wasm SIMD loads need no alignment, so kernels may still read it).
+   */
+  readonly packed?: boolean;
 }
 
 export interface PlacedSlot extends Slot {
-  /** Byte offset from the start of the layout's region; a multiple of 64. */
+  /** Byte offset from the start of the layout's region; a multiple of 64 unless packed. */
   readonly offset: number;
   /** Number of f32 elements. */
   readonly length: number;
@@ -47,7 +52,7 @@ export interface Layout {
 
 export function planLayout(slots: readonly Slot[]): Layout {
   const placed = new Map<string, PlacedSlot>();
-  let offset = 0;
+  let end = 0; // bytes used so far, unaligned
   for (const slot of slots) {
     if (placed.has(slot.name)) throw new RnnError('BAD_ARGUMENT', `layout: slot ${slot.name} is declared twice`);
     let length = 1;
@@ -58,11 +63,12 @@ export function planLayout(slots: readonly Slot[]): Layout {
       length *= d;
     }
     const stride = slot.shape.length > 1 ? length / slot.shape[0] * F32_BYTES : length * F32_BYTES;
+    const offset = slot.packed ? end : alignUp(end, ALIGN);
     placed.set(slot.name, Object.freeze({ ...slot, offset, length, stride }));
-    offset += alignUp(length * 4, ALIGN);
-    if (!Number.isSafeInteger(offset)) throw new RnnError('OUT_OF_MEMORY', `layout: slot ${slot.name} makes the layout too large`);
+    end = offset + length * F32_BYTES;
+    if (!Number.isSafeInteger(end)) throw new RnnError('OUT_OF_MEMORY', `layout: slot ${slot.name} makes the layout too large`);
   }
-  return { slots: placed, bytes: offset };
+  return { slots: placed, bytes: alignUp(end, ALIGN) };
 }
 
 /**

@@ -99,6 +99,20 @@ describe('layout', () => {
     for (const s of layout.slots.values()) expect(s.offset % 64).toBe(0);
   });
 
+  test('a packed slot follows the previous one without alignment; strides step along the first axis', () => {
+    const layout = planLayout([
+      { name: 'w', shape: [3], comment: '' },
+      { name: 'gamma', shape: [1], comment: '', packed: true },
+      { name: 'h', shape: [5, 2, 3], comment: '' },
+    ]);
+    expect(layout.slots.get('gamma')!.offset).toBe(12);
+    expect(layout.slots.get('h')!.offset).toBe(64);
+    expect(layout.slots.get('h')!.stride).toBe(2 * 3 * 4);
+    expect(layout.slots.get('w')!.stride).toBe(3 * 4);
+    expect(layout.bytes).toBe(64 + 128);
+    expect(planLayout([{ name: 'x', shape: [7, 5], comment: '' }, { name: 'y', shape: [7, 3], comment: '', packed: true }]).bytes).toBe(Math.ceil((7 * 8 * 4) / 64) * 64);
+  });
+
   test('duplicate names, bad dimensions and unknown slots are errors', () => {
     expect(code(() => planLayout([{ name: 'a', shape: [1], comment: '' }, { name: 'a', shape: [2], comment: '' }]))).toBe('BAD_ARGUMENT');
     expect(code(() => planLayout([{ name: 'a', shape: [-1], comment: '' }]))).toBe('BAD_ARGUMENT');

@@ -1,13 +1,17 @@
 // Weight initialisers: orthogonality of orthogonal() (square, tall, wide, odd sizes) on both
-// paths (wasm products after init, float64 JS before), that its Q is the one of G = Q R with
-// diag R > 0 (torch's sign correction), determinism, Xavier bounds and variance, identity,
-// and argument checks. Every check is computed in float64 from the float32 results.
+// paths (wasm products after init, their JS twins before), the twins equal to both builds bit
+// for bit, that its Q is the one of G = Q R with diag R > 0 (torch's sign correction, against
+// the float64 reference), determinism, Xavier bounds and variance, identity, and argument
+// checks. Every check is computed in float64 from the float32 results.
+import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { init, RnnError } from '../src/node.js';
-import { getBackend } from '../src/backend.js';
+import { createBackend, getBackend, type Backend } from '../src/backend.js';
 import { Random } from '../src/random.js';
+import { defaultBuildFuses, fma32 } from '../src/rnn/gemm-twin.js';
 import {
-  identityInit, orthogonal, orthogonalBlocks, orthonormalColumns, uniformInit, xavierNormal, xavierUniform,
+  identityInit, orthogonal, orthogonalBlocks, orthonormalColumns, orthonormalReference, orthonormalTwin,
+  uniformInit, xavierNormal, xavierUniform,
 } from '../src/rnn/initializers.js';
 
 /** max |W^T W - g^2 I| (rows >= cols) or max |W W^T - g^2 I| (rows < cols), in float64. */
@@ -46,7 +50,7 @@ const SHAPES: [number, number][] = [
   [3, 7], [5, 33], [1, 7], [7, 1], [16, 64], // wide, and single rows / columns
 ];
 
-describe('orthogonal before init: the float64 twin', () => {
+describe('orthogonal before init: the JS twins of the products', () => {
   test.each(SHAPES.filter(([r, c]) => r * c <= 10000))('%i x %i', (rows, cols) => {
     expect(() => getBackend('test')).toThrow(/init/);
     const w = orthogonal(new Float32Array(rows * cols), rows, cols, new Random(7));
@@ -63,10 +67,10 @@ describe('orthogonal after init: wasm products', () => {
     expect(err).toBeLessThan(2e-5);
   });
 
-  test.each([[1, 1], [7, 7], [33, 5], [100, 33], [64, 64]])('%i x %i: the Q of G = Q R with diag(R) > 0, same as the float64 twin', (m, n) => {
+  test.each([[1, 1], [7, 7], [33, 5], [100, 33], [64, 64]])('%i x %i: the Q of G = Q R with diag(R) > 0, same as the float64 reference', (m, n) => {
     const g = gaussian(m + n, m, n);
     const q = orthonormalColumns(g, m, n, getBackend('test'));
-    const ref = orthonormalColumns(g, m, n, null);
+    const ref = orthonormalReference(g, m, n);
     let diff = 0;
     for (let i = 0; i < q.length; i++) diff = Math.max(diff, Math.abs(q[i] - ref[i]));
     expect(diff).toBeLessThan(1e-4); // Q moves by about cond(G) eps_f32
@@ -114,6 +118,34 @@ describe('orthogonal after init: wasm products', () => {
     const err = orthogonalityError(w, 512, 512);
     console.log(`orthogonal 512 x 512 (${getBackend('test').simd}): min ${times[0].toFixed(1)} ms, median ${times[2].toFixed(1)} ms; max |Q^T Q - I| = ${err.toExponential(2)}`);
     expect(err).toBeLessThan(2e-5);
+  });
+});
+
+describe('the JS twins of the products equal the wasm builds bit for bit', () => {
+  const wasmFile = (mode: string) => readFile(new URL(`../wasm/simd-rnn.${mode}.wasm`, import.meta.url));
+  let relaxed: Backend, baseline: Backend;
+  beforeAll(async () => {
+    relaxed = await createBackend({ simd: 'relaxed' }, wasmFile);
+    baseline = await createBackend({ simd: 'baseline' }, wasmFile);
+  });
+  const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer).equals(Buffer.from(b.buffer));
+
+  // edges of the 4x8 tiles, the four-wide lanes, the panels (8) and blocks (32)
+  test.each([...SHAPES, [4, 4], [5, 5], [8, 8], [9, 9], [12, 12], [31, 31], [32, 32], [65, 40], [70, 66]])('%i x %i', (m, n) => {
+    if (m < n) [m, n] = [n, m];
+    const g = gaussian(m * 7 + n, m, n);
+    expect(same(orthonormalTwin(g, m, n, false), orthonormalColumns(g, m, n, baseline))).toBe(true);
+    expect(same(orthonormalTwin(g, m, n, defaultBuildFuses()), orthonormalColumns(g, m, n, relaxed))).toBe(true);
+  });
+
+  test('fma32 rounds once, also where a float64 sum lands halfway between two floats', () => {
+    const u = 2 ** -23, h = 2 ** -24;
+    expect(fma32(1 + u, 1 - u, -1)).toBe(-(2 ** -46));
+    // exact 1 + u + h - 2^-70: just below halfway, so 1 + u (rounding the float64 sum gives 1 + 2u)
+    expect(fma32(h * (1 + u), 1 - u, 1 + u)).toBe(1 + u);
+    // exact 1 + h + 2^-70: just above halfway, so 1 + u (rounding the float64 sum gives 1)
+    expect(fma32(-h * (1 + u), 1 - u, 1 + u)).toBe(1 + u);
+    expect(fma32(3, 5, 7)).toBe(22);
   });
 });
 

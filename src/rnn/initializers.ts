@@ -18,21 +18,22 @@
  * such a subarray (identityInit per gate block for an IRNN-style LSTM, for example).
  *
  * orthogonal: QR by Householder reflections, 2 (4/3) n^3 flops for n x n (factor, then form
- * Q). After init() the reflections are applied in blocks with the wasm f32 products
- * (compact WY: H_1 ... H_b = I - V T V^T, Schreiber & Van Loan 1989; T as LAPACK's dlarft):
- * narrow panels are factored in float64 JS, their reflectors rounded to f32 with tau
- * recomputed from the rounded vector (so each H_i is orthogonal for the V the products
- * use), and the rest of the matrix and, from the last block back, Q are updated by three
- * products per block (see orthonormalWasm). At 512 x 512 on a 2 GHz Xeon: about 37 ms, plus
- * about 14 ms to draw the Gaussian (Random.fillNormal); max |Q^T Q - I| about 5e-7. Before
- * init() an unblocked float64 JS twin does the same (the tests' reference; about 1.3 s at
- * 512 x 512). The two agree to about cond(G) 1e-7, not bit for bit. The wasm path repeats
- * itself bit for bit on one machine and build, and the baseline build on every runtime
- * (relaxed SIMD may fuse multiply-adds differently on another machine).
+ * Q), the reflections applied in blocks with f32 matrix products (compact WY:
+ * H_1 ... H_b = I - V T V^T, Schreiber & Van Loan 1989; T as LAPACK's dlarft): narrow panels
+ * are factored in float64 JS, their reflectors rounded to f32 with tau recomputed from the
+ * rounded vector (so each H_i is orthogonal for the V the products use), and the rest of
+ * the matrix and, from the last block back, Q are updated by three products per block (see
+ * orthonormalBlocked); max |Q^T Q - I| about 5e-7 at 512 x 512. After init() the products
+ * are the wasm kernels; before init() their JS twins (gemm-twin.ts), bit for bit those of the
+ * build init() picks by default, so a seed gives the same matrix before and after a default
+ * init() (the twins are some 40 times slower). The baseline build gives the same numbers on every
+ * runtime; the relaxed build may fuse multiply-adds, and so differ from it, by machine.
  */
 import { getBackend, type Backend } from '../backend.js';
 import { RnnError, describe } from '../errors.js';
+import { addresses, entry, f32Bytes, f32Index, planLayout, type Layout } from '../layout.js';
 import type { Random } from '../random.js';
+import { defaultBuildFuses, gemmTwins, type QrKernels } from './gemm-twin.js';
 
 // ---- checks --------------------------------------------------------------------------
 
@@ -148,17 +149,30 @@ function currentBackend(): Backend | null {
   try {
     return getBackend('orthogonal');
   } catch {
-    return null; // before init(): the JS twin
+    return null; // before init(): the JS twins of the products
   }
 }
 
 /**
  * @internal The Q of a = Q R (a: [m, n] row-major, m >= n) with Q's columns multiplied by
- * sign(diag R) (+1 where R_jj = 0), as [m, n] row-major. With a backend, blocked on its
- * kernels; with null, the unblocked float64 twin.
+ * sign(diag R) (+1 where R_jj = 0), as [m, n] row-major: blocked on the backend's kernels,
+ * or with null on their JS twins as the build init() picks by default would round.
  */
-export function orthonormalColumns(a: Float32Array, m: number, n: number, backend: Backend | null): Float32Array | Float64Array {
-  return backend ? orthonormalWasm(a, m, n, backend) : orthonormalJs(a, m, n);
+export function orthonormalColumns(a: Float32Array, m: number, n: number, backend: Backend | null): Float32Array {
+  if (!backend) return orthonormalTwin(a, m, n, defaultBuildFuses());
+  const layout = qrLayout(m, n), region = backend.arena.alloc(layout.bytes, 'orthogonal scratch');
+  try {
+    // arena.f32 stays valid throughout: nothing in the QR grows memory
+    return orthonormalBlocked(a, m, n, layout, backend.kernels, backend.arena.f32, region.ptr);
+  } finally {
+    backend.arena.free(region);
+  }
+}
+
+/** @internal orthonormalColumns on the JS twins: `fused` as the relaxed build on a machine with FMA. */
+export function orthonormalTwin(a: Float32Array, m: number, n: number, fused: boolean): Float32Array {
+  const layout = qrLayout(m, n), heap = new Float32Array(f32Index(layout.bytes));
+  return orthonormalBlocked(a, m, n, layout, gemmTwins(heap, fused), heap, 0);
 }
 
 // Panel widths. The trailing and Q updates (K = NB) run at 13-16 GFLOP/s for NB >= 16; a
@@ -208,12 +222,15 @@ function panelQR(p: Float64Array, h: number, b: number, tau: Float64Array, sign:
   }
 }
 
-/** The float64 twin: unblocked QR, then Q = H_1 ... H_n [I; 0] from the last reflector back. */
-function orthonormalJs(a: Float32Array, m: number, n: number): Float64Array {
+/**
+ * @internal The float64 reference of orthonormalColumns (tests, benchmark): unblocked QR,
+ * then Q = H_1 ... H_n [I; 0] from the last reflector back.
+ */
+export function orthonormalReference(a: Float32Array, m: number, n: number): Float64Array {
   const p = new Float64Array(m * n), tau = new Float64Array(n), sign = new Float64Array(n);
   for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) p[j * m + i] = a[i * n + j];
   panelQR(p, m, n, tau, sign, false);
-  const q = new Float64Array(m * n); // column-major [m, n], starting as [D; 0] (see orthonormalWasm)
+  const q = new Float64Array(m * n); // column-major [m, n], starting as [D; 0] (see orthonormalBlocked)
   for (let j = 0; j < n; j++) q[j * m + j] = sign[j];
   for (let k = n - 1; k >= 0; k--) {
     const ck = k * m, t = tau[k];
@@ -250,87 +267,85 @@ function blockT(t: Float64Array, s: Float32Array, sOff: number, tau: Float64Arra
   }
 }
 
+// The QR's scratch (row-major f32), placed in an arena region or in a JS heap for the twins.
+function qrLayout(m: number, n: number): Layout {
+  return planLayout([
+    { name: 'A', shape: [m, n], comment: 'the matrix; after the factorisation, Q' },
+    { name: 'V', shape: [m, n], comment: 'reflectors, those of the block at k0 in V[k0:, k0:k0+b] (unit diagonal, zeros above)' },
+    { name: 'M', shape: [NB, NB], comment: '-T^T (factorising: H^T = I - V T^T V^T) or -T (forming Q) of one block' },
+    { name: 'S', shape: [NB, NB], comment: 'V^T V of one block' },
+    { name: 'W', shape: [NB, n], comment: 'V^T X' },
+    { name: 'W2', shape: [NB, n], comment: 'M (V^T X)' },
+  ]);
+}
+
 /**
- * Blocked QR on the wasm products. Scratch, one arena region (row-major f32):
- *   A  [m, n]   the matrix; after the factorisation, Q
- *   V  [m, n]   reflectors, those of the block at k0 in V[k0:, k0:k0+b] (unit diagonal,
- *               zeros above)
- *   M  [NB, NB] -T^T (factorising: H^T = I - V T^T V^T) or -T (forming Q) of one block
- *   S  [NB, NB] V^T V of one block
- *   W, W2 [NB, n] V^T X and M (V^T X)
- * A block of NB columns is factored as panels of NB_INNER (JS), each panel's H^T applied to
- * the block's columns right of it; then the block's H^T is applied to all columns right of
- * the block: X += V (M (V^T X)). Q = H_1 ... H_n [I; 0] is formed by the same update on
- * X = Q[k0:, k0:], last block first.
+ * Blocked QR on the products `k`, with `heap` the memory they work on and the scratch
+ * (qrLayout) at byte address `base`. A block of NB columns is factored as panels of NB_INNER
+ * (JS), each panel's H^T applied to the block's columns right of it; then the block's H^T is
+ * applied to all columns right of the block: X += V (M (V^T X)). Q = H_1 ... H_n [I; 0] is
+ * formed by the same update on X = Q[k0:, k0:], last block first.
  */
-function orthonormalWasm(a: Float32Array, m: number, n: number, backend: Backend): Float32Array {
-  const k = backend.kernels, arena = backend.arena;
-  const pad = (x: number) => Math.ceil(x / 16) * 16; // floats, to 64 bytes
-  const sizes = [m * n, m * n, NB * NB, NB * NB, NB * n, NB * n].map(pad);
-  const region = arena.alloc(sizes.reduce((x, y) => x + y, 0) * 4, 'orthogonal scratch');
-  try {
-    const [A, V, M, S, W, W2] = sizes.map((_, i) => region.ptr + 4 * sizes.slice(0, i).reduce((x, y) => x + y, 0));
-    const f = arena.f32; // valid throughout: nothing below grows memory
-    const at = (base: number, i: number, j: number) => base + 4 * (i * n + j);
-    f.set(a, A / 4);
-    const panels: { k0: number; b: number; T: Float64Array }[] = [];
-    const sign = new Float64Array(n), tau = new Float64Array(n);
-    const p = new Float64Array(m * NB_INNER);
-    // S = V^T V and T of the b reflectors from column k0 (tau from k0 on)
-    const panelT = (k0: number, b: number, h: number): Float64Array => {
-      f.fill(0, S / 4, S / 4 + b * b);
-      k.f32_gemm_tn_acc(S, b, at(V, k0, k0), n, at(V, k0, k0), n, b, b, h);
-      const T = new Float64Array(b * b);
-      blockT(T, f, S / 4, tau.subarray(k0), b);
-      return T;
-    };
-    const minusTt = (T: Float64Array, b: number) => {
-      for (let r = 0; r < b; r++) for (let c = 0; c < b; c++) f[M / 4 + r * b + c] = -T[c * b + r];
-    };
-    for (let K0 = 0; K0 < n; K0 += NB) {
-      const B = Math.min(NB, n - K0), H0 = m - K0;
-      for (let k0 = K0; k0 < K0 + B; k0 += NB_INNER) {
-        const b = Math.min(NB_INNER, K0 + B - k0), h = m - k0;
-        for (let i = 0, o = at(A, k0, k0) / 4; i < h; i++, o += n) {
-          for (let j = 0; j < b; j++) p[j * h + i] = f[o + j];
-        }
-        panelQR(p, h, b, tau.subarray(k0), sign.subarray(k0), true);
-        for (let i = 0, o = at(V, k0, k0) / 4; i < h; i++, o += n) {
-          for (let j = 0; j < b; j++) f[o + j] = p[j * h + i];
-        }
-        const N2 = K0 + B - k0 - b;
-        if (N2 > 0) {
-          minusTt(panelT(k0, b, h), b);
-          applyPanel(backend, at(A, k0, k0 + b), at(V, k0, k0), M, W, W2, n, h, N2, b);
-        }
+function orthonormalBlocked(a: Float32Array, m: number, n: number, layout: Layout, k: QrKernels,
+                            f: Float32Array, base: number): Float32Array {
+  const slot = addresses(layout, base), A = slot('A'), V = slot('V'), M = slot('M'), S = slot('S');
+  const W = slot('W'), W2 = slot('W2'), row = layout.slots.get('A')!.stride; // A and V: [m, n]
+  const at = (matrix: number, i: number, j: number) => entry(matrix, row, i) + f32Bytes(j);
+  f.set(a, f32Index(A));
+  const panels: { k0: number; b: number; T: Float64Array }[] = [];
+  const sign = new Float64Array(n), tau = new Float64Array(n);
+  const p = new Float64Array(m * NB_INNER);
+  // S = V^T V and T of the b reflectors from column k0 (tau from k0 on)
+  const panelT = (k0: number, b: number, h: number): Float64Array => {
+    f.fill(0, f32Index(S), f32Index(S) + b * b);
+    k.f32_gemm_tn_acc(S, b, at(V, k0, k0), n, at(V, k0, k0), n, b, b, h);
+    const T = new Float64Array(b * b);
+    blockT(T, f, f32Index(S), tau.subarray(k0), b);
+    return T;
+  };
+  const minusTt = (T: Float64Array, b: number) => {
+    for (let r = 0, m0 = f32Index(M); r < b; r++) for (let c = 0; c < b; c++) f[m0 + r * b + c] = -T[c * b + r];
+  };
+  for (let K0 = 0; K0 < n; K0 += NB) {
+    const B = Math.min(NB, n - K0), H0 = m - K0;
+    for (let k0 = K0; k0 < K0 + B; k0 += NB_INNER) {
+      const b = Math.min(NB_INNER, K0 + B - k0), h = m - k0;
+      for (let i = 0, o = f32Index(at(A, k0, k0)); i < h; i++, o += n) {
+        for (let j = 0; j < b; j++) p[j * h + i] = f[o + j];
       }
-      const T = panelT(K0, B, H0);
-      panels.push({ k0: K0, b: B, T });
-      const N2 = n - K0 - B;
+      panelQR(p, h, b, tau.subarray(k0), sign.subarray(k0), true);
+      for (let i = 0, o = f32Index(at(V, k0, k0)); i < h; i++, o += n) {
+        for (let j = 0; j < b; j++) f[o + j] = p[j * h + i];
+      }
+      const N2 = K0 + B - k0 - b;
       if (N2 > 0) {
-        minusTt(T, B);
-        applyPanel(backend, at(A, K0, K0 + B), at(V, K0, K0), M, W, W2, n, H0, N2, B);
+        minusTt(panelT(k0, b, h), b);
+        applyPanel(k, at(A, k0, k0 + b), at(V, k0, k0), M, W, W2, n, h, N2, b);
       }
     }
-    // Q = H_1 ... H_n [D; 0], D = diag(sign R_jj) (the sign correction for free): the block
-    // at k0 touches rows and columns k0.. only, as Q's columns left of k0 are still +-e_j.
-    f.fill(0, A / 4, A / 4 + m * n);
-    for (let j = 0; j < n; j++) f[A / 4 + j * n + j] = sign[j];
-    for (let i = panels.length - 1; i >= 0; i--) {
-      const { k0, b, T } = panels[i];
-      for (let r = 0; r < b * b; r++) f[M / 4 + r] = -T[r];
-      applyPanel(backend, at(A, k0, k0), at(V, k0, k0), M, W, W2, n, m - k0, n - k0, b);
+    const T = panelT(K0, B, H0);
+    panels.push({ k0: K0, b: B, T });
+    const N2 = n - K0 - B;
+    if (N2 > 0) {
+      minusTt(T, B);
+      applyPanel(k, at(A, K0, K0 + B), at(V, K0, K0), M, W, W2, n, H0, N2, B);
     }
-    return f.slice(A / 4, A / 4 + m * n);
-  } finally {
-    arena.free(region);
   }
+  // Q = H_1 ... H_n [D; 0], D = diag(sign R_jj) (the sign correction for free): the block
+  // at k0 touches rows and columns k0.. only, as Q's columns left of k0 are still +-e_j.
+  f.fill(0, f32Index(A), f32Index(A) + m * n);
+  for (let j = 0; j < n; j++) f[f32Index(at(A, j, j))] = sign[j];
+  for (let i = panels.length - 1; i >= 0; i--) {
+    const { k0, b, T } = panels[i];
+    for (let r = 0, m0 = f32Index(M); r < b * b; r++) f[m0 + r] = -T[r];
+    applyPanel(k, at(A, k0, k0), at(V, k0, k0), M, W, W2, n, m - k0, n - k0, b);
+  }
+  return f.slice(f32Index(A), f32Index(A) + m * n);
 }
 
 /** X[h, N] += V[h, b] (M[b, b] (V^T X)); X and V with leading dimension ld, M with b. */
-function applyPanel(backend: Backend, x: number, v: number, mat: number, w: number, w2: number,
+function applyPanel(k: QrKernels, x: number, v: number, mat: number, w: number, w2: number,
                     ld: number, h: number, N: number, b: number): void {
-  const k = backend.kernels;
   k.f32_fill(w, 0, b * N);
   k.f32_gemm_tn_acc(w, N, v, ld, x, ld, b, N, h); // W = V^T X        [b, N]
   k.f32_gemm_nn(w2, N, mat, b, w, N, 0, b, N, b, 0); // W2 = M W       [b, N]

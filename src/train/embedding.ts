@@ -7,6 +7,7 @@
 import { getBackend, type Backend } from '../backend.js';
 import type { Region } from '../arena.js';
 import { RnnError, describe } from '../errors.js';
+import { addresses, entry, f32Index, planLayout, type Layout } from '../layout.js';
 import { Random } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { checkFinite, checkShape, checkTensor } from '../checks.js';
@@ -43,6 +44,7 @@ export class Embedding {
   /** D, the width of each row. */
   readonly embeddingDim: number;
   private readonly backend: Backend;
+  private readonly layout: Layout;
   private paramRegion: Region | null;
   private gradRegion: Region | null;
   private tape: Int32Array | null = null;
@@ -59,10 +61,14 @@ export class Embedding {
     this.numEmbeddings = options.numEmbeddings;
     this.embeddingDim = options.embeddingDim;
     const n = this.numEmbeddings * this.embeddingDim;
-    this.paramRegion = this.backend.arena.alloc(n * 4, 'Embedding weight');
-    this.gradRegion = this.backend.arena.alloc(n * 4, 'Embedding gradient');
+    // the table, and the same layout again for its gradient
+    this.layout = planLayout([
+      { name: 'weight', shape: [this.numEmbeddings, this.embeddingDim], comment: 'row id is the embedding of id' },
+    ]);
+    this.paramRegion = this.backend.arena.alloc(this.layout.bytes, 'Embedding weight');
+    this.gradRegion = this.backend.arena.alloc(this.layout.bytes, 'Embedding gradient');
     const random = new Random(options.seed ?? Random.randomSeed());
-    const table = this.backend.arena.f32At(this.paramRegion.ptr, n);
+    const table = this.backend.arena.f32At(this.weight(this.paramRegion.ptr), n);
     for (let i = 0; i < n; i++) table[i] = random.nextNormal();
   }
 
@@ -78,9 +84,12 @@ export class Embedding {
       const id = ids.data[i];
       if (id < 0 || id >= this.numEmbeddings) throw new RnnError('BAD_ARGUMENT', `Embedding.forward: ids[${i}] must be from 0 to ${this.numEmbeddings - 1}, got ${id}`);
     }
-    const D = this.embeddingDim, table = this.backend.arena.f32, at = this.paramRegion!.ptr / 4;
+    const D = this.embeddingDim, table = this.backend.arena.f32, row = this.rows(this.paramRegion!.ptr);
     const out = new Float32Array(n * D);
-    for (let i = 0; i < n; i++) out.set(table.subarray(at + ids.data[i] * D, at + (ids.data[i] + 1) * D), i * D);
+    for (let i = 0; i < n; i++) {
+      const at = f32Index(row(ids.data[i]));
+      out.set(table.subarray(at, at + D), i * D);
+    }
     if (opts?.train) { this.tape = ids.data.slice(); this.tapeShape = [...ids.shape]; } else this.tape = null;
     return { data: out, shape: [...ids.shape, D] };
   }
@@ -95,9 +104,10 @@ export class Embedding {
     const d = checkTensor(dOut, 'Embedding.backward: dOut');
     checkShape(d.shape, [...this.tapeShape, this.embeddingDim], 'Embedding.backward: dOut');
     checkFinite(d.data, 'Embedding.backward: dOut');
-    const D = this.embeddingDim, grad = this.backend.arena.f32, at = this.gradRegion!.ptr / 4;
+    const D = this.embeddingDim, grad = this.backend.arena.f32, row = this.rows(this.gradRegion!.ptr);
     this.tape.forEach((id, i) => {
-      for (let j = 0; j < D; j++) grad[at + id * D + j] += d.data[i * D + j];
+      const at = f32Index(row(id));
+      for (let j = 0; j < D; j++) grad[at + j] += d.data[i * D + j];
     });
     this.tape = null;
     return { dx: null };
@@ -108,19 +118,19 @@ export class Embedding {
   /** A copy of the accumulated gradient, named like stateDict. */
   grads(): Record<string, Tensor> { return { weight: this.read(this.alive('grads').grad) }; }
   /** Sets the gradient to zero (backward adds into it). */
-  zeroGrad(): void { this.backend.kernels.f32_fill(this.alive('zeroGrad').grad, 0, this.numEmbeddings * this.embeddingDim); }
+  zeroGrad(): void { this.backend.kernels.f32_fill(this.weight(this.alive('zeroGrad').grad), 0, this.numEmbeddings * this.embeddingDim); }
 
   /** Loads `{ weight }` ([V, D], a Tensor or a bare Float32Array); strict and all-or-nothing like every loadStateDict. */
   loadStateDict(dict: Record<string, Tensor | Float32Array>): void {
     const { param } = this.alive('loadStateDict');
     const { weight } = checkStateDict(dict, { weight: [this.numEmbeddings, this.embeddingDim] }, 'Embedding.loadStateDict');
-    this.backend.arena.f32.set(weight, param / 4);
+    this.backend.arena.f32.set(weight, f32Index(this.weight(param)));
   }
 
   /** @internal */
   paramBuffers(): ParamBuffer[] {
     const { param, grad } = this.alive('parameters');
-    return [{ param, grad, length: this.numEmbeddings * this.embeddingDim, backend: this.backend }];
+    return [{ param: this.weight(param), grad: this.weight(grad), length: this.numEmbeddings * this.embeddingDim, backend: this.backend }];
   }
 
   /** The constructor options that rebuild this layer (without its weights or seed). */
@@ -144,9 +154,18 @@ export class Embedding {
     return { param: this.paramRegion.ptr, grad: this.gradRegion!.ptr };
   }
 
-  private read(ptr: number): Tensor {
+  private read(base: number): Tensor {
     const n = this.numEmbeddings * this.embeddingDim;
-    return { data: this.backend.arena.f32At(ptr, n).slice(), shape: [this.numEmbeddings, this.embeddingDim] };
+    return { data: this.backend.arena.f32At(this.weight(base), n).slice(), shape: [this.numEmbeddings, this.embeddingDim] };
+  }
+
+  // Byte address of the table (or of its gradient) in the region at `base`, and of its row id.
+  private weight(base: number): number {
+    return addresses(this.layout, base)('weight');
+  }
+  private rows(base: number): (id: number) => number {
+    const at = this.weight(base), stride = this.layout.slots.get('weight')!.stride;
+    return (id) => entry(at, stride, id);
   }
 }
 

@@ -8,7 +8,7 @@
 import { getBackend, type Backend } from '../backend.js';
 import type { Region } from '../arena.js';
 import { RnnError, describe } from '../errors.js';
-import { paddedWidth, planLayout, type Layout } from '../layout.js';
+import { addresses, f32Bytes, f32Index, paddedWidth, planLayout, type Layout } from '../layout.js';
 import { Random } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { checkFinite, checkShape, checkTensor } from '../checks.js';
@@ -47,7 +47,7 @@ export class Linear {
   private paramRegion: Region | null;
   private gradRegion: Region | null;
   private work: Region | null = null;
-  private tape: { rows: number; shape: number[] } | null = null;
+  private tape: { rows: number; shape: number[]; work: Layout } | null = null;
 
   constructor(options: LinearOptions) {
     this.backend = getBackend('new Linear');
@@ -62,6 +62,7 @@ export class Linear {
     this.outFeatures = options.outFeatures;
     this.bias = options.bias ?? true;
     this.ld = paddedWidth(this.outFeatures);
+    // the parameters, and the same layout again for their gradients
     this.layout = planLayout([
       { name: 'weight', shape: [this.inFeatures, this.ld], comment: "PyTorch's weight [out, in], transposed; rows padded (padding stays 0)" },
       ...(this.bias ? [{ name: 'bias', shape: [this.outFeatures], comment: "PyTorch's bias" }] : []),
@@ -80,17 +81,17 @@ export class Linear {
     const { data, shape, rows } = this.checkInput(x, 'x', this.inFeatures);
     const train = opts?.train ?? false;
     if (typeof train !== 'boolean') throw new RnnError('BAD_ARGUMENT', `Linear.forward: opts.train must be true or false, got ${describe(train)}`);
-    const need = rows * (this.inFeatures + this.outFeatures) * 4;
-    if (!this.work || this.work.bytes < need) {
-      const region = this.backend.arena.alloc(need, `Linear working memory (${rows} rows)`);
+    const work = this.workLayout(rows);
+    if (!this.work || this.work.bytes < work.bytes) {
+      const region = this.backend.arena.alloc(work.bytes, `Linear working memory (${rows} rows)`);
       if (this.work) this.backend.arena.free(this.work);
       this.work = region;
     }
-    const heap = this.backend.arena.f32, xp = this.work.ptr, yp = xp + rows * this.inFeatures * 4;
-    heap.set(data, xp / 4);
+    const heap = this.backend.arena.f32, at = addresses(work, this.work.ptr), xp = at('x'), yp = at('y');
+    heap.set(data, f32Index(xp));
     this.backend.kernels.f32_gemm_nn(yp, this.outFeatures, xp, this.inFeatures, this.w(), this.ld, this.b(), rows, this.outFeatures, this.inFeatures, 0);
-    this.tape = train ? { rows, shape: [...shape] } : null;
-    const out = heap.slice(yp / 4, yp / 4 + rows * this.outFeatures);
+    this.tape = train ? { rows, shape: [...shape], work } : null;
+    const out = heap.slice(f32Index(yp), f32Index(yp) + rows * this.outFeatures);
     return { data: out, shape: [...shape.slice(0, -1), this.outFeatures] };
   }
 
@@ -101,19 +102,19 @@ export class Linear {
   } {
     this.alive('backward');
     if (!this.tape) throw new RnnError('NO_TAPE', 'Linear.backward: call forward(x, { train: true }) first (each backward consumes its tape)');
-    const { rows, shape } = this.tape;
+    const { rows, shape, work } = this.tape;
     const d = checkTensor(dOut, 'Linear.backward: dOut');
     checkShape(d.shape, [...shape.slice(0, -1), this.outFeatures], 'Linear.backward: dOut');
     checkFinite(d.data, 'Linear.backward: dOut');
     const k = this.backend.kernels, I = this.inFeatures, O = this.outFeatures;
-    const xp = this.work!.ptr, dyp = xp + rows * I * 4;
+    const at = addresses(work, this.work!.ptr), xp = at('x'), dyp = at('y');
     // dy overwrites y, which backward does not need; dx goes into a fresh region
-    this.backend.arena.f32.set(d.data, dyp / 4);
-    const dxRegion = this.backend.arena.alloc(rows * I * 4, 'Linear dx');
+    this.backend.arena.f32.set(d.data, f32Index(dyp));
+    const dxRegion = this.backend.arena.alloc(f32Bytes(rows * I), 'Linear dx');
     try {
       k.f32_gemm_nt_acc(dxRegion.ptr, I, dyp, O, this.w(), this.ld, rows, I, O);
       k.f32_gemm_tn_acc(this.gradRegion!.ptr, this.ld, xp, I, dyp, O, I, O, rows);
-      if (this.bias) k.f32_colsum_acc(this.gradRegion!.ptr + this.layout.slots.get('bias')!.offset, dyp, O, rows, O);
+      if (this.bias) k.f32_colsum_acc(addresses(this.layout, this.gradRegion!.ptr)('bias'), dyp, O, rows, O);
       this.tape = null;
       return { dx: { data: this.backend.arena.f32At(dxRegion.ptr, rows * I).slice(), shape: [...shape] } };
     } finally {
@@ -126,7 +127,7 @@ export class Linear {
   /** Copies of the accumulated gradients, named like stateDict. */
   grads(): Record<string, Tensor> { return this.read(this.alive('grads').grads); }
   /** Sets every gradient to zero (backward adds into them). */
-  zeroGrad(): void { this.alive('zeroGrad'); this.backend.kernels.f32_fill(this.gradRegion!.ptr, 0, this.layout.bytes / 4); }
+  zeroGrad(): void { this.alive('zeroGrad'); this.backend.kernels.f32_fill(this.gradRegion!.ptr, 0, f32Index(this.layout.bytes)); }
 
   /**
    * Loads PyTorch-named parameters (Tensor or bare Float32Array values). Strict: every key,
@@ -143,7 +144,7 @@ export class Linear {
   /** @internal */
   paramBuffers(): ParamBuffer[] {
     this.alive('parameters');
-    return [{ param: this.paramRegion!.ptr, grad: this.gradRegion!.ptr, length: this.layout.bytes / 4, backend: this.backend }];
+    return [{ param: this.paramRegion!.ptr, grad: this.gradRegion!.ptr, length: f32Index(this.layout.bytes), backend: this.backend }];
   }
 
   /** The constructor options that rebuild this layer (without its weights or seed). */
@@ -169,8 +170,16 @@ export class Linear {
     return { params: this.paramRegion.ptr, grads: this.gradRegion!.ptr };
   }
 
-  private w(): number { return this.paramRegion!.ptr; }
-  private b(): number { return this.bias ? this.paramRegion!.ptr + this.layout.slots.get('bias')!.offset : 0; }
+  private w(): number { return addresses(this.layout, this.paramRegion!.ptr)('weight'); }
+  private b(): number { return addresses(this.layout, this.paramRegion!.ptr)('bias'); }
+
+  // Working memory of a forward over `rows` rows, kept for the backward that follows it.
+  private workLayout(rows: number): Layout {
+    return planLayout([
+      { name: 'x', shape: [rows, this.inFeatures], comment: 'the input, kept for dW = x^T dy' },
+      { name: 'y', shape: [rows, this.outFeatures], comment: 'the output; backward overwrites it with dy', packed: true },
+    ]);
+  }
 
   private checkInput(x: Tensor, name: string, width: number) {
     this.alive('forward');
@@ -183,18 +192,19 @@ export class Linear {
   }
 
   private write(weight: Float32Array, bias: Float32Array | null): void {
-    const heap = this.backend.arena.f32, at = this.paramRegion!.ptr / 4, I = this.inFeatures, O = this.outFeatures;
+    const heap = this.backend.arena.f32, at = f32Index(this.w()), I = this.inFeatures, O = this.outFeatures;
     for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) heap[at + i * this.ld + o] = weight[o * I + i];
-    if (bias) heap.set(bias, this.b() / 4);
+    if (bias) heap.set(bias, f32Index(this.b()));
   }
 
   private read(base: number): Record<string, Tensor> {
-    const heap = this.backend.arena.f32, at = base / 4, I = this.inFeatures, O = this.outFeatures;
+    const heap = this.backend.arena.f32, slot = addresses(this.layout, base), at = f32Index(slot('weight'));
+    const I = this.inFeatures, O = this.outFeatures;
     const w = new Float32Array(O * I);
     for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) w[o * I + i] = heap[at + i * this.ld + o];
     const out: Record<string, Tensor> = { weight: { data: w, shape: [O, I] } };
     if (this.bias) {
-      const b = (base + this.layout.slots.get('bias')!.offset) / 4;
+      const b = f32Index(slot('bias'));
       out.bias = { data: heap.slice(b, b + O), shape: [O] };
     }
     return out;

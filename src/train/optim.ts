@@ -1,7 +1,8 @@
 /**
  * Optimizers with PyTorch's update formulas (torch.optim SGD, Adam, AdamW, RMSprop; see
  * assembly/optim.ts). Updates run in wasm, one kernel call per parameter buffer. State
- * (momentum, moments) lives in arena regions of the optimizer's own, allocated at the first
+ * (momentum, moments) lives in arena regions of the optimizer's own, one per parameter buffer
+ * laid out by the optimizer's `stateSlots` (PyTorch's state names), allocated at the first
  * step; `dispose()` returns them.
  *
  * Non-finite gradients never reach the parameters: `step()` checks them first and, by the
@@ -10,6 +11,7 @@
  */
 import type { Region } from '../arena.js';
 import { RnnError, describe } from '../errors.js';
+import { addresses, planLayout, type Layout } from '../layout.js';
 import { buffersOf, countNonFiniteGrads, type ParamBuffer } from '../params.js';
 import { registerOptimizer, type Optimizer as OptimizerInterface } from '../registry.js';
 
@@ -76,9 +78,16 @@ function number(o: Record<string, unknown>, key: string, what: string, fallback:
   return v;
 }
 
+/** A state array as long as its parameter buffer: its name (PyTorch's) and what it holds. */
+interface StateSlot { readonly name: string; readonly comment: string }
+
 abstract class Optimizer implements OptimizerInterface {
   protected readonly buffers: ParamBuffer[];
-  protected state: Region[][] | null = null;
+  /** One region per parameter buffer, laid out by stateLayouts. */
+  protected state: Region[] | null = null;
+  private stateLayouts: Layout[] | null = null;
+  /** The state of one parameter buffer, in the order of stateDict's buffers. */
+  protected abstract readonly stateSlots: readonly StateSlot[];
   protected stepCount = 0;
   protected readonly nonFinite: NonFinite;
   private disposed = false;
@@ -105,9 +114,9 @@ abstract class Optimizer implements OptimizerInterface {
       throw new RnnError('NOT_FINITE', `${this.kind}.step: ${bad} gradient values are NaN or Infinity; nothing was updated (clip, lower the learning rate, or pass nonFinite: 'skip')`);
     }
     const first = this.state === null;
-    if (first) this.state = this.buffers.map((b) => Array.from({ length: this.slots }, (_, i) => b.backend.arena.alloc(b.length * 4, `${this.kind} state ${i}`)));
+    if (first) this.state = this.allocState();
     this.stepCount++;
-    this.buffers.forEach((b, i) => this.update(b, this.state![i].map((r) => r.ptr), first));
+    this.buffers.forEach((b, i) => this.update(b, this.stateSlots.map((_, s) => this.stateAddress(i, s)), first));
     return true;
   }
 
@@ -116,7 +125,7 @@ abstract class Optimizer implements OptimizerInterface {
   /** The step count and copies of the state buffers. */
   stateDict(): OptimizerState {
     this.alive('stateDict');
-    const buffers = (this.state ?? []).flatMap((regions, i) => regions.map((r) => this.buffers[i].backend.arena.f32At(r.ptr, this.buffers[i].length).slice()));
+    const buffers = (this.state ?? []).flatMap((_, i) => this.stateSlots.map((__, s) => this.buffers[i].backend.arena.f32At(this.stateAddress(i, s), this.buffers[i].length).slice()));
     return { kind: this.kind, step: this.stepCount, buffers };
   }
 
@@ -139,24 +148,36 @@ abstract class Optimizer implements OptimizerInterface {
     });
     if (want === 0 && this.state !== null) {
       // back to before the first step: no state, as a fresh optimizer
-      this.state.forEach((regions, i) => regions.forEach((r) => this.buffers[i].backend.arena.free(r)));
-      this.state = null;
+      this.freeState();
     }
-    if (want > 0 && this.state === null) {
-      this.state = this.buffers.map((b) => Array.from({ length: this.slots }, (_, i) => b.backend.arena.alloc(b.length * 4, `${this.kind} state ${i}`)));
-    }
+    if (want > 0 && this.state === null) this.state = this.allocState();
     state.buffers.forEach((data, k) => {
       const b = this.buffers[Math.floor(k / this.slots)];
-      b.backend.arena.f32At(this.state![Math.floor(k / this.slots)][k % this.slots].ptr, b.length).set(data);
+      b.backend.arena.f32At(this.stateAddress(Math.floor(k / this.slots), k % this.slots), b.length).set(data);
     });
     this.stepCount = state.step;
   }
 
   /** Returns the state memory; later calls throw DISPOSED. */
   dispose(): void {
-    if (this.state) this.state.forEach((regions, i) => regions.forEach((r) => this.buffers[i].backend.arena.free(r)));
-    this.state = null;
+    this.freeState();
     this.disposed = true;
+  }
+
+  // The state of each parameter buffer: one slot of its length per stateSlots entry.
+  private allocState(): Region[] {
+    this.stateLayouts ??= this.buffers.map((b) => planLayout(this.stateSlots.map(({ name, comment }) => ({ name, shape: [b.length], comment }))));
+    return this.buffers.map((b, i) => b.backend.arena.alloc(this.stateLayouts![i].bytes, `${this.kind} state`));
+  }
+
+  private freeState(): void {
+    if (this.state) this.state.forEach((r, i) => this.buffers[i].backend.arena.free(r));
+    this.state = null;
+  }
+
+  // Byte address of state slot s of parameter buffer i.
+  private stateAddress(i: number, s: number): number {
+    return addresses(this.stateLayouts![i], this.state![i].ptr)(this.stateSlots[s].name);
   }
 
   private alive(what: string): void {
@@ -177,6 +198,9 @@ export class SGD extends Optimizer {
     if (o.nesterov !== undefined && typeof o.nesterov !== 'boolean') throw new RnnError('BAD_ARGUMENT', `new SGD: nesterov must be true or false, got ${describe(o.nesterov)}`);
     if (this.nesterov && this.momentum === 0) throw new RnnError('BAD_ARGUMENT', 'new SGD: nesterov needs a momentum > 0 (as in PyTorch)');
   }
+  protected readonly stateSlots = [
+    { name: 'momentum_buffer', comment: 'the momentum buffer (unused when momentum is 0)' },
+  ];
   protected update(b: ParamBuffer, [buf]: number[], first: boolean): void {
     b.backend.kernels.sgd_step(b.param, b.grad, buf, b.length, this.lr, this.momentum, this.weightDecay, this.nesterov ? 1 : 0, first ? 1 : 0);
   }
@@ -197,6 +221,10 @@ class AdamBase extends Optimizer {
     this.eps = number(o, 'eps', `new ${kind}`, 1e-8, (v) => v > 0, 'a positive number');
     this.weightDecay = number(o, 'weightDecay', `new ${kind}`, defaultDecay, (v) => v >= 0, '>= 0');
   }
+  protected readonly stateSlots = [
+    { name: 'exp_avg', comment: 'm, the first moment estimate' },
+    { name: 'exp_avg_sq', comment: 'v, the second moment estimate' },
+  ];
   protected update(b: ParamBuffer, [m, v]: number[]): void {
     const t = this.stepCount;
     const stepSize = this.lr / (1 - this.beta1 ** t), bc2Sqrt = Math.sqrt(1 - this.beta2 ** t);
@@ -228,6 +256,10 @@ export class RMSprop extends Optimizer {
     this.momentum = number(o, 'momentum', 'new RMSprop', 0, (v) => v >= 0 && v < 1, 'in [0, 1)');
     this.weightDecay = number(o, 'weightDecay', 'new RMSprop', 0, (v) => v >= 0, '>= 0');
   }
+  protected readonly stateSlots = [
+    { name: 'square_avg', comment: 'the running average of squared gradients' },
+    { name: 'momentum_buffer', comment: 'the momentum buffer (unused when momentum is 0)' },
+  ];
   protected update(b: ParamBuffer, [s, buf]: number[]): void {
     b.backend.kernels.rmsprop_step(b.param, b.grad, s, buf, b.length, this.lr, this.alpha, this.eps, this.weightDecay, this.momentum);
   }

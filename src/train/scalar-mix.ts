@@ -14,6 +14,7 @@
 import { getBackend, type Backend } from '../backend.js';
 import type { Region } from '../arena.js';
 import { RnnError, describe } from '../errors.js';
+import { addresses, f32Index, planLayout, type Layout } from '../layout.js';
 import type { Tensor } from '../tensor.js';
 import { checkFinite, checkShape, checkTensor } from '../checks.js';
 import type { ParamBuffer } from '../params.js';
@@ -49,7 +50,8 @@ export class ScalarMix {
   /** Whether gamma is learned. */
   readonly trainGamma: boolean;
   private readonly backend: Backend;
-  // [w (numLayers), gamma] for params and grads: two regions, each [numLayers + 1]
+  // the parameters, and the same layout again for their gradients
+  private readonly layout: Layout;
   private params: Region | null;
   private grads_: Region | null;
   private tape: { layers: Float32Array[]; shape: number[] } | null = null;
@@ -66,17 +68,19 @@ export class ScalarMix {
     this.numLayers = numLayers;
     this.trainWeights = trainWeights;
     this.trainGamma = trainGamma;
-    this.params = this.backend.arena.alloc((numLayers + 1) * 4, 'ScalarMix parameters');
-    this.grads_ = this.backend.arena.alloc((numLayers + 1) * 4, 'ScalarMix gradients');
-    const heap = this.backend.arena.f32;
-    heap.fill(0, this.params.ptr / 4, this.params.ptr / 4 + numLayers);
-    heap[this.params.ptr / 4 + numLayers] = gamma;
-    heap.fill(0, this.grads_.ptr / 4, this.grads_.ptr / 4 + numLayers + 1);
+    this.layout = planLayout([
+      { name: 'scalar_parameters', shape: [numLayers], comment: 'w, the layer weights before the softmax' },
+      { name: 'gamma', shape: [1], comment: 'the scale of the mix', packed: true },
+    ]);
+    // alloc zero-fills: w = 0 (equal weights), gradients 0
+    this.params = this.backend.arena.alloc(this.layout.bytes, 'ScalarMix parameters');
+    this.grads_ = this.backend.arena.alloc(this.layout.bytes, 'ScalarMix gradients');
+    this.backend.arena.f32[f32Index(this.slot(this.params.ptr, 'gamma'))] = gamma;
   }
 
   /** The current softmax weights s (a copy). */
   weights(): Float64Array {
-    const w = this.read(this.alive('ScalarMix.weights').ptr), L = this.numLayers;
+    const w = this.read(this.alive('ScalarMix.weights').ptr, 'scalar_parameters'), L = this.numLayers;
     let max = -Infinity;
     for (let l = 0; l < L; l++) max = Math.max(max, w[l]);
     const s = new Float64Array(L);
@@ -99,7 +103,7 @@ export class ScalarMix {
     });
     const train = opts?.train ?? false;
     if (typeof train !== 'boolean') throw new RnnError('BAD_ARGUMENT', `ScalarMix.forward: opts.train must be true or false, got ${describe(train)}`);
-    const s = this.weights(), gamma = this.read(p.ptr)[this.numLayers], n = checked[0].data.length;
+    const s = this.weights(), gamma = this.read(p.ptr, 'gamma')[0], n = checked[0].data.length;
     const y = new Float32Array(n);
     for (let l = 0; l < this.numLayers; l++) {
       const a = gamma * s[l], h = checked[l].data;
@@ -125,7 +129,7 @@ export class ScalarMix {
     const t = checkTensor(dy, 'ScalarMix.backward: dy');
     checkShape(t.shape, tape.shape, 'ScalarMix.backward: dy');
     checkFinite(t.data, 'ScalarMix.backward: dy');
-    const L = this.numLayers, s = this.weights(), gamma = this.read(this.params!.ptr)[L], d = t.data;
+    const L = this.numLayers, s = this.weights(), gamma = this.read(this.params!.ptr, 'gamma')[0], d = t.data;
     const e = new Float64Array(L);
     const dLayers = tape.layers.map((h, l) => {
       const a = gamma * s[l], out = new Float32Array(h.length);
@@ -134,47 +138,46 @@ export class ScalarMix {
       e[l] = dot;
       return { data: out, shape: [...tape.shape] };
     });
-    const heap = this.backend.arena.f32, g = this.grads_!.ptr / 4;
+    const heap = this.backend.arena.f32, dw = f32Index(this.slot(this.grads_!.ptr, 'scalar_parameters'));
     let mixed = 0;
     for (let l = 0; l < L; l++) mixed += s[l] * e[l];
-    if (this.trainGamma) heap[g + L] += mixed;
-    if (this.trainWeights) for (let l = 0; l < L; l++) heap[g + l] += s[l] * gamma * (e[l] - mixed);
+    if (this.trainGamma) heap[f32Index(this.slot(this.grads_!.ptr, 'gamma'))] += mixed;
+    if (this.trainWeights) for (let l = 0; l < L; l++) heap[dw + l] += s[l] * gamma * (e[l] - mixed);
     this.tape = null;
     return { dLayers };
   }
 
   /** Copies of the parameters: scalar_parameters [numLayers] (w, before the softmax) and gamma [1]. */
   stateDict(): Record<string, Tensor> {
-    const v = this.read(this.alive('ScalarMix.stateDict').ptr);
-    return { scalar_parameters: { data: v.slice(0, this.numLayers), shape: [this.numLayers] }, gamma: { data: v.slice(this.numLayers), shape: [1] } };
+    return this.readAll(this.alive('ScalarMix.stateDict').ptr);
   }
 
   /** Copies of the accumulated gradients, named like stateDict (zero for a fixed parameter). */
   grads(): Record<string, Tensor> {
     this.alive('ScalarMix.grads');
-    const v = this.read(this.grads_!.ptr);
-    return { scalar_parameters: { data: v.slice(0, this.numLayers), shape: [this.numLayers] }, gamma: { data: v.slice(this.numLayers), shape: [1] } };
+    return this.readAll(this.grads_!.ptr);
   }
 
   /** Sets the gradients to zero (backward adds into them). */
   zeroGrad(): void {
     const g = this.alive('ScalarMix.zeroGrad') && this.grads_!;
-    this.backend.arena.f32.fill(0, g.ptr / 4, g.ptr / 4 + this.numLayers + 1);
+    this.backend.kernels.f32_fill(g.ptr, 0, f32Index(this.layout.bytes));
   }
 
   /** Strict like every loadStateDict: both keys, right sizes, finite; nothing changes otherwise. */
   loadStateDict(dict: Record<string, Tensor | Float32Array>): void {
     const p = this.alive('ScalarMix.loadStateDict');
     const values = checkStateDict(dict, { scalar_parameters: [this.numLayers], gamma: [1] }, 'ScalarMix.loadStateDict');
-    this.backend.arena.f32.set(values.scalar_parameters, p.ptr / 4);
-    this.backend.arena.f32.set(values.gamma, p.ptr / 4 + this.numLayers);
+    this.backend.arena.f32.set(values.scalar_parameters, f32Index(this.slot(p.ptr, 'scalar_parameters')));
+    this.backend.arena.f32.set(values.gamma, f32Index(this.slot(p.ptr, 'gamma')));
   }
 
   /** @internal The trained parameters only (fixed ones are invisible to optimizers and clipping). */
   paramBuffers(): ParamBuffer[] {
     const p = this.alive('ScalarMix: parameters'), g = this.grads_!, out: ParamBuffer[] = [];
-    if (this.trainWeights) out.push({ param: p.ptr, grad: g.ptr, length: this.numLayers, backend: this.backend });
-    if (this.trainGamma) out.push({ param: p.ptr + this.numLayers * 4, grad: g.ptr + this.numLayers * 4, length: 1, backend: this.backend });
+    for (const [name, trained] of [['scalar_parameters', this.trainWeights], ['gamma', this.trainGamma]] as const) {
+      if (trained) out.push({ param: this.slot(p.ptr, name), grad: this.slot(g.ptr, name), length: this.layout.slots.get(name)!.length, backend: this.backend });
+    }
     return out;
   }
 
@@ -203,8 +206,21 @@ export class ScalarMix {
     return this.params;
   }
 
-  private read(ptr: number): Float32Array {
-    return this.backend.arena.f32.slice(ptr / 4, ptr / 4 + this.numLayers + 1);
+  // Byte address of a slot in the region at `base` (the parameters or the gradients).
+  private slot(base: number, name: 'scalar_parameters' | 'gamma'): number {
+    return addresses(this.layout, base)(name);
+  }
+
+  private read(base: number, name: 'scalar_parameters' | 'gamma'): Float32Array {
+    const at = f32Index(this.slot(base, name));
+    return this.backend.arena.f32.slice(at, at + this.layout.slots.get(name)!.length);
+  }
+
+  private readAll(base: number): Record<string, Tensor> {
+    return {
+      scalar_parameters: { data: this.read(base, 'scalar_parameters'), shape: [this.numLayers] },
+      gamma: { data: this.read(base, 'gamma'), shape: [1] },
+    };
   }
 }
 
