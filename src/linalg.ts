@@ -182,7 +182,7 @@ const BLOCK = 8;
 
 /**
  * Spectral radius (largest |eigenvalue|) of a square sparse matrix. n <= exactUpTo (default
- * 128, where QR takes a few ms): exactly, by eigenvalues(). Otherwise subspace iteration: Q (n x 8, orthonormal) <- orth(A Q), and every
+ * 128, where QR is cheap): exactly, by eigenvalues(). Otherwise subspace iteration: Q (n x 8, orthonormal) <- orth(A Q), and every
  * 10 iterations the Ritz values, the eigenvalues of the 8 x 8 matrix Q^T A Q. The block holds
  * a complex dominant pair (which defeats single-vector power iteration: W^k v rotates and its
  * Rayleigh quotient never settles) and converges at the rate |lambda_9| / |lambda_1| per
@@ -273,8 +273,8 @@ function orthonormalize(q: Float64Array, n: number, p: number, random: Random): 
 
 /**
  * g (f x f, upper triangle j >= i) += a^T a for a (rows x f): four rows of a per pass over g,
- * two rows of g at a time, so each load of a feeds two sums (about 1.5x faster in V8 than one
- * row; every entry still adds its four products in row order, so results do not depend on it).
+ * two rows of g at a time, so each load of a feeds two sums (faster in V8 than one row;
+ * every entry still adds its four products in row order, so results do not depend on it).
  */
 export function syrkUpperAcc(g: Float64Array, a: Float64Array, rows: number, f: number): void {
   let r = 0;

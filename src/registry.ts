@@ -13,7 +13,6 @@
  */
 import { RnnError, describe } from './errors.js';
 import type { Tensor } from './tensor.js';
-import type { OptimizerState } from './train/optim.js';
 
 /**
  * The life cycle every module (layer or model) has, and all a checkpoint needs of one: its
@@ -34,6 +33,16 @@ export interface Module {
   memoryBytes(): number;
   /** Returns all memory; later calls throw DISPOSED. */
   dispose(): void;
+}
+
+/** Saved optimizer state: the step count and every state buffer, in order. */
+export interface OptimizerState {
+  /** The optimizer it belongs to: 'SGD', 'Adam', 'AdamW' or 'RMSprop'. */
+  kind: string;
+  /** Updates applied so far. */
+  step: number;
+  /** Copies of the state buffers (momentum, moments), in the optimizer's order; empty before the first step. */
+  buffers: Float32Array[];
 }
 
 /** What every optimizer (SGD, Adam, AdamW, RMSprop) has: `fit` and checkpoints take any of them. */

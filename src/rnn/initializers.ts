@@ -175,10 +175,10 @@ export function orthonormalTwin(a: Float32Array, m: number, n: number, fused: bo
   return orthonormalBlocked(a, m, n, layout, gemmTwins(heap, fused), heap, 0);
 }
 
-// Panel widths. The trailing and Q updates (K = NB) run at 13-16 GFLOP/s for NB >= 16; a
-// panel of NB is factored as panels of NB_INNER in JS (float64, about 0.5 GFLOP/s, m n
-// NB_INNER flops in all) with wasm updates in between. Measured at 512 x 512: 16/16, 16/8,
-// 32/8, 32/4 and 48/8 within about 10% of each other, 64/8 and wider slower.
+// Panel widths. The trailing and Q updates (K = NB) run on the wasm GEMMs, which need
+// NB >= 16 to reach their speed; a panel of NB is factored as panels of NB_INNER in JS
+// (float64, m n NB_INNER flops in all) with wasm updates in between. At 512 x 512 the pairs
+// 16/16 to 48/8 time alike and 64/8 and wider are slower (npm run bench:orthogonal).
 const NB = 32, NB_INNER = 8;
 
 /**

@@ -12,7 +12,7 @@
 import { getBackend, type Backend } from '../backend.js';
 import type { Region } from '../arena.js';
 import { RnnError, describe } from '../errors.js';
-import { addresses, entry, f32Bytes, f32Index, planLayout, type Layout } from '../layout.js';
+import { addresses, entry, f32Index, planLayout, type Layout } from '../layout.js';
 import { Random } from '../random.js';
 import { registerModule } from '../registry.js';
 import { checkStateDict } from '../state-dict.js';

@@ -13,7 +13,9 @@ import type { Region } from '../arena.js';
 import { RnnError, describe } from '../errors.js';
 import { addresses, planLayout, type Layout } from '../layout.js';
 import { buffersOf, countNonFiniteGrads, type ParamBuffer } from '../params.js';
-import { registerOptimizer, type Optimizer as OptimizerInterface } from '../registry.js';
+import { registerOptimizer, type Optimizer as OptimizerInterface, type OptimizerState } from '../registry.js';
+
+export type { OptimizerState };
 
 /** @inline */
 type NonFinite = 'throw' | 'skip';
@@ -60,15 +62,6 @@ export interface RMSpropOptions {
   nonFinite?: NonFinite;
 }
 
-/** Saved optimizer state: the step count and every state buffer, in order. */
-export interface OptimizerState {
-  /** The optimizer it belongs to: 'SGD', 'Adam', 'AdamW' or 'RMSprop'. */
-  kind: string;
-  /** Updates applied so far. */
-  step: number;
-  /** Copies of the state buffers (momentum, moments), in the optimizer's order; empty before the first step. */
-  buffers: Float32Array[];
-}
 
 function number(o: Record<string, unknown>, key: string, what: string, fallback: number | undefined, ok: (v: number) => boolean, rule: string): number {
   const v = o[key] ?? fallback;

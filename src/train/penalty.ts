@@ -7,6 +7,7 @@
  * are clipped with it and seen by Adam's moments, as a penalty term in PyTorch's loss would be.
  */
 import { RnnError, describe } from '../errors.js';
+import { f32Index } from '../layout.js';
 import { buffersOf } from '../params.js';
 
 function lambdaOf(lambda: number, what: string): number {
@@ -38,7 +39,7 @@ export function l1Penalty(model: unknown, lambda: number): number {
   const buffers = buffersOf(model, 'l1Penalty'), l = lambdaOf(lambda, 'l1Penalty');
   let sum = 0;
   for (const b of buffers) {
-    const heap = b.backend.arena.f32, p = b.param / 4, g = b.grad / 4;
+    const heap = b.backend.arena.f32, p = f32Index(b.param), g = f32Index(b.grad);
     for (let i = 0; i < b.length; i++) {
       const v = heap[p + i];
       sum += Math.abs(v);
