@@ -118,6 +118,16 @@ describe('train, sample, inspect', () => {
   });
 });
 
+describe('--cell offers every registered recurrent layer', () => {
+  test('a CEC on the names task: trains, saves, and its checkpoint names the type', async () => {
+    const t = await cli('train', ...TINY, '--cell', 'cec', '--steps', '2', '--quiet', '--out', 'cec');
+    expect(t.code, t.stderr).toBe(0);
+    const i = await cli('inspect', join('cec', 'model.safetensors'), '--json');
+    expect(i.code, i.stderr).toBe(0);
+    expect(JSON.stringify(JSON.parse(i.stdout))).toContain('"type":"CEC"');
+  });
+});
+
 describe('convert a PyTorch state_dict', () => {
   const expected = JSON.parse(readFileSync(join(fixtures, 'torch_lstm.expected.json'), 'utf8'));
   const stateDict = join(fixtures, 'torch_lstm.safetensors');
@@ -176,7 +186,7 @@ describe('errors: one line, the right exit code, no stack trace', () => {
     [['train', '--hiden', '8'], 2, /^simd-rnn train: unknown option --hiden \(see simd-rnn train --help\)/],
     [['train', '--hidden', 'many'], 2, /^simd-rnn train: --hidden must be an integer, got 'many'/],
     [['train', '--hidden', '0'], 2, /--hidden must be an integer >= 1, got '0'/],
-    [['train', '--cell', 'transformer'], 2, /--cell must be one of lstm, gru, rnn, got 'transformer'/],
+    [['train', '--cell', 'transformer'], 2, /--cell must be one of rnn, lstm, gru, cec, got 'transformer'/],
     [['train', '--seq', '32', '--k2', '16'], 2, /--k2 must be >= --seq \(32\), got 16/],
     [['train', '--task', 'adding', '--embed', '8'], 2, /--embed applies to the character tasks/],
     [['train', '--task', 'text'], 2, /--task text needs --text FILE/],

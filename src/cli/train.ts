@@ -2,7 +2,7 @@
  * `simd-rnn train`: trains a model with the library's `fit` and saves a checkpoint and a loss
  * chart.
  *
- * Character tasks (names, text): Embedding(V, embed) -> LSTM/GRU/RNN(embed, hidden, layers)
+ * Character tasks (names, text): Embedding(V, embed) -> the --cell layer(embed, hidden, layers)
  * -> Linear(hidden, V), cross-entropy on the next character at every step. Every epoch is one
  * fit call over the epoch's stream cut into --batch rows (chars.ts), so the state is carried
  * across the whole epoch with truncated BPTT (k1 = --seq, k2 = --k2). Synthetic tasks (adding,
@@ -18,14 +18,19 @@
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  Adam, Embedding, GRU, LSTM, Linear, RMSprop, RNN, Random, RnnError, SGD, Sequential, crossEntropy, fit, lineChart, saveCheckpoint,
+  Adam, Embedding, Linear, RMSprop, Random, RnnError, SGD, Sequential, crossEntropy, fit, lineChart, saveCheckpoint,
   type FitData, type Layer, type RecurrentLayer,
 } from '../node.js';
 import { CliFailure, UsageError, type CommandSpec, type OptionValues } from './args.js';
 import { type Corpus, namesCorpus, printable, rows, sampleNames, sampleText, streamLoss, textCorpus, unigramLoss } from './chars.js';
+import { moduleTypes } from '../registry.js';
 import { SIMD_OPTION, clock, count, loss as fmt, readText, start, writeFile } from './common.js';
 import { Progress } from './progress.js';
 import { TASKS, type SyntheticTask } from './synthetic.js';
+
+/** The recurrent layer types of the registry, for --cell (lower case: lstm, gru, rnn, ...). */
+const RECURRENT = moduleTypes((t) => t.role === 'recurrent');
+const CELLS = RECURRENT.map((t) => t.type.toLowerCase());
 
 /** The names shipped with the package (data/README.md). */
 export const NAMES_FILE = new URL('../../data/first-names.txt', import.meta.url);
@@ -38,7 +43,7 @@ export const TRAIN: CommandSpec = {
   options: [
     { name: 'task', type: 'string', choices: ['names', 'text', 'adding', 'parity'], help: 'names (the bundled list of 8,422 first names), text (needs --text), or the synthetic adding / parity problems', default: 'names' },
     { name: 'text', type: 'string', value: 'FILE', help: 'train a character model on any UTF-8 text file (the last 10% is held out)' },
-    { name: 'cell', type: 'string', choices: ['lstm', 'gru', 'rnn'], default: 'lstm', help: 'recurrent cell' },
+    { name: 'cell', type: 'string', choices: CELLS, default: 'lstm', help: 'recurrent cell (every registered recurrent layer type)' },
     { name: 'hidden', type: 'int', min: 1, value: 'N', default: 128, help: 'hidden units per layer' },
     { name: 'layers', type: 'int', min: 1, value: 'N', default: 1, help: 'stacked recurrent layers' },
     { name: 'embed', type: 'int', min: 1, value: 'N', default: 32, help: 'character embedding size' },
@@ -91,8 +96,8 @@ interface Run {
 }
 
 function recurrent(o: OptionValues, inputSize: number, seed: number): Layer {
-  const options = { inputSize, hiddenSize: o.hidden as number, numLayers: o.layers as number, seed };
-  return o.cell === 'gru' ? new GRU(options) : o.cell === 'rnn' ? new RNN(options) : new LSTM(options);
+  const type = RECURRENT.find((t) => t.type.toLowerCase() === o.cell)!;
+  return type.build({ inputSize, hiddenSize: o.hidden as number, numLayers: o.layers as number, seed }) as Layer;
 }
 
 function charRun(o: OptionValues, corpus: Corpus, seed: number): Run {
