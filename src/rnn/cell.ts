@@ -21,13 +21,10 @@
 import type { Kernels } from '../kernels.js';
 import type { ActivationName } from './activations.js';
 
-/** The sizes a cell is built for (spec.ts derives them from the common options). */
+/** The sizes a cell is built for (from the common options, spec.ts). */
 export interface CellDims {
   readonly inputSize: number;
   readonly hiddenSize: number;
-  readonly numLayers: number;
-  readonly bidirectional: boolean;
-  readonly bias: boolean;
 }
 
 /** One parameter of a (layer, direction), without the `_l{k}` suffix. */
@@ -41,7 +38,7 @@ export interface CellParam {
 }
 
 /**
- * A memory slot of a cell, per (layer, direction) unless `shared`:
+ * A memory slot of a cell, one per (layer, direction) except where said:
  * - 'state': carried from step to step (c, previous gates): T+1 entries in the tape, indexed
  *   like h; one entry per layer in a stream. Rows past their length keep it (the loop copies).
  * - 'saved': written by forward for backward (tanh(c), the hidden product): T entries in the
@@ -118,7 +115,6 @@ export interface GateReport {
 
 /** A cell built from validated options. */
 export interface Cell {
-  readonly kind: string;
   /** Gate blocks of W_ih / W_hh in row order, declared once per cell. */
   readonly gates: readonly string[];
   /** The width of h (projSize for an LSTM with projections, else hiddenSize). */
@@ -153,9 +149,8 @@ export interface Cell {
   bind(frame: CellFrame): BoundCell;
 }
 
-/** A cell family: its option names and how options become a cell. */
+/** A cell family (its kind is its key in cells/index.ts): its option names and how options become a cell. */
 export interface CellFamily {
-  readonly kind: string;
   /** Option names beyond the common ones. */
   readonly options: readonly string[];
   /** Validates the family's options (already known to be among `options`) and builds the cell. */

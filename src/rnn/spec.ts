@@ -96,7 +96,7 @@ export function makeSpec(kind: CellKind, options: unknown): Spec {
   const initScale = o.initScale === undefined ? 1 : checkNumber(o.initScale, `new ${kind}: initScale`, (x) => x > 0, 'a number > 0');
   const bias = checkFlag(o.bias, `new ${kind}: bias`, true);
   const batchFirst = checkFlag(o.batchFirst, `new ${kind}: batchFirst`, false);
-  const cell = family.make(o, { inputSize, hiddenSize, numLayers, bidirectional, bias });
+  const cell = family.make(o, { inputSize, hiddenSize });
   const dirs = bidirectional ? 2 : 1, hOut = cell.hOut;
   return {
     kind, cell, inputSize, hiddenSize, numLayers, bias, batchFirst, bidirectional, dirs, hOut,

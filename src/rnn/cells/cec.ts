@@ -14,7 +14,7 @@ export type CECOptions = RecurrentOptions;
 function make(_o: Record<string, unknown>, dims: CellDims): Cell {
   const H = dims.hiddenSize, P = H, GH = H;
   return {
-    kind: 'CEC', gates: ['h'], hOut: H, hasCell: true, historyGrad: false, hiddenGateGrad: false,
+    gates: ['h'], hOut: H, hasCell: true, historyGrad: false, hiddenGateGrad: false,
     recurrentWeights: ['weight_hh'], extraParams: [],
     config: () => ({}),
     slots: (): CellSlot[] => [{ name: 'c', role: 'state', width: H, comment: 'cell states, indexed like h' }],
@@ -56,4 +56,4 @@ function make(_o: Record<string, unknown>, dims: CellDims): Cell {
 }
 
 /** The CEC has no options beyond the common ones. */
-export const cecCell: CellFamily = { kind: 'CEC', options: [], make };
+export const cecCell: CellFamily = { options: [], make };

@@ -40,7 +40,7 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
   const activation = (g: string) => (g === 'n' ? 'tanh' : 'sigmoid') as 'tanh' | 'sigmoid';
 
   return {
-    kind: 'GRU', gates, hOut: H, hasCell: false, historyGrad: false, hiddenGateGrad: true,
+    gates, hOut: H, hasCell: false, historyGrad: false, hiddenGateGrad: true,
     recurrentWeights: ['weight_hh'], extraParams: [],
     config: () => (resetAfter ? {} : { resetAfter, minimal }),
     slots: (): CellSlot[] => [
@@ -104,7 +104,6 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
 }
 
 export const gruCell: CellFamily = {
-  kind: 'GRU',
   options: ['resetAfter', 'minimal'],
   make,
 };

@@ -73,7 +73,7 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
   const activation = (g: string) => (g === 'g' ? 'tanh' : 'sigmoid') as 'tanh' | 'sigmoid';
 
   return {
-    kind: 'LSTM', gates, hOut: P, hasCell: true, historyGrad: false, hiddenGateGrad: false,
+    gates, hOut: P, hasCell: true, historyGrad: false, hiddenGateGrad: false,
     recurrentWeights: ['weight_hh'], extraParams,
     config() {
       const c: Record<string, unknown> = { projSize };
@@ -182,7 +182,6 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
 }
 
 export const lstmCell: CellFamily = {
-  kind: 'LSTM',
   options: ['projSize', 'peepholes', 'forgetGate', 'coupled', 'cellClip', 'forgetBias', 'gateRecurrence'],
   make,
 };

@@ -78,7 +78,7 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
   const recurrentWeights = delays.map(delayWeight);
 
   return {
-    kind: 'RNN', gates: ['h'], hOut: H, hasCell: false, historyGrad: variant, hiddenGateGrad: false,
+    gates: ['h'], hOut: H, hasCell: false, historyGrad: variant, hiddenGateGrad: false,
     recurrentWeights,
     extraParams: trainTau ? [{ name: 'tau', torchShape: [H], transposed: false }] : [],
     config() {
@@ -173,7 +173,6 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
 }
 
 export const rnnCell: CellFamily = {
-  kind: 'RNN',
   options: ['nonlinearity', 'tau', 'trainTau', 'delays', 'identityRecurrence'],
   make,
 };
