@@ -13,7 +13,10 @@
  *   exponentially, sigma_max > 1 / gamma is necessary for it to explode (Pascanu et al. 2013,
  *   section 2.1). gamma = 1 for tanh and relu, 1/4 for the sigmoid.
  */
+import { f32Index } from '../layout.js';
+import type { Tensor } from '../tensor.js';
 import { ACTIVATIONS } from './activations.js';
+import { suffix, type Spec } from './spec.js';
 
 /** The gradient flow through one layer and direction, as `gradientNorms()` returns it. */
 export interface GradientTrace {
@@ -127,3 +130,46 @@ export function regimeOf(sigma: number, gamma: number): SpectrumEntry['regime'] 
   return Math.abs(x - 1) <= 1e-4 ? 'marginal' : x < 1 ? 'vanishing' : 'may explode';
 }
 
+
+/**
+ * Gate statistics of the forward whose tape is at `at` (tape.ts names), over the (t, row)
+ * positions that ran: for each layer and direction, what the cell reports (cell.ts
+ * gateReports), read from the saved post-activation gates or from h.
+ */
+export function gateStatsOf(s: Spec, heap: Float32Array, at: (name: string) => number, active: Int32Array, T: number, B: number): GateStats[] {
+  const H = s.hiddenSize, P = s.hOut, GH = s.G * H, out: GateStats[] = [];
+  // the (t, row) positions that ran, in order
+  const positions: number[] = [];
+  for (let t = 0; t < T; t++) for (let b = 0; b < active[t]; b++) positions.push(t * B + b);
+  const n = positions.length;
+  for (let l = 0; l < s.numLayers; l++) {
+    for (let d = 0; d < s.dirs; d++) {
+      const x = suffix(l, d), gates = f32Index(at(`gates${x}`));
+      // h of step t is entry t+1 (forward) or t (reverse) of the h slot, [T+1, B, P]
+      const hs = f32Index(at(`h${x}`)) + (d === 0 ? B * P : 0);
+      const stats = s.cell.gateReports().map((r) => (r.source === 'h'
+        ? gateStat(r.name, r.activation, n * H, (i) => heap[hs + positions[Math.floor(i / H)] * P + (i % H)])
+        : gateStat(r.name, r.activation, n * H, (i) => heap[gates + positions[Math.floor(i / H)] * GH + r.block * H + (i % H)])));
+      out.push({ layer: l, direction: d, gates: stats });
+    }
+  }
+  return out;
+}
+
+/** The spectrum of every gate block of every recurrent matrix of a layer, from its state dict. */
+export function spectrumOf(s: Spec, dict: Record<string, Tensor>): SpectrumEntry[] {
+  const cell = s.cell, H = s.hiddenSize, out: SpectrumEntry[] = [];
+  for (let l = 0; l < s.numLayers; l++) {
+    for (let d = 0; d < s.dirs; d++) {
+      for (const weight of cell.recurrentWeights) {
+        const name = `${weight}${suffix(l, d)}`, w = dict[name];
+        s.gates.forEach((g, k) => {
+          const sigmaMax = largestSingularValue(w.data.subarray(k * H * s.hOut), H, s.hOut, s.hOut, cell.addsIdentity?.(weight) ?? false);
+          const gamma = ACTIVATIONS[cell.blockActivation(k)].gamma;
+          out.push({ name, gate: g, sigmaMax, gamma, regime: regimeOf(sigmaMax, gamma) });
+        });
+      }
+    }
+  }
+  return out;
+}

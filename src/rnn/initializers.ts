@@ -34,6 +34,7 @@ import { RnnError, describe } from '../errors.js';
 import { addresses, entry, f32Bytes, f32Index, planLayout, type Layout } from '../layout.js';
 import type { Random } from '../random.js';
 import { defaultBuildFuses, gemmTwins, type QrKernels } from './gemm-twin.js';
+import type { ParamInfo, Spec } from './spec.js';
 
 // ---- checks --------------------------------------------------------------------------
 
@@ -350,4 +351,32 @@ function applyPanel(k: QrKernels, x: number, v: number, mat: number, w: number, 
   k.f32_gemm_tn_acc(w, N, v, ld, x, ld, b, N, h); // W = V^T X        [b, N]
   k.f32_gemm_nn(w2, N, mat, b, w, N, 0, b, N, b, 0); // W2 = M W       [b, N]
   k.f32_gemm_nn(x, ld, v, ld, w2, N, 0, h, N, b, 1); // X += V W2      [h, N]
+}
+
+/**
+ * The initial values of one parameter, drawn in state_dict order from one seeded generator.
+ * PyTorch's default: every parameter uniform in [-1/sqrt(H), 1/sqrt(H)]. The other schemes
+ * (spec.ts, `init`) change the recurrent matrices, and 'xavier' / 'identity' the biases too:
+ * 'xavier' every matrix Glorot-uniform over its whole [out, in] shape (torch's
+ * xavier_uniform_) and zero biases; 'orthogonal' each gate block of every W_hh orthogonal
+ * (gain initScale); 'identity' each gate block of the delay-1 W_hh = initScale * I and zero
+ * biases (IRNN, Le et al. 2015). Trained time constants start at `tau`; `forgetBias` sets the
+ * forget gate's block of bias_ih (bias_hh's stays 0).
+ */
+export function initialValue(s: Spec, p: ParamInfo, random: Random): Float32Array {
+  const [rows, cols = 1] = p.torchShape, H = s.hiddenSize, base = p.base;
+  const fixed = s.cell.fixedInit?.(base);
+  if (fixed) return fixed;
+  const values = new Float32Array(rows * cols);
+  random.fillUniform(values, 1 / Math.sqrt(H));
+  const recurrent = s.cell.recurrentWeights.includes(base);
+  if (s.init === 'xavier' && p.transposed) xavierUniform(values, rows, cols, random, s.initScale);
+  if (s.init === 'xavier' && base.startsWith('bias')) values.fill(0);
+  if (s.init === 'orthogonal' && recurrent) orthogonalBlocks(values, s.G, H, cols, random, s.initScale);
+  if (s.init === 'identity' && base === 'weight_hh') {
+    for (let g = 0; g < s.G; g++) identityInit(values.subarray(g * H * cols, (g + 1) * H * cols), H, cols, s.initScale);
+  }
+  if (s.init === 'identity' && base.startsWith('bias')) values.fill(0);
+  s.cell.adjustInit?.(base, values);
+  return values;
 }

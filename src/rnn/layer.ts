@@ -16,13 +16,12 @@ import { addresses, entry, f32Index, planLayout, type Layout } from '../layout.j
 import { Random } from '../random.js';
 import { registerModule } from '../registry.js';
 import { checkStateDict } from '../state-dict.js';
-import { identityInit, orthogonalBlocks, xavierUniform } from './initializers.js';
+import { initialValue } from './initializers.js';
 import type { Tensor } from '../tensor.js';
 import { checkFinite, checkLengths, checkShape, checkTensor } from '../checks.js';
 import { gather, rowOrder, scatter } from './rows.js';
 import { backwardDirection, forwardDirection, type SeqContext } from './sequence.js';
-import { ACTIVATIONS } from './activations.js';
-import { gateStat, largestSingularValue, regimeOf, type GateStat, type GateStats, type GradientTrace, type SpectrumEntry } from './diagnostics.js';
+import { gateStatsOf, spectrumOf, type GateStats, type GradientTrace, type SpectrumEntry } from './diagnostics.js';
 import type { CellKind } from './cells/index.js';
 import type { CECOptions } from './cells/cec.js';
 import type { GRUOptions } from './cells/gru.js';
@@ -126,7 +125,7 @@ export class RecurrentLayer {
     }
     const seed = (options as { seed?: number }).seed;
     const random = new Random(seed ?? Random.randomSeed());
-    for (const p of this.params) this.writeParam(p, initialValues(this.spec, p, random), this.paramRegion.ptr);
+    for (const p of this.params) this.writeParam(p, initialValue(this.spec, p, random), this.paramRegion.ptr);
   }
 
   // ---- forward and backward ------------------------------------------------------------
@@ -338,25 +337,8 @@ export class RecurrentLayer {
     const s = this.spec;
     this.alive(`${s.kind}.gateStats`);
     if (!this.lastForward) throw new RnnError('NO_TAPE', `${s.kind}.gateStats: no forward has run yet`);
-    const { work, active } = this.lastForward, { T, B } = work, H = s.hiddenSize, P = s.hOut, GH = s.G * H;
-    const at = addresses(work.layout, work.region.ptr), heap = this.backend.arena.f32;
-    const out: GateStats[] = [];
-    for (let l = 0; l < s.numLayers; l++) {
-      for (let d = 0; d < s.dirs; d++) {
-        const x = suffix(l, d);
-        // the (t, row) positions that ran, in order
-        const positions: number[] = [];
-        for (let t = 0; t < T; t++) for (let b = 0; b < active[t]; b++) positions.push(t * B + b);
-        const n = positions.length, gates = f32Index(at(`gates${x}`));
-        // h of step t is entry t+1 (forward) or t (reverse)
-        const hs = f32Index(this.stateEntry(work, `h${x}`, d === 0 ? 1 : 0));
-        const stats: GateStat[] = s.cell.gateReports().map((r) => (r.source === 'h'
-          ? gateStat(r.name, r.activation, n * H, (i) => heap[hs + positions[Math.floor(i / H)] * P + (i % H)])
-          : gateStat(r.name, r.activation, n * H, (i) => heap[gates + positions[Math.floor(i / H)] * GH + r.block * H + (i % H)])));
-        out.push({ layer: l, direction: d, gates: stats });
-      }
-    }
-    return out;
+    const { work, active } = this.lastForward;
+    return gateStatsOf(s, this.backend.arena.f32, addresses(work.layout, work.region.ptr), active, work.T, work.B);
   }
 
   /**
@@ -365,20 +347,7 @@ export class RecurrentLayer {
    * gradient through that block vanishes (gamma = 1/4 for sigmoid gates, 1 for tanh / relu).
    */
   recurrentSpectrum(): SpectrumEntry[] {
-    const s = this.spec, cell = s.cell, dict = this.stateDict(), H = s.hiddenSize, out: SpectrumEntry[] = [];
-    for (let l = 0; l < s.numLayers; l++) {
-      for (let d = 0; d < s.dirs; d++) {
-        for (const weight of cell.recurrentWeights) {
-          const name = `${weight}${suffix(l, d)}`, w = dict[name];
-          s.gates.forEach((g, k) => {
-            const sigmaMax = largestSingularValue(w.data.subarray(k * H * s.hOut), H, s.hOut, s.hOut, cell.addsIdentity?.(weight) ?? false);
-            const gamma = ACTIVATIONS[cell.blockActivation(k)].gamma;
-            out.push({ name, gate: g, sigmaMax, gamma, regime: regimeOf(sigmaMax, gamma) });
-          });
-        }
-      }
-    }
-    return out;
+    return spectrumOf(this.spec, this.stateDict());
   }
 
   // ---- streaming, memory, disposal ------------------------------------------------------
@@ -531,33 +500,6 @@ export class RecurrentLayer {
   }
 }
 
-/**
- * The initial values of one parameter, drawn in state_dict order from one seeded generator.
- * PyTorch's default: every parameter uniform in [-1/sqrt(H), 1/sqrt(H)]. The other schemes
- * (spec.ts, `init`) change the recurrent matrices, and 'xavier' / 'identity' the biases too:
- * 'xavier' every matrix Glorot-uniform over its whole [out, in] shape (torch's
- * xavier_uniform_) and zero biases; 'orthogonal' each gate block of every W_hh orthogonal
- * (gain initScale); 'identity' each gate block of the delay-1 W_hh = initScale * I and zero
- * biases (IRNN, Le et al. 2015). Trained time constants start at `tau`; `forgetBias` sets the
- * forget gate's block of bias_ih (bias_hh's stays 0).
- */
-function initialValues(s: Spec, p: ParamInfo, random: Random): Float32Array {
-  const [rows, cols = 1] = p.torchShape, H = s.hiddenSize, base = p.base;
-  const fixed = s.cell.fixedInit?.(base);
-  if (fixed) return fixed;
-  const values = new Float32Array(rows * cols);
-  random.fillUniform(values, 1 / Math.sqrt(H));
-  const recurrent = s.cell.recurrentWeights.includes(base);
-  if (s.init === 'xavier' && p.transposed) xavierUniform(values, rows, cols, random, s.initScale);
-  if (s.init === 'xavier' && base.startsWith('bias')) values.fill(0);
-  if (s.init === 'orthogonal' && recurrent) orthogonalBlocks(values, s.G, H, cols, random, s.initScale);
-  if (s.init === 'identity' && base === 'weight_hh') {
-    for (let g = 0; g < s.G; g++) identityInit(values.subarray(g * H * cols, (g + 1) * H * cols), H, cols, s.initScale);
-  }
-  if (s.init === 'identity' && base.startsWith('bias')) values.fill(0);
-  s.cell.adjustInit?.(base, values);
-  return values;
-}
 
 /** Elman RNN, torch.nn.RNN: h = act(x W_ih^T + b_ih + h_prev W_hh^T + b_hh), act tanh or relu. */
 export class RNN extends RecurrentLayer {
