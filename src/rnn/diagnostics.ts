@@ -146,7 +146,7 @@ export function gateStatsOf(s: Spec, heap: Float32Array, at: (name: string) => n
     for (let d = 0; d < s.dirs; d++) {
       const x = suffix(l, d), gates = f32Index(at(`gates${x}`));
       // h of step t is entry t+1 (forward) or t (reverse) of the h slot, [T+1, B, P]
-      const hs = f32Index(at(`h${x}`)) + (d === 0 ? B * P : 0);
+      const hs = f32Index(at(`h${x}`)) + (s.timeOrder(d) === 0 ? B * P : 0);
       const stats = s.cell.gateReports().map((r) => (r.source === 'h'
         ? gateStat(r.name, r.activation, n * H, (i) => heap[hs + positions[Math.floor(i / H)] * P + (i % H)])
         : gateStat(r.name, r.activation, n * H, (i) => heap[gates + positions[Math.floor(i / H)] * GH + r.block * H + (i % H)])));

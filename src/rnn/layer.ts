@@ -172,7 +172,7 @@ export class RecurrentLayer {
     for (let l = 0; l < L; l++) {
       if (lengths) this.backend.kernels.f32_fill(at(`out_l${l}`), 0, T * B * dirs * P);
       for (let d = 0; d < dirs; d++) {
-        const x = suffix(l, d), i = l * dirs + d, first = d === 0 ? 0 : T;
+        const x = suffix(l, d), i = l * dirs + d, first = s.timeOrder(d) === 0 ? 0 : T;
         this.putState(heap, this.stateEntry(work, `h${x}`, first), h0, i, B, P, perm);
         if (s.hasCell) this.putState(heap, this.stateEntry(work, `c${x}`, first), c0, i, B, H, perm);
         forwardDirection(ctx, l, d);
@@ -357,6 +357,7 @@ export class RecurrentLayer {
     const name = `${this.spec.kind}.stream`;
     this.alive(name);
     if (this.spec.bidirectional) throw new RnnError('BAD_ARGUMENT', `${name}: a bidirectional layer needs the whole sequence; stream() runs unidirectional layers only`);
+    if (this.spec.reverse) throw new RnnError('BAD_ARGUMENT', `${name}: a reverse layer starts at the last step, so it needs the whole sequence; stream() runs forward layers only`);
     if (!Number.isSafeInteger(batch) || batch < 1) throw new RnnError('BAD_ARGUMENT', `${name}: batch must be an integer >= 1, got ${describe(batch)}`);
     const refusal = this.spec.cell.streamRefusal?.() ?? null;
     if (refusal) throw new RnnError('BAD_ARGUMENT', `${name}: ${refusal}`);
@@ -469,7 +470,7 @@ export class RecurrentLayer {
     const s = this.spec, { T, B } = work, n = s.numLayers * s.dirs, data = new Float32Array(n * B * width);
     for (let l = 0; l < s.numLayers; l++) {
       for (let d = 0; d < s.dirs; d++) {
-        const ptr = this.stateEntry(work, `${key}${suffix(l, d)}`, d === 0 ? T : 0);
+        const ptr = this.stateEntry(work, `${key}${suffix(l, d)}`, s.timeOrder(d) === 0 ? T : 0);
         data.set(scatter(heap, f32Index(ptr), 1, B, width, false, perm), (l * s.dirs + d) * B * width);
       }
     }

@@ -47,7 +47,7 @@ export function tapeFrame(c: SeqContext, l: number, d: number): CellFrame {
   const x = suffix(l, d), slots = c.layout.slots;
   const slot = (name: string) => slots.get(`${name}${x}`) ?? slots.get(name);
   return {
-    k: c.k, B: c.B, T: c.T, direction: d,
+    k: c.k, B: c.B, T: c.T, direction: c.s.timeOrder(d),
     at: (name) => { const s = slot(name); return s ? c.base + s.offset : 0; },
     stride: (name) => slot(name)?.stride ?? 0,
     param: (name) => c.param(`${name}${x}`),
@@ -72,15 +72,15 @@ export function forwardDirection(c: SeqContext, l: number, d: number): void {
   const P = s.hOut, GH = s.G * s.hiddenSize, inW = s.inWidth(l);
   const hs = f.at('h'), hRow = f.stride('h');
   const out = f.at(`out_l${l}`), outRow = f.stride(`out_l${l}`), ldo = s.dirs * P, outCol = f32Bytes(d * P);
-  const states = stateSlots(c, f);
+  const states = stateSlots(c, f), back = s.timeOrder(d) === 1;
   cell.prepare?.();
   // h and c start from the caller's state (layer.ts); the cell's other states from zero
-  for (const st of states) if (st.name !== 'h' && st.name !== 'c') k.f32_fill(entry(st.at, st.stride, d === 0 ? 0 : T), 0, B * st.width);
+  for (const st of states) if (st.name !== 'h' && st.name !== 'c') k.f32_fill(entry(st.at, st.stride, back ? T : 0), 0, B * st.width);
 
   k.f32_gemm_nn(f.at('gates'), GH, layerInput(f, l), inW, f.param('weight_ih'), paddedWidth(GH), f.param('bias_ih'), T * B, GH, inW, 0);
   for (let step = 0; step < T; step++) {
-    const t = d === 0 ? step : T - 1 - step;
-    const prev = d === 0 ? t : t + 1, next = d === 0 ? t + 1 : t;
+    const t = back ? T - 1 - step : step;
+    const prev = back ? t + 1 : t, next = back ? t : t + 1;
     const nb = active[t];
     if (nb > 0) {
       cell.forward(t, prev, next, nb);
@@ -109,7 +109,7 @@ export function backwardDirection(c: SeqContext, l: number, d: number, dOut: num
   const H = s.hiddenSize, P = s.hOut, GH = s.G * H, inW = s.inWidth(l), TB = T * B;
   const ldo = s.dirs * P, outRow = f32Bytes(B * ldo), outCol = f32Bytes(d * P);
   const dgx = f.at('dgx'), dgh = f.at('dgh') || dgx, dh = f.at('dh'), dc = f.at('dc');
-  const dhs = f.at('dhs'), row = f.stride('dhs'), history = s.cell.historyGrad;
+  const dhs = f.at('dhs'), row = f.stride('dhs'), history = s.cell.historyGrad, back = s.timeOrder(d) === 1;
 
   // Rows past their length contribute nothing to the weight gradients.
   k.f32_fill(dgx, 0, TB * GH);
@@ -118,11 +118,11 @@ export function backwardDirection(c: SeqContext, l: number, d: number, dOut: num
   if (history) {
     // dL/dh kept per state: the final state's gradient goes in at its entry
     k.f32_fill(dhs, 0, (T + 1) * B * P);
-    k.f32_copy_rows(entry(dhs, row, d === 0 ? T : 0), 0, dh, 0, 1, B * P);
+    k.f32_copy_rows(entry(dhs, row, back ? 0 : T), 0, dh, 0, 1, B * P);
   }
   for (let step = T - 1; step >= 0; step--) {
-    const t = d === 0 ? step : T - 1 - step;
-    const prev = d === 0 ? t : t + 1, next = d === 0 ? t + 1 : t;
+    const t = back ? T - 1 - step : step;
+    const prev = back ? t + 1 : t, next = back ? t : t + 1;
     const nb = active[t], dOutT = entry(dOut, outRow, t) + outCol;
     if (history) {
       const dnext = entry(dhs, row, next), dprev = entry(dhs, row, prev);
@@ -142,7 +142,7 @@ export function backwardDirection(c: SeqContext, l: number, d: number, dOut: num
     }
     if (nb > 0) cell.backward(t, prev, next, nb);
   }
-  if (history) k.f32_copy_rows(dh, 0, entry(dhs, row, d === 0 ? 0 : T), 0, 1, B * P);
+  if (history) k.f32_copy_rows(dh, 0, entry(dhs, row, back ? T : 0), 0, 1, B * P);
 
   const wih = f.param('weight_ih'), ldW = paddedWidth(GH);
   k.f32_gemm_tn_acc(f.grad('weight_ih'), ldW, layerInput(f, l), inW, dgx, GH, inW, GH, TB);

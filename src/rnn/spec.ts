@@ -29,6 +29,11 @@ export interface RecurrentOptions {
   batchFirst?: boolean;
   /** A second direction per layer running from the last step back; outputs concatenate forward then reverse (default false). */
   bidirectional?: boolean;
+  /**
+   * The one direction runs from each row's last step back to the first (ONNX's direction
+   * 'reverse'); not with bidirectional, and no stream (default false).
+   */
+  reverse?: boolean;
   /** Seed of the initialiser; without one, weights come from a randomly seeded generator. */
   seed?: number;
   /**
@@ -55,6 +60,10 @@ export interface Spec {
   readonly bidirectional: boolean;
   /** 1 or 2. */
   readonly dirs: number;
+  /** A single direction that runs backwards in time. */
+  readonly reverse: boolean;
+  /** The time order of direction d: 0 first to last step, 1 last to first. */
+  timeOrder(d: number): number;
   /** Gate blocks in row order (the cell's); G = gates.length. */
   readonly gates: readonly string[];
   /** Gates per unit: 1 to 4. */
@@ -69,7 +78,7 @@ export interface Spec {
   inWidth(l: number): number;
 }
 
-const COMMON = ['inputSize', 'hiddenSize', 'numLayers', 'bias', 'batchFirst', 'bidirectional', 'seed', 'init', 'initScale'];
+const COMMON = ['inputSize', 'hiddenSize', 'numLayers', 'bias', 'batchFirst', 'bidirectional', 'reverse', 'seed', 'init', 'initScale'];
 const SCHEMES: readonly string[] = ['pytorch', 'xavier', 'orthogonal', 'identity'];
 
 export function makeSpec(kind: CellKind, options: unknown): Spec {
@@ -89,6 +98,8 @@ export function makeSpec(kind: CellKind, options: unknown): Spec {
     throw new RnnError('BAD_ARGUMENT', `new ${kind}: seed must be an integer, got ${describe(o.seed)}`);
   }
   const bidirectional = checkFlag(o.bidirectional, `new ${kind}: bidirectional`, false);
+  const reverse = checkFlag(o.reverse, `new ${kind}: reverse`, false);
+  if (reverse && bidirectional) throw new RnnError('BAD_ARGUMENT', `new ${kind}: reverse runs the one direction backwards; a bidirectional layer already has a reverse direction`);
   const init = o.init ?? 'pytorch';
   if (typeof init !== 'string' || !SCHEMES.includes(init)) {
     throw new RnnError('BAD_ARGUMENT', `new ${kind}: init must be one of ${SCHEMES.map((x) => `'${x}'`).join(', ')}, got ${describe(init)}`);
@@ -99,7 +110,8 @@ export function makeSpec(kind: CellKind, options: unknown): Spec {
   const cell = family.make(o, { inputSize, hiddenSize });
   const dirs = bidirectional ? 2 : 1, hOut = cell.hOut;
   return {
-    kind, cell, inputSize, hiddenSize, numLayers, bias, batchFirst, bidirectional, dirs, hOut,
+    kind, cell, inputSize, hiddenSize, numLayers, bias, batchFirst, bidirectional, reverse, dirs, hOut,
+    timeOrder: (d: number) => (reverse ? 1 : d),
     gates: cell.gates, G: cell.gates.length, hasCell: cell.hasCell, init: init as InitScheme, initScale,
     inWidth: (l: number) => (l === 0 ? inputSize : dirs * hOut),
   };
@@ -109,7 +121,7 @@ export function makeSpec(kind: CellKind, options: unknown): Spec {
 export function specOptions(s: Spec): Record<string, unknown> {
   return {
     type: s.kind, inputSize: s.inputSize, hiddenSize: s.hiddenSize, numLayers: s.numLayers, bias: s.bias,
-    batchFirst: s.batchFirst, bidirectional: s.bidirectional, ...s.cell.config(),
+    batchFirst: s.batchFirst, bidirectional: s.bidirectional, ...(s.reverse ? { reverse: true } : {}), ...s.cell.config(),
   };
 }
 
