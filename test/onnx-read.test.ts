@@ -158,6 +158,26 @@ describe('readOnnx decodes what onnx wrote', () => {
   });
 });
 
+test('every float16 and a sweep of bfloat16 bit patterns convert exactly', () => {
+  const bits = Uint16Array.from({ length: 65536 }, (_, i) => i);
+  const raw = new Uint8Array(bits.buffer.slice(0));
+  const read = (dataType: number) => readOnnx(toBinary(ModelProtoSchema, create(ModelProtoSchema, {
+    opsetImport: [{ version: 17n }], graph: { initializer: [{ name: 'h', dataType, dims: [65536n], rawData: raw }] },
+  }))).initializers.h.data;
+  const half = (h: number) => {
+    const sign = h & 0x8000 ? -1 : 1, exp = (h >> 10) & 0x1f, frac = h & 0x3ff;
+    if (exp === 0) return sign * frac * 2 ** -24;
+    if (exp === 31) return frac ? NaN : sign * Infinity;
+    return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+  };
+  const f16 = read(10), bf16 = read(16), f32 = new Float32Array(1), u32 = new Uint32Array(f32.buffer);
+  for (let h = 0; h < 65536; h++) {
+    if (!Object.is(f16[h], half(h)) && !(Number.isNaN(f16[h]) && Number.isNaN(half(h)))) expect.fail(`float16 0x${h.toString(16)}: ${f16[h]}, want ${half(h)}`);
+    u32[0] = h << 16;
+    if (!Object.is(bf16[h], f32[0]) && !(Number.isNaN(bf16[h]) && Number.isNaN(f32[0]))) expect.fail(`bfloat16 0x${h.toString(16)}: ${bf16[h]}, want ${f32[0]}`);
+  }
+});
+
 describe('readOnnx refuses', () => {
   test.each(Object.keys(expected).filter((n) => expected[n].error))('%s', (name) => {
     const { error, message } = expected[name];
