@@ -158,6 +158,18 @@ describe('readOnnx decodes what onnx wrote', () => {
   });
 });
 
+test('proto/onnx_pb.ts is what proto/generate.mjs makes of proto/onnx.proto', async () => {
+  mkdirSync(join(root, '.tmp'), { recursive: true });
+  const tmp = mkdtempSync(join(root, '.tmp', 'onnx-proto-'));
+  try {
+    await promisify(execFile)(process.execPath, [join(root, 'src', 'io', 'onnx', 'proto', 'generate.mjs'), tmp], { cwd: root });
+    const generated = readFileSync(join(tmp, 'onnx_pb.ts'), 'utf8');
+    expect(generated === readFileSync(join(root, 'src', 'io', 'onnx', 'proto', 'onnx_pb.ts'), 'utf8'), 'run node src/io/onnx/proto/generate.mjs and commit onnx_pb.ts').toBe(true);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}, 60_000);
+
 test('every float16 and a sweep of bfloat16 bit patterns convert exactly', () => {
   const bits = Uint16Array.from({ length: 65536 }, (_, i) => i);
   const raw = new Uint8Array(bits.buffer.slice(0));
