@@ -65,6 +65,15 @@ describe('readOnnx decodes what onnx wrote', () => {
     }
   });
 
+  test('a Node Buffer (a view into a shared pool) reads like a Uint8Array', () => {
+    for (const name of good) {
+      const pooled = Buffer.concat([Buffer.from([1, 2, 3]), readFileSync(join(dir, name))]).subarray(3);
+      expect(pooled.byteOffset % 4, name).not.toBe(0);
+      expect(plain(readOnnx(pooled)), name).toStrictEqual(plain(readOnnx(file(name))));
+      expect(plain(readOnnx(readFileSync(join(dir, name)))), name).toStrictEqual(plain(readOnnx(file(name))));
+    }
+  });
+
   test('an LSTM node with its weights', () => {
     const m = readOnnx(file('lstm.onnx'));
     expect(m.opset).toBe(14);

@@ -161,7 +161,8 @@ function readTensor(t: TensorProto, what: string): OnnxTensor {
     // count is a float product: compared, never allocated, before the sizes agree.
     if (count * bytes !== raw.length) bad(`${what}: shape ${shapeText} of ${dtype} needs ${count * bytes} bytes of raw_data, the file holds ${raw.length}`);
     // Float32 weights, the bulk of a model, are one copy on little-endian hosts (all usual ones).
-    if (dtype === 'float32' && LITTLE_ENDIAN) return { data: new Float32Array(raw.slice().buffer), shape, dtype };
+    // (new Uint8Array(raw) copies; raw.slice() would not when the caller passed a Node Buffer.)
+    if (dtype === 'float32' && LITTLE_ENDIAN) return { data: new Float32Array(new Uint8Array(raw).buffer), shape, dtype };
     const data = new Float32Array(count), view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     for (let i = 0; i < count; i++) data[i] = rawValue(view, dtype, i * bytes);
     return { data, shape, dtype };
