@@ -1,8 +1,9 @@
 /**
- * The `simd-rnn/onnx` entry: reading ONNX models. A separate entry so that the core entry
+ * The `simd-rnn/onnx` entry: reading ONNX models and importing their recurrent nodes. A separate entry so that the core entry
  * (`simd-rnn`) stays free of the protobuf decoder and of any runtime dependency: a bundle, a
  * Deno or browser page loading the core files as they are, or a workerd worker embedding them
  * never reaches this code. Plain JavaScript: needs no `init` to read a file.
  */
 export { readOnnx } from './io/onnx/read.js';
+export { importOnnx, layerFromOnnx } from './io/onnx/import.js';
 export type { OnnxModel, OnnxNode, OnnxGraph, OnnxTensor, OnnxAttribute, OnnxDataType } from './io/onnx/model.js';

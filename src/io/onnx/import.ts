@@ -1,0 +1,165 @@
+/**
+ * ONNX RNN / LSTM / GRU nodes as our layers (operator specs of opsets 7 to 22).
+ *
+ * What maps, and how:
+ *   direction forward | reverse | bidirectional -> reverse, bidirectional
+ *   layout 0 | 1                        -> batchFirst false | true
+ *   hidden_size                         -> hiddenSize (checked against W and R)
+ *   clip (LSTM)                         -> cellClip, as onnxruntime computes it
+ *   input_forget = 1 (LSTM)             -> coupled (f = 1 - i)
+ *   P (LSTM peepholes, rows i, o, f)    -> peepholes, weight_ch rows i, f, o (i, o when coupled)
+ *   linear_before_reset 1 | 0 (GRU)     -> resetAfter true | false (ONNX's default is 0)
+ *   activations: the defaults (LSTM Sigmoid, Tanh, Tanh; GRU Sigmoid, Tanh; RNN Tanh or Relu)
+ *   W [dirs, G*H, in], R [dirs, G*H, H] -> weight_ih / weight_hh (PyTorch's layout, our gate order)
+ *   B [dirs, 2*G*H] = [Wb, Rb]          -> bias_ih, bias_hh; absent: bias false
+ * Gate orders: ONNX LSTM i, o, f, c -> ours i, f, g, o (i, g, o coupled); GRU z, r, h -> r, z, n.
+ * The node's runtime inputs (sequence_lens, initial_h, initial_c) become forward's `lengths`
+ * and state; its Y [T, dirs, B, H] is our output [T, B, dirs*H] with the direction axis
+ * folded into the features.
+ */
+import { checkTensor } from '../../checks.js';
+import { RnnError, describe } from '../../errors.js';
+import { GRU, LSTM, RNN } from '../../rnn/layer.js';
+import type { Tensor } from '../../tensor.js';
+import { foldConstants } from './fold.js';
+import type { OnnxNode } from './model.js';
+import { readOnnx } from './read.js';
+
+/** The recurrent operators and, per kind, the ONNX gate block of each of our gates. */
+const GATES = {
+  LSTM: { plain: [0, 2, 3, 1], coupled: [0, 3, 1], blocks: 4 },
+  GRU: { plain: [1, 0, 2], coupled: [1, 0, 2], blocks: 3 },
+  RNN: { plain: [0], coupled: [0], blocks: 1 },
+} as const;
+type Kind = keyof typeof GATES;
+
+const DEFAULT_ACTIVATIONS: Record<Kind, string[]> = { LSTM: ['sigmoid', 'tanh', 'tanh'], GRU: ['sigmoid', 'tanh'], RNN: ['tanh'] };
+const KNOWN_ATTRIBUTES = new Set(['activations', 'activation_alpha', 'activation_beta', 'clip', 'direction', 'hidden_size', 'input_forget', 'layout', 'linear_before_reset']);
+
+function refuse(node: OnnxNode, what: string): never {
+  throw new RnnError('UNSUPPORTED', `ONNX ${node.opType} node ${JSON.stringify(node.name)}: ${what}`);
+}
+
+function bad(node: OnnxNode, what: string, code: 'BAD_FILE' | 'SHAPE_MISMATCH' = 'BAD_FILE'): never {
+  throw new RnnError(code, `ONNX ${node.opType} node ${JSON.stringify(node.name)}: ${what}`);
+}
+
+/** Rows [from, from + n) of every block `b` of a [blocks * H, cols] matrix, in `order`. */
+function takeBlocks(src: Float32Array, offset: number, order: readonly number[], H: number, cols: number): Float32Array {
+  const out = new Float32Array(order.length * H * cols);
+  order.forEach((b, k) => out.set(src.subarray(offset + b * H * cols, offset + (b + 1) * H * cols), k * H * cols));
+  return out;
+}
+
+/** The node's W, R, B, P: present and of the shapes the attributes imply. */
+function weightOf(node: OnnxNode, weights: Record<string, Tensor>, i: number, shape: number[], optional: boolean): Float32Array | null {
+  const name = node.inputs[i] ?? '';
+  if (name === '') {
+    if (optional) return null;
+    bad(node, `input ${['X', 'W', 'R', 'B', 'sequence_lens', 'initial_h', 'initial_c', 'P'][i]} is missing`);
+  }
+  const value = weights[name];
+  if (!value) bad(node, `the weight ${JSON.stringify(name)} is not a constant of the model (it must come from initializers or constant nodes)`);
+  const t = checkTensor(value, `ONNX ${node.opType} node ${JSON.stringify(node.name)}: ${name}`);
+  if (t.shape.length !== shape.length || t.shape.some((d, k) => d !== shape[k])) {
+    bad(node, `${JSON.stringify(name)} has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`, 'SHAPE_MISMATCH');
+  }
+  return t.data;
+}
+
+/**
+ * The layer that computes an ONNX RNN, LSTM or GRU node: `weights` maps the node's input
+ * names (W, R, and B, P where given) to their values. Attributes and activations this library
+ * cannot compute are refused with UNSUPPORTED naming them; a missing or misshapen weight is
+ * BAD_FILE or SHAPE_MISMATCH.
+ */
+export function layerFromOnnx(node: OnnxNode, weights: Record<string, Tensor>): RNN | LSTM | GRU {
+  if (typeof node !== 'object' || node === null || typeof node.opType !== 'string' || !Array.isArray(node.inputs) || typeof node.attributes !== 'object') {
+    throw new RnnError('BAD_ARGUMENT', `layerFromOnnx: node must be an OnnxNode (from readOnnx), got ${describe(node)}`);
+  }
+  if (typeof weights !== 'object' || weights === null) throw new RnnError('BAD_ARGUMENT', `layerFromOnnx: weights must be an object of tensors by input name, got ${describe(weights)}`);
+  const kind = node.opType as Kind;
+  if (!(kind in GATES)) refuse(node, `the operator ${node.opType} is not a recurrent layer (RNN, LSTM or GRU)`);
+  const a = node.attributes;
+  for (const key of Object.keys(a)) if (!KNOWN_ATTRIBUTES.has(key)) refuse(node, `attribute ${key}`);
+  const direction = (a.direction as string | undefined) ?? 'forward';
+  if (direction !== 'forward' && direction !== 'reverse' && direction !== 'bidirectional') bad(node, `direction must be forward, reverse or bidirectional, got ${describe(direction)}`);
+  const dirs = direction === 'bidirectional' ? 2 : 1;
+  const layout = (a.layout as number | undefined) ?? 0;
+  if (layout !== 0 && layout !== 1) bad(node, `layout must be 0 or 1, got ${describe(layout)}`);
+  const coupled = kind === 'LSTM' && a.input_forget === 1;
+  const clip = a.clip as number | undefined;
+  if (clip !== undefined && kind !== 'LSTM') refuse(node, `clip on a ${kind} (only the LSTM's clip is supported)`);
+  if (clip !== undefined && !(clip > 0)) bad(node, `clip must be > 0, got ${describe(clip)}`);
+
+  const names = (a.activations as string[] | undefined)?.map((s) => s.toLowerCase());
+  const defaults = DEFAULT_ACTIVATIONS[kind];
+  let nonlinearity: 'tanh' | 'relu' = 'tanh';
+  if (names) {
+    if (names.length !== defaults.length * dirs) bad(node, `activations must list ${defaults.length * dirs} names, got ${names.length}`);
+    if (kind === 'RNN' && names.every((n) => n === 'relu')) nonlinearity = 'relu';
+    else if (names.some((n, i) => n !== defaults[i % defaults.length])) refuse(node, `activations [${(a.activations as string[]).join(', ')}] (supported: the defaults${kind === 'RNN' ? ', or Relu' : ''})`);
+    if (a.activation_alpha !== undefined || a.activation_beta !== undefined) refuse(node, 'activation_alpha / activation_beta');
+  }
+
+  // W [dirs, G*H, inputSize] gives the sizes; every weight is then checked against them
+  const W = weights[node.inputs[1] ?? ''];
+  if (!W) weightOf(node, weights, 1, [], false); // missing: the precise error
+  if (W.shape.length !== 3 || W.shape[0] !== dirs) bad(node, `W has shape [${W.shape.join(', ')}], expected [${dirs}, gates * hidden_size, input_size] for direction ${direction}`, 'SHAPE_MISMATCH');
+  const G = GATES[kind].blocks, inputSize = W.shape[2];
+  const H = (a.hidden_size as number | undefined) ?? W.shape[1] / G;
+  if (!Number.isInteger(H) || H < 1 || W.shape[1] !== G * H) bad(node, `hidden_size ${describe(a.hidden_size)} does not fit W [${W.shape.join(', ')}] (${G} gate blocks)`, 'SHAPE_MISMATCH');
+  const w = weightOf(node, weights, 1, [dirs, G * H, inputSize], false)!;
+  const r = weightOf(node, weights, 2, [dirs, G * H, H], false)!;
+  const b = weightOf(node, weights, 3, [dirs, 2 * G * H], true);
+  const p = kind === 'LSTM' ? weightOf(node, weights, 7, [dirs, 3 * H], true) : null;
+
+  const options: Record<string, unknown> = { inputSize, hiddenSize: H, bidirectional: dirs === 2, reverse: direction === 'reverse', batchFirst: layout === 1, bias: b !== null };
+  if (kind === 'RNN') options.nonlinearity = nonlinearity;
+  if (kind === 'LSTM') Object.assign(options, { coupled, peepholes: p !== null, cellClip: clip ?? 0 });
+  if (kind === 'GRU') options.resetAfter = a.linear_before_reset === 1;
+  const layer = kind === 'LSTM' ? new LSTM(options as never) : kind === 'GRU' ? new GRU(options as never) : new RNN(options as never);
+
+  try {
+    const order = coupled ? GATES[kind].coupled : GATES[kind].plain, GH = order.length * H;
+    const dict: Record<string, Tensor> = {};
+    for (let d = 0; d < dirs; d++) {
+      const x = `_l0${d === 1 ? '_reverse' : ''}`;
+      dict[`weight_ih${x}`] = { data: takeBlocks(w, d * G * H * inputSize, order, H, inputSize), shape: [GH, inputSize] };
+      dict[`weight_hh${x}`] = { data: takeBlocks(r, d * G * H * H, order, H, H), shape: [GH, H] };
+      if (b) {
+        dict[`bias_ih${x}`] = { data: takeBlocks(b, d * 2 * G * H, order, H, 1), shape: [GH] };
+        dict[`bias_hh${x}`] = { data: takeBlocks(b, (d * 2 + 1) * G * H, order, H, 1), shape: [GH] };
+      }
+      // ONNX P rows i, o, f -> weight_ch rows i, f, o (i, o coupled)
+      if (p) dict[`weight_ch${x}`] = { data: takeBlocks(p, d * 3 * H, coupled ? [0, 1] : [0, 2, 1], H, 1), shape: [coupled ? 2 : 3, H] };
+    }
+    layer.loadStateDict(dict);
+  } catch (e) {
+    layer.dispose();
+    throw e;
+  }
+  return layer;
+}
+
+/**
+ * Every RNN, LSTM and GRU node of an ONNX model (subgraphs included) as a layer, in the
+ * model's node order. Weights come from initializers (of the node's graph or an enclosing
+ * one) or from constants folded through Constant, Identity, Unsqueeze, Squeeze, Reshape,
+ * Cast, Slice, Concat, Transpose and Gather. A node whose weights are computed at run time
+ * is BAD_FILE; what layerFromOnnx refuses, importOnnx refuses. On any error, no layer is kept.
+ */
+export function importOnnx(bytes: Uint8Array): Array<{ node: OnnxNode; layer: RNN | LSTM | GRU }> {
+  const model = readOnnx(bytes);
+  // every graph's initializers: a subgraph reads its own and its enclosing graphs' by name
+  const initializers = Object.assign({}, ...Object.values(model.graphs).map((g) => g.initializers));
+  const weights = Object.fromEntries(foldConstants(model, initializers));
+  const out: Array<{ node: OnnxNode; layer: RNN | LSTM | GRU }> = [];
+  try {
+    for (const node of model.nodes) if (node.domain === '' && node.opType in GATES) out.push({ node, layer: layerFromOnnx(node, weights) });
+  } catch (e) {
+    for (const { layer } of out) layer.dispose();
+    throw e;
+  }
+  return out;
+}
