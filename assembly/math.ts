@@ -111,3 +111,43 @@ import { madd } from './simd';
   return copysign(-u / (2 + u), x);
 }
 
+
+// The activations a fused kernel selects by id (src/rnn/activations.ts ACTIVATION_IDS), for
+// the cells' non-default activations; the default cells call sigmoid and tanh directly.
+//   0 sigmoid   1 tanh   2 relu max(x, 0)   3 hard sigmoid max(0, min(1, alpha x + beta))
+// act_d is the derivative from the saved output y (the tape keeps outputs only):
+//   y (1 - y), 1 - y^2, 1 where y > 0 else 0, alpha where 0 < y < 1 else 0.
+// The id is the same for every element of a call, so the branches are predicted. act_s and
+// act_v are calls, not inlined: inlined, their four forms would repeat in every use and double
+// the module; these paths are not the default cells'.
+
+export function act_s(id: i32, x: f32, alpha: f32, beta: f32): f32 {
+  if (id == 0) return sigmoid_s(x);
+  if (id == 1) return tanh_s(x);
+  if (id == 2) return max<f32>(x, 0);
+  return min<f32>(max<f32>(alpha * x + beta, 0), 1);
+}
+
+export function act_v(id: i32, x: v128, alpha: f32, beta: f32): v128 {
+  if (id == 0) return sigmoid_v(x);
+  if (id == 1) return tanh_v(x);
+  if (id == 2) return f32x4.max(x, f32x4.splat(0));
+  return f32x4.min(f32x4.max(madd(f32x4.splat(alpha), x, f32x4.splat(beta)), f32x4.splat(0)), f32x4.splat(1));
+}
+
+// @ts-ignore: decorator
+@inline export function act_d_s(id: i32, y: f32, alpha: f32): f32 {
+  if (id == 0) return y * (1 - y);
+  if (id == 1) return 1 - y * y;
+  if (id == 2) return y > 0 ? <f32>1 : <f32>0;
+  return y > 0 && y < 1 ? alpha : <f32>0;
+}
+
+// @ts-ignore: decorator
+@inline export function act_d_v(id: i32, y: v128, alpha: f32): v128 {
+  const zero = f32x4.splat(0), one = f32x4.splat(1);
+  if (id == 0) return f32x4.mul(y, f32x4.sub(one, y));
+  if (id == 1) return f32x4.sub(one, f32x4.mul(y, y));
+  if (id == 2) return v128.and(one, f32x4.gt(y, zero));
+  return v128.and(f32x4.splat(alpha), v128.and(f32x4.gt(y, zero), f32x4.lt(y, one)));
+}

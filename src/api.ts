@@ -11,6 +11,7 @@ export type { GRUOptions } from './rnn/cells/gru.js';
 export type { CECOptions } from './rnn/cells/cec.js';
 export type { Stream } from './rnn/stream.js';
 export type { GradientTrace, GateStat, GateStats, SpectrumEntry } from './rnn/diagnostics.js';
+export type { ActivationName, ActivationOption } from './rnn/activations.js';
 export { SGD, Adam, AdamW, RMSprop, type SGDOptions, type AdamOptions, type RMSpropOptions, type OptimizerState } from './train/optim.js';
 export { clipGradNorm, clipGradValue } from './train/clip.js';
 export { crossEntropy, mse, type LossResult } from './train/loss.js';

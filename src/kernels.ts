@@ -8,6 +8,9 @@
  * Pointers are byte offsets into `memory`; sizes are element counts; leading dimensions (ld*)
  * are in elements. Every argument is a number.
  */
+/** The activation arguments of lstma_*: each activation's id (ACTIVATION_IDS, rnn/activations.ts), alpha and beta. */
+const ACTS = ['gate_act', 'gate_alpha', 'gate_beta', 'cell_act', 'cell_alpha', 'cell_beta', 'hidden_act', 'hidden_alpha', 'hidden_beta'] as const;
+
 export const KERNELS = {
   // assembly/gemm.ts
   f32_gemm_nn: { file: 'gemm', scalar: true, bench: true, args: ['c', 'ldc', 'a', 'lda', 'b', 'ldb', 'bias', 'M', 'N', 'K', 'accumulate'] },
@@ -22,6 +25,8 @@ export const KERNELS = {
   f32_sigmoid_bwd: { file: 'activation', scalar: true, args: ['dx', 'y', 'dy', 'n'] },
   f32_tanh_bwd: { file: 'activation', scalar: true, args: ['dx', 'y', 'dy', 'n'] },
   f32_relu_bwd: { file: 'activation', scalar: true, args: ['dx', 'y', 'dy', 'n'] },
+  f32_hardsigmoid_fwd: { file: 'activation', scalar: true, args: ['y', 'x', 'n', 'alpha', 'beta'] },
+  f32_hardsigmoid_bwd: { file: 'activation', scalar: true, args: ['dx', 'y', 'dy', 'n', 'alpha'] },
 
   // assembly/vector.ts
   f32_fill: { file: 'vector', scalar: true, args: ['y', 'v', 'n'] },
@@ -36,19 +41,27 @@ export const KERNELS = {
   f32_copy_rows: { file: 'vector', scalar: false, args: ['y', 'ldy', 'x', 'ldx', 'rows', 'cols'] },
   f32_add_rows: { file: 'vector', scalar: false, args: ['y', 'ldy', 'x', 'ldx', 'rows', 'cols'] },
 
-  // assembly/lstm.ts (lstmx_* mode: 0 = i f g o, 1 = no forget gate, 2 = coupled)
+  // assembly/lstm.ts (lstmx_* and lstma_* mode: 0 = i f g o, 1 = no forget gate, 2 = coupled)
   lstm_cell_fwd: { file: 'lstm', scalar: true, args: ['gates', 'c_prev', 'c', 'tanh_c', 'h', 'B', 'H'] },
   lstm_cell_bwd: { file: 'lstm', scalar: true, args: ['dgates', 'dc', 'dh', 'gates', 'c_prev', 'tanh_c', 'B', 'H'] },
   lstmx_cell_fwd: { file: 'lstm', scalar: true, args: ['gates', 'c_prev', 'c', 'tanh_c', 'h', 'peep', 'B', 'H', 'mode', 'clip'] },
   lstmx_cell_bwd: { file: 'lstm', scalar: true, args: ['dgates', 'dc', 'dh', 'gates', 'c_prev', 'c', 'tanh_c', 'peep', 'dpeep', 'B', 'H', 'mode', 'clip'] },
 
-  // assembly/gru.ts (gru_rb_* G: gate blocks, 3 = r z n, 2 = minimal unit f n)
+  lstma_cell_fwd: { file: 'lstm', scalar: true, args: ['gates', 'c_prev', 'c', 'act_c', 'h', 'peep', 'B', 'H', 'mode', 'clip', ...ACTS] },
+  lstma_cell_bwd: { file: 'lstm', scalar: true, args: ['dgates', 'dc', 'dh', 'gates', 'c_prev', 'c', 'act_c', 'peep', 'dpeep', 'B', 'H', 'mode', 'clip', ...ACTS] },
+
+  // assembly/gru.ts (gru_rb_* and gruact_* G: gate blocks, 3 = r z n, 2 = minimal unit f n)
   gru_cell_fwd: { file: 'gru', scalar: true, args: ['gates', 'gh', 'ghn', 'h_prev', 'h', 'B', 'H'] },
   gru_cell_bwd: { file: 'gru', scalar: true, args: ['dgx', 'dgh', 'dh', 'gates', 'ghn', 'h_prev', 'B', 'H'] },
   gru_rb_gate_fwd: { file: 'gru', scalar: true, args: ['gates', 'gh', 'rh', 'h_prev', 'B', 'H', 'G'] },
   gru_rb_out_fwd: { file: 'gru', scalar: true, args: ['gates', 'gh', 'h_prev', 'h', 'B', 'H', 'G'] },
   gru_rb_out_bwd: { file: 'gru', scalar: true, args: ['dgx', 'dgh', 'dh', 'gates', 'h_prev', 'B', 'H', 'G'] },
   gru_rb_gate_bwd: { file: 'gru', scalar: true, args: ['dgx', 'dgh', 'dh', 'drh', 'gates', 'h_prev', 'B', 'H', 'G'] },
+
+  gruact_gate_fwd: { file: 'gru', scalar: true, args: ['gates', 'gh', 'rh', 'h_prev', 'B', 'H', 'G', 'act', 'alpha', 'beta'] },
+  gruact_out_fwd: { file: 'gru', scalar: true, args: ['gates', 'gh', 'ghn', 'h_prev', 'h', 'B', 'H', 'G', 'after', 'act', 'alpha', 'beta'] },
+  gruact_out_bwd: { file: 'gru', scalar: true, args: ['dgx', 'dgh', 'dh', 'gates', 'ghn', 'h_prev', 'B', 'H', 'G', 'after', 'gate_act', 'gate_alpha', 'cell_act', 'cell_alpha'] },
+  gruact_gate_bwd: { file: 'gru', scalar: true, args: ['dgx', 'dgh', 'dh', 'drh', 'gates', 'h_prev', 'B', 'H', 'G', 'act', 'alpha'] },
 
   // assembly/rnn.ts
   leaky_fwd: { file: 'rnn', scalar: true, args: ['h', 'h_prev', 'a', 'alpha', 'B', 'H'] },

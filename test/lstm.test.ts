@@ -1,7 +1,8 @@
 // The LSTM kernels (assembly/lstm.ts) against float64 formulas written here, forward and
 // backward, at every tile edge of H (TILE_SIZES) and B = 1, 3, both builds, SIMD and scalar
 // twin; the variants in every mode, with and without peepholes and clip; the twins
-// bit-identical to the SIMD kernels in the baseline build.
+// bit-identical to the SIMD kernels in the baseline build; lstma_* with other activations in
+// every mode.
 import { TILE_SIZES, randomArray } from './helpers.js';
 import { call, kernelSuite, sigmoid, type Case, type Context } from './kernel-cases.js';
 import type { Kernels } from '../src/kernels.js';
@@ -134,7 +135,106 @@ function lstmxBwd(ctx: Context): Case[] {
   });
 }
 
+// Other activations (lstma_*): each combination of gate, cell and hidden activation below in
+// every variant mode, with and without peepholes and clip. An activation is [id, alpha, beta]
+// (ids as src/rnn/activations.ts: 0 sigmoid, 1 tanh, 2 relu, 3 hard sigmoid).
+type Act = readonly [number, number, number];
+const ACT_COMBOS: readonly (readonly [Act, Act, Act])[] = [
+  [[3, 0.2, 0.5], [1, 0, 0], [1, 0, 0]],
+  [[0, 0, 0], [2, 0, 0], [0, 0, 0]],
+  [[1, 0, 0], [3, 0.3, 0.4], [2, 0, 0]],
+  [[2, 0, 0], [0, 0, 0], [3, 1 / 6, 0.5]],
+];
+const actFn = ([id, a, b]: Act) => [sigmoid, Math.tanh, (x: number) => Math.max(x, 0), (x: number) => Math.max(0, Math.min(1, f32(a) * x + f32(b)))][id];
+const actD = ([id, a]: Act, y: number) => [y * (1 - y), 1 - y * y, y > 0 ? 1 : 0, y > 0 && y < 1 ? f32(a) : 0][id];
+const ACT_VARIANTS = ACT_COMBOS.flatMap((acts) => VARIANTS.map((v) => ({ ...v, acts })));
+const ACT_SHAPES = [{ B: 1, H: 1 }, { B: 3, H: 5 }, { B: 2, H: 8 }];
+
+function lstmaRef(v: Variant & { acts: readonly [Act, Act, Act] }, B: number, H: number, gates: ArrayLike<number>, c_prev: ArrayLike<number>, peep: ArrayLike<number> | null) {
+  const [sg, tc, th] = v.acts.map(actFn);
+  const G = v.mode === 0 ? 4 : 3, ig = (G - 2) * H, io = (G - 1) * H, ipo = v.mode === 0 ? 2 * H : H;
+  const post = Float64Array.from(gates), pre = new Float64Array(gates.length);
+  const c = new Float64Array(B * H), t = new Float64Array(B * H), h = new Float64Array(B * H);
+  for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) {
+    const g0 = G * H * b + j, k = b * H + j, cp = c_prev[k];
+    pre[g0] = gates[g0] + (peep ? peep[j] * cp : 0);
+    const i = sg(clipTo(pre[g0], v.clip));
+    let f = 1;
+    if (v.mode === 0) { pre[g0 + H] = gates[g0 + H] + (peep ? peep[H + j] * cp : 0); f = sg(clipTo(pre[g0 + H], v.clip)); }
+    if (v.mode === 2) f = 1 - i;
+    pre[g0 + ig] = gates[g0 + ig];
+    const g = tc(clipTo(pre[g0 + ig], v.clip));
+    c[k] = f * cp + i * g;
+    pre[g0 + io] = gates[g0 + io] + (peep ? peep[ipo + j] * c[k] : 0);
+    const o = sg(clipTo(pre[g0 + io], v.clip));
+    t[k] = th(c[k]); h[k] = o * t[k];
+    post[g0] = i; if (v.mode === 0) post[g0 + H] = f; post[g0 + ig] = g; post[g0 + io] = o;
+  }
+  return { post, pre, c, t, h };
+}
+
+const actArgs = (acts: readonly [Act, Act, Act]) => {
+  const [[ga, gA, gB], [ca, cA, cB], [ha, hA, hB]] = acts;
+  return { gate_act: ga, gate_alpha: gA, gate_beta: gB, cell_act: ca, cell_alpha: cA, cell_beta: cB, hidden_act: ha, hidden_alpha: hA, hidden_beta: hB };
+};
+
+function lstmaFwd(): Case[] {
+  return ACT_VARIANTS.flatMap((v) => ACT_SHAPES.map(({ B, H }, s) => {
+    const G = v.mode === 0 ? 4 : 3;
+    const gates = preActivations(s, G * B * H, v.clip), c_prev = randomArray(s + 1, B * H, 2);
+    const peep = v.peep ? randomArray(s + 2, (G - 1) * H, 0.5) : null;
+    const r = lstmaRef(v, B, H, gates, c_prev, peep);
+    const z = () => new Float64Array(B * H);
+    return { label: `acts=${JSON.stringify(v.acts)} mode=${v.mode} peep=${v.peep} clip=${v.clip} B=${B} H=${H}`,
+      inputs: { gates, c_prev, c: z(), act_c: z(), h: z(), peep: peep ?? 0, B, H, mode: v.mode, clip: v.clip, ...actArgs(v.acts) },
+      want: { gates: r.post, c: r.c, act_c: r.t, h: r.h } };
+  }));
+}
+
+// As lstmxBwd: the saved state from the forward of the same build and form; the masks of
+// clipped gates from the float64 pre-activations; the derivatives from the saved outputs.
+function lstmaBwd(ctx: Context): Case[] {
+  const fwd = String(ctx.fn).replace('bwd', 'fwd') as keyof Kernels;
+  const fwdCases = lstmaFwd();
+  return ACT_VARIANTS.flatMap((v) => ACT_SHAPES.map(() => v)).map((v, s) => {
+    const fc = fwdCases[s];
+    const { B, H, mode, clip } = fc.inputs as { B: number; H: number; mode: number; clip: number };
+    const G = mode === 0 ? 4 : 3, ig = (G - 2) * H, io = (G - 1) * H, ipo = mode === 0 ? 2 * H : H;
+    const saved = call({ ...ctx, fn: fwd }, fc);
+    const peep = v.peep ? (fc.inputs.peep as Float64Array) : null;
+    const pre = lstmaRef(v, B, H, fc.inputs.gates as Float64Array, fc.inputs.c_prev as Float64Array, peep).pre;
+    const gates = Float64Array.from(saved.gates), c_prev = fc.inputs.c_prev as Float64Array;
+    const c = Float64Array.from(saved.c), act_c = Float64Array.from(saved.act_c);
+    const dc = randomArray(s + 10, B * H), dh = randomArray(s + 11, B * H), dgates = randomArray(s + 12, G * B * H);
+    const dpeep = peep ? randomArray(s + 13, (G - 1) * H) : null;
+    const wdg = Float64Array.from(dgates), wdc = new Float64Array(B * H), wdp = dpeep ? Float64Array.from(dpeep) : null;
+    const m = (x: number) => (Math.abs(x) > clip ? 0 : 1);
+    const [ga, ca, ha] = v.acts;
+    for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) {
+      const g0 = G * H * b + j, k = b * H + j, cp = c_prev[k];
+      const i = gates[g0], g = gates[g0 + ig], o = gates[g0 + io], t = act_c[k];
+      const f = mode === 0 ? gates[g0 + H] : mode === 1 ? 1 : 1 - i;
+      const d_o = m(pre[g0 + io]) * dh[k] * t * actD(ga, o);
+      const dct = dc[k] + dh[k] * o * actD(ha, t) + (peep ? d_o * peep[ipo + j] : 0);
+      const d_i = m(pre[g0]) * (mode === 2 ? dct * (g - cp) : dct * g) * actD(ga, i);
+      const d_g = m(pre[g0 + ig]) * dct * i * actD(ca, g);
+      const d_f = mode === 0 ? m(pre[g0 + H]) * dct * cp * actD(ga, f) : 0;
+      wdg[g0] = d_i; wdg[g0 + ig] = d_g; wdg[g0 + io] = d_o; if (mode === 0) wdg[g0 + H] = d_f;
+      wdc[k] = dct * f + (peep ? d_i * peep[j] + (mode === 0 ? d_f * peep[H + j] : 0) : 0);
+      if (wdp) {
+        wdp[j] += d_i * cp; wdp[ipo + j] += d_o * c[k];
+        if (mode === 0) wdp[H + j] += d_f * cp;
+      }
+    }
+    return { label: fc.label,
+      inputs: { dgates, dc, dh, gates, c_prev, c, act_c, peep: peep ?? 0, dpeep: dpeep ?? 0, B, H, mode, clip, ...actArgs(v.acts) },
+      want: { dgates: wdg, dc: wdc, ...(wdp ? { dpeep: wdp } : {}) } };
+  });
+}
+
 kernelSuite('lstm', {
+  lstma_cell_fwd: lstmaFwd,
+  lstma_cell_bwd: lstmaBwd,
   lstm_cell_fwd: lstmFwd,
   lstm_cell_bwd: lstmBwd,
   lstmx_cell_fwd: lstmxFwd,

@@ -19,7 +19,7 @@
  * gradients in `weightGrads`.
  */
 import type { Kernels } from '../kernels.js';
-import type { ActivationName } from './activations.js';
+import type { ActivationSpec } from './activations.js';
 
 /** The sizes a cell is built for (from the common options, spec.ts). */
 export interface CellDims {
@@ -107,7 +107,7 @@ export interface BoundCell {
 export interface GateReport {
   /** Name in the report (the gate, or the unit activation for RNN / CEC). */
   readonly name: string;
-  readonly activation: ActivationName;
+  readonly activation: ActivationSpec;
   /** Where the post-activation values are: the gate block `block` of `gates`, or h itself. */
   readonly source: 'gates' | 'h';
   readonly block: number;
@@ -143,7 +143,7 @@ export interface Cell {
   /** What gateStats reports. */
   gateReports(): readonly GateReport[];
   /** The activation that follows gate block g of W_hh (for the recurrent spectrum). */
-  blockActivation(g: number): ActivationName;
+  blockActivation(g: number): ActivationSpec;
   /** The recurrent matrix `name` is used as W + I (identity-augmented recurrence). */
   addsIdentity?(name: string): boolean;
   bind(frame: CellFrame): BoundCell;

@@ -11,11 +11,11 @@
  *   h(t) = act(W h(t-1) + ...) and |act'| <= gamma, the Jacobian dh(t)/dh(t-1) has norm at
  *   most gamma * sigma_max(W): sigma_max < 1 / gamma is sufficient for the gradient to vanish
  *   exponentially, sigma_max > 1 / gamma is necessary for it to explode (Pascanu et al. 2013,
- *   section 2.1). gamma = 1 for tanh and relu, 1/4 for the sigmoid.
+ *   section 2.1). gamma = 1 for tanh and relu, 1/4 for the sigmoid, alpha for the hard sigmoid.
  */
 import { f32Index } from '../layout.js';
 import type { Tensor } from '../tensor.js';
-import { ACTIVATIONS } from './activations.js';
+import { activationOf, type ActivationName, type ActivationSpec } from './activations.js';
 import { suffix, type Spec } from './spec.js';
 
 /** The gradient flow through one layer and direction, as `gradientNorms()` returns it. */
@@ -35,12 +35,12 @@ export interface GateStat {
   /** Gate name (LSTM i f g o, GRU r z n or f n), or the unit activation of RNN / CEC. */
   gate: string;
   /** The gate's activation function, which sets the saturation thresholds. */
-  activation: 'sigmoid' | 'tanh' | 'relu';
+  activation: ActivationName;
   /** Mean over every unit, batch row and step within the row's length. */
   mean: number;
-  /** Fraction below 0.05 (sigmoid), below -0.95 (tanh), or exactly 0 (relu: dead units). */
+  /** Fraction below 0.05 (sigmoid), below -0.95 (tanh), or exactly 0 (relu: dead units; hard sigmoid). */
   saturatedLow: number;
-  /** Fraction above 0.95 (sigmoid and tanh); 0 for relu. */
+  /** Fraction above 0.95 (sigmoid and tanh), exactly 1 (hard sigmoid); 0 for relu. */
   saturatedHigh: number;
 }
 
@@ -76,8 +76,8 @@ export interface SpectrumEntry {
 }
 
 /** Mean and saturation of `n` values read by `at(i)`; thresholds from the activation table. */
-export function gateStat(gate: string, activation: GateStat['activation'], n: number, at: (i: number) => number): GateStat {
-  const act = ACTIVATIONS[activation];
+export function gateStat(gate: string, activation: ActivationSpec, n: number, at: (i: number) => number): GateStat {
+  const act = activationOf(activation);
   let sum = 0, low = 0, high = 0;
   for (let i = 0; i < n; i++) {
     const v = at(i);
@@ -86,7 +86,7 @@ export function gateStat(gate: string, activation: GateStat['activation'], n: nu
     if (act.isHigh(v)) high++;
   }
   const d = Math.max(n, 1);
-  return { gate, activation, mean: sum / d, saturatedLow: low / d, saturatedHigh: high / d };
+  return { gate, activation: activation.name, mean: sum / d, saturatedLow: low / d, saturatedHigh: high / d };
 }
 
 /**
@@ -165,7 +165,7 @@ export function spectrumOf(s: Spec, dict: Record<string, Tensor>): SpectrumEntry
         const name = `${weight}${suffix(l, d)}`, w = dict[name];
         s.gates.forEach((g, k) => {
           const sigmaMax = largestSingularValue(w.data.subarray(k * H * s.hOut), H, s.hOut, s.hOut, cell.addsIdentity?.(weight) ?? false);
-          const gamma = ACTIVATIONS[cell.blockActivation(k)].gamma;
+          const gamma = activationOf(cell.blockActivation(k)).gamma;
           out.push({ name, gate: g, sigmaMax, gamma, regime: regimeOf(sigmaMax, gamma) });
         });
       }

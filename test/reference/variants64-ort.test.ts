@@ -1,7 +1,8 @@
 // The variants reference (variants64.ts) against onnxruntime's float32 results for the ONNX
 // LSTM and GRU variants (test/fixtures/ort_variants.json, made by make_ort_fixtures.py): LSTM
-// peepholes, the coupled input-forget gate (input_forget = 1) and clip, and GRU with
-// linear_before_reset = 0 (our resetAfter: false), with sequence_lens and initial states.
+// peepholes, the coupled input-forget gate (input_forget = 1) and clip, GRU with
+// linear_before_reset = 0 (our resetAfter: false), and the activations of LSTM, GRU and RNN
+// (ONNX `activations` with alpha and beta), with sequence_lens and initial states.
 // Matching them within 1e-5 shows the reference's equations are onnxruntime's (which clips
 // only the gates' inputs and computes h = o tanh(c) with c unclipped).
 import { readFileSync } from 'node:fs';
@@ -12,7 +13,7 @@ const TOL = 1e-5;
 
 interface OrtCase {
   name: string;
-  kind: 'LSTM' | 'GRU';
+  kind: 'LSTM' | 'GRU' | 'RNN';
   options: Omit<VariantConfig, 'kind'>;
   T: number;
   B: number;

@@ -25,6 +25,10 @@
 //                                      n = tanh(W_in x + b_in + W_hn (r h) + b_hn)
 //       minimal (Zhou et al. 2016), blocks f, n (resetAfter does not apply):
 //       f = sigmoid(pre_f)  n = tanh(W_in x + b_in + W_hn (f h) + b_hn)  h' = (1 - f) h + f n
+// Activations (ONNX's `activations`): every sigmoid above is the gate activation act_g and
+//       every tanh the cell activation act_c (LSTM g, GRU n), the tanh in h' = o tanh(c') the
+//       hidden activation act_h; RNN's act is its nonlinearity. Each is sigmoid, tanh, relu or
+//       the hard sigmoid max(0, min(1, alpha v + beta)) (ONNX HardSigmoid).
 // CEC   one block:  c' = c + tanh(W_ih x + b_ih + W_hh h + b_hh)   h' = tanh(c')
 //
 // Layouts as rnn64.ts: x time-major [T, B, inputSize]; output [T, B, dirs * Hout] (forward
@@ -36,6 +40,18 @@
 
 import { matVec, relu, sigmoid } from './rnn64.js';
 
+/** An activation: its name, or the hard sigmoid max(0, min(1, alpha v + beta)) (alpha 0.2, beta 0.5 by default). */
+export type Act64 = 'sigmoid' | 'tanh' | 'relu' | 'hardSigmoid' | { type: 'hardSigmoid'; alpha?: number; beta?: number };
+
+/** The float64 function of an activation. */
+export function act64(a: Act64): (v: number) => number {
+  if (a === 'sigmoid') return sigmoid;
+  if (a === 'tanh') return Math.tanh;
+  if (a === 'relu') return relu;
+  const alpha = typeof a === 'object' ? a.alpha ?? 0.2 : 0.2, beta = typeof a === 'object' ? a.beta ?? 0.5 : 0.5;
+  return (v) => Math.max(0, Math.min(1, alpha * v + beta));
+}
+
 export interface VariantConfig {
   kind: 'RNN' | 'LSTM' | 'GRU' | 'CEC';
   inputSize: number;
@@ -44,7 +60,7 @@ export interface VariantConfig {
   bias: boolean;
   bidirectional: boolean;
   // RNN
-  nonlinearity?: 'tanh' | 'relu';
+  nonlinearity?: Act64;
   /** Per-unit time constants (length H), fixed, each >= 1; absent = no leak. */
   tau?: number[];
   /** tau comes from params[`tau_l{k}{_reverse}`] (length H) instead of cfg.tau. */
@@ -67,6 +83,13 @@ export interface VariantConfig {
    * previous i, f, o; zeros before each row's first step).
    */
   gateRecurrence?: boolean;
+  // LSTM and GRU
+  /** i, f, o (LSTM), r, z or f (GRU); default 'sigmoid'. */
+  gateActivation?: Act64;
+  /** g (LSTM), n (GRU); default 'tanh'. */
+  cellActivation?: Act64;
+  /** LSTM: c in h = o act(c); default 'tanh'. */
+  hiddenActivation?: Act64;
   // GRU
   /** Default true. */
   resetAfter?: boolean;
@@ -95,6 +118,7 @@ const DEFAULTS: Record<string, { kind: VariantConfig['kind']; value: unknown }> 
   coupled: { kind: 'LSTM', value: false },
   cellClip: { kind: 'LSTM', value: 0 },
   gateRecurrence: { kind: 'LSTM', value: false },
+  hiddenActivation: { kind: 'LSTM', value: 'tanh' },
   resetAfter: { kind: 'GRU', value: true },
   minimal: { kind: 'GRU', value: false },
 };
@@ -202,7 +226,7 @@ function cellStep(cfg: VariantConfig, p: DirParams, inSize: number, x: Float64Ar
         const hd = hist[Math.max(0, hist.length - d)]; // h(t-d), or h0 before the first step
         rec = matVec(p[d === 1 ? 'weight_hh' : `weight_hh_d${d}`], H, H, hd, rec);
       }
-      const act = cfg.nonlinearity === 'relu' ? relu : Math.tanh;
+      const act = act64(cfg.nonlinearity ?? 'tanh');
       const tau = cfg.trainTau ? Array.from(p.tau, (t) => Math.max(t, 1)) : cfg.tau;
       const hNew = new Float64Array(H);
       for (let j = 0; j < H; j++) {
@@ -221,18 +245,19 @@ function cellStep(cfg: VariantConfig, p: DirParams, inSize: number, x: Float64Ar
       const clip = (v: number) => (clipAt > 0 ? Math.min(Math.max(v, -clipAt), clipAt) : v);
       const peep = (row: number, j: number, cell: number) => (p.weight_ch ? p.weight_ch[row * H + j] * cell : 0);
       const pre = (block: number, j: number) => gx[block * H + j] + gh[block * H + j];
+      const sg = act64(cfg.gateActivation ?? 'sigmoid'), tc = act64(cfg.cellActivation ?? 'tanh'), th = act64(cfg.hiddenActivation ?? 'tanh');
       // full gate recurrence: W_gg [i; f; o](t-1), rows i, f, o
       const gr = cfg.gateRecurrence ? matVec(p.weight_gg, 3 * H, 3 * H, gates) : new Float64Array(3 * H);
       const hFull = new Float64Array(H);
       const cNew = new Float64Array(H);
       const ifo = new Float64Array(3 * H);
       for (let j = 0; j < H; j++) {
-        const i = sigmoid(clip(pre(bi, j) + peep(pi, j, c[j]) + gr[j]));
-        const f = cfg.coupled ? 1 - i : four ? sigmoid(clip(pre(bf, j) + peep(pf, j, c[j]) + gr[H + j])) : 1;
-        const g = Math.tanh(clip(pre(bg, j)));
+        const i = sg(clip(pre(bi, j) + peep(pi, j, c[j]) + gr[j]));
+        const f = cfg.coupled ? 1 - i : four ? sg(clip(pre(bf, j) + peep(pf, j, c[j]) + gr[H + j])) : 1;
+        const g = tc(clip(pre(bg, j)));
         cNew[j] = f * c[j] + i * g;
-        const o = sigmoid(clip(pre(bo, j) + peep(po, j, cNew[j]) + gr[2 * H + j]));
-        hFull[j] = o * Math.tanh(cNew[j]);
+        const o = sg(clip(pre(bo, j) + peep(po, j, cNew[j]) + gr[2 * H + j]));
+        hFull[j] = o * th(cNew[j]);
         ifo[j] = i; ifo[H + j] = f; ifo[2 * H + j] = o;
       }
       const hNew = p.weight_hr ? matVec(p.weight_hr, Hout, H, hFull) : hFull;
@@ -240,22 +265,23 @@ function cellStep(cfg: VariantConfig, p: DirParams, inSize: number, x: Float64Ar
     }
     case 'GRU': {
       const hNew = new Float64Array(H);
+      const sg = act64(cfg.gateActivation ?? 'sigmoid'), tc = act64(cfg.cellActivation ?? 'tanh');
       if (cfg.minimal) {
         const gf = matVec(p.weight_hh, H, H, h, p.bias_hh); // f block only
-        const f = Array.from({ length: H }, (_, j) => sigmoid(gx[j] + gf[j]));
+        const f = Array.from({ length: H }, (_, j) => sg(gx[j] + gf[j]));
         const fh = h.map((v, j) => f[j] * v);
         const hn = matVec(p.weight_hh.subarray(H * H), H, H, fh, p.bias_hh?.subarray(H));
-        for (let j = 0; j < H; j++) hNew[j] = (1 - f[j]) * h[j] + f[j] * Math.tanh(gx[H + j] + hn[j]);
+        for (let j = 0; j < H; j++) hNew[j] = (1 - f[j]) * h[j] + f[j] * tc(gx[H + j] + hn[j]);
         return { h: hNew, c };
       }
       const gh = matVec(p.weight_hh, GH, H, h, p.bias_hh);
-      const r = Array.from({ length: H }, (_, j) => sigmoid(gx[j] + gh[j]));
-      const z = Array.from({ length: H }, (_, j) => sigmoid(gx[H + j] + gh[H + j]));
+      const r = Array.from({ length: H }, (_, j) => sg(gx[j] + gh[j]));
+      const z = Array.from({ length: H }, (_, j) => sg(gx[H + j] + gh[H + j]));
       // resetAfter: r (W_hn h + b_hn); otherwise W_hn (r h) + b_hn.
       const hn = cfg.resetAfter === false
         ? matVec(p.weight_hh.subarray(2 * H * H), H, H, h.map((v, j) => r[j] * v), p.bias_hh?.subarray(2 * H))
         : gh.subarray(2 * H).map((v, j) => r[j] * v);
-      for (let j = 0; j < H; j++) hNew[j] = (1 - z[j]) * Math.tanh(gx[2 * H + j] + hn[j]) + z[j] * h[j];
+      for (let j = 0; j < H; j++) hNew[j] = (1 - z[j]) * tc(gx[2 * H + j] + hn[j]) + z[j] * h[j];
       return { h: hNew, c };
     }
     case 'CEC': {

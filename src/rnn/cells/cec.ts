@@ -5,6 +5,7 @@
  * dL/dc passes from step to step unchanged: the carousel. The tape keeps u in `gates`.
  */
 import { entry, paddedWidth } from '../../layout.js';
+import { TANH } from '../activations.js';
 import type { RecurrentOptions } from '../spec.js';
 import type { Cell, CellDims, CellFamily, CellFrame, CellSlot } from '../cell.js';
 
@@ -22,8 +23,8 @@ function make(_o: Record<string, unknown>, dims: CellDims): Cell {
       { name: 'dc', role: 'step', width: H, comment: 'dL/dc of the current step' },
       { name: 'dtmp', role: 'step', width: H, comment: "dL/dh (1 - h^2): h's share of dL/dc" },
     ],
-    gateReports: () => [{ name: 'u', activation: 'tanh', source: 'gates', block: 0 }],
-    blockActivation: () => 'tanh',
+    gateReports: () => [{ name: 'u', activation: TANH, source: 'gates', block: 0 }],
+    blockActivation: () => TANH,
 
     bind(f: CellFrame) {
       const { k, B, T, direction: d } = f, ldW = paddedWidth(GH);

@@ -6,6 +6,8 @@
  *                                   n = tanh(x W_in + b_in + (r * h_prev) W_hn + b_hn);
  *   minimal (the minimal gated unit, Zhou et al. 2016): one gate f, reset and update both f,
  *   n = tanh(x W_in + b_in + (f * h_prev) W_hn + b_hn), h = (1 - f) h_prev + f n.
+ *   activations: gateActivation for r, z (f) (default sigmoid), cellActivation for n (default
+ *   tanh): ONNX's GRU `activations`; any other than the defaults runs gruact_* (assembly).
  * The hidden product is kept apart from the input one (`gh`), so the hidden-side gate
  * gradient `dgh` differs from the input side's in the n block. Reset-before runs in two
  * parts around the (r * h_prev) W_hn product (gru_rb_* in assembly).
@@ -13,6 +15,7 @@
 import { checkFlag } from '../../checks.js';
 import { RnnError } from '../../errors.js';
 import { entry, f32Bytes, paddedWidth } from '../../layout.js';
+import { SIGMOID, TANH, activationArgs, activationOption, parseActivation, type ActivationOption } from '../activations.js';
 import type { RecurrentOptions } from '../spec.js';
 import type { Cell, CellDims, CellFamily, CellFrame, CellSlot } from '../cell.js';
 
@@ -28,6 +31,14 @@ export interface GRUOptions extends RecurrentOptions {
    * h = (1 - f) h + f n; gates f, n.
    */
   minimal?: boolean;
+  /**
+   * The activation of the gates r and z (f of the minimal unit) (default 'sigmoid'; ONNX's f):
+   * 'sigmoid', 'tanh', 'relu', 'hardSigmoid' (max(0, min(1, 0.2 x + 0.5)), as ONNX) or
+   * { type: 'hardSigmoid', alpha, beta }.
+   */
+  gateActivation?: ActivationOption;
+  /** The activation of the candidate n (default 'tanh'; ONNX's g); the same values. */
+  cellActivation?: ActivationOption;
 }
 
 function make(o: Record<string, unknown>, dims: CellDims): Cell {
@@ -37,12 +48,21 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
   const resetAfter = checkFlag(o.resetAfter, 'new GRU: resetAfter', true) && !minimal;
   const gates = minimal ? ['f', 'n'] : ['r', 'z', 'n'];
   const G = gates.length, GH = G * H;
-  const activation = (g: string) => (g === 'n' ? 'tanh' : 'sigmoid') as 'tanh' | 'sigmoid';
+  const gateAct = parseActivation(o.gateActivation, 'new GRU: gateActivation', SIGMOID);
+  const cellAct = parseActivation(o.cellActivation, 'new GRU: cellActivation', TANH);
+  const general = gateAct.name !== 'sigmoid' || cellAct.name !== 'tanh'; // runs gruact_*
+  const [gId, gAlpha, gBeta] = activationArgs(gateAct), [cId, cAlpha, cBeta] = activationArgs(cellAct);
+  const activation = (g: string) => (g === 'n' ? cellAct : gateAct);
 
   return {
     gates, hOut: H, hasCell: false, historyGrad: false, hiddenGateGrad: true,
     recurrentWeights: ['weight_hh'], extraParams: [],
-    config: () => (resetAfter ? {} : { resetAfter, minimal }),
+    config() {
+      const c: Record<string, unknown> = resetAfter ? {} : { resetAfter, minimal };
+      if (gateAct.name !== 'sigmoid') c.gateActivation = activationOption(gateAct);
+      if (cellAct.name !== 'tanh') c.cellActivation = activationOption(cellAct);
+      return c;
+    },
     slots: (): CellSlot[] => [
       resetAfter
         ? { name: 'ghn', role: 'saved', width: H, comment: 'h_prev W_hn + b_hn, for the gradient of r', inStream: false }
@@ -63,6 +83,12 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
       return {
         forward(t, prev, next, nb) {
           const g = entry(gates, gRow, t), hp = entry(hs, hRow, prev), hn = entry(hs, hRow, next);
+          if (resetAfter && general) {
+            k.f32_gemm_nn(gh, GH, hp, P, whh, ldW, bhh, nb, GH, P, 0);
+            k.gruact_gate_fwd(g, gh, 0, hp, nb, H, G, gId, gAlpha, gBeta);
+            k.gruact_out_fwd(g, gh, ghn && entry(ghn, ghnRow, t), hp, hn, nb, H, G, 1, cId, cAlpha, cBeta);
+            return;
+          }
           if (resetAfter) {
             k.f32_gemm_nn(gh, GH, hp, P, whh, ldW, bhh, nb, GH, P, 0);
             k.gru_cell_fwd(g, gh, ghn && entry(ghn, ghnRow, t), hp, hn, nb, H);
@@ -71,23 +97,28 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
           // reset before the hidden product: r (and z) first, then (r * h_prev) W_hn
           const rht = entry(rh, rhRow, t);
           k.f32_gemm_nn(gh, GH, hp, P, whh, ldW, bhh, nb, GH - H, P, 0);
-          k.gru_rb_gate_fwd(g, gh, rht, hp, nb, H, G);
+          if (general) k.gruact_gate_fwd(g, gh, rht, hp, nb, H, G, gId, gAlpha, gBeta);
+          else k.gru_rb_gate_fwd(g, gh, rht, hp, nb, H, G);
           k.f32_gemm_nn(gh + nOff, GH, rht, H, whh + nOff, ldW, bhh && bhh + nOff, nb, H, H, 0);
-          k.gru_rb_out_fwd(g, gh, hp, hn, nb, H, G);
+          if (general) k.gruact_out_fwd(g, gh, 0, hp, hn, nb, H, G, 0, cId, cAlpha, cBeta);
+          else k.gru_rb_out_fwd(g, gh, hp, hn, nb, H, G);
           if (nb < B) k.f32_fill(rht + f32Bytes(nb * H), 0, (B - nb) * H);
         },
         backward(t, prev, next, nb) {
           const g = entry(gates, gRow, t), hp = entry(hs, hRow, prev);
           const dgxt = entry(dgx, dgRow, t), dght = entry(dgh, dgRow, t);
           if (resetAfter) {
-            k.gru_cell_bwd(dgxt, dght, dh, g, entry(ghn, ghnRow, t), hp, nb, H);
+            if (general) k.gruact_out_bwd(dgxt, dght, dh, g, entry(ghn, ghnRow, t), hp, nb, H, G, 1, gId, gAlpha, cId, cAlpha);
+            else k.gru_cell_bwd(dgxt, dght, dh, g, entry(ghn, ghnRow, t), hp, nb, H);
             k.f32_gemm_nt_acc(dh, P, dght, GH, whh, ldW, nb, P, GH);
             return;
           }
-          k.gru_rb_out_bwd(dgxt, dght, dh, g, hp, nb, H, G);
+          if (general) k.gruact_out_bwd(dgxt, dght, dh, g, 0, hp, nb, H, G, 0, gId, gAlpha, cId, cAlpha);
+          else k.gru_rb_out_bwd(dgxt, dght, dh, g, hp, nb, H, G);
           k.f32_fill(drh, 0, nb * H);
           k.f32_gemm_nt_acc(drh, H, dght + nOff, GH, whh + nOff, ldW, nb, H, H);
-          k.gru_rb_gate_bwd(dgxt, dght, dh, drh, g, hp, nb, H, G);
+          if (general) k.gruact_gate_bwd(dgxt, dght, dh, drh, g, hp, nb, H, G, gId, gAlpha);
+          else k.gru_rb_gate_bwd(dgxt, dght, dh, drh, g, hp, nb, H, G);
           // the n block went through d(rh) above; the r (and z) blocks go through W_hh here
           k.f32_gemm_nt_acc(dh, P, dght, GH, whh, ldW, nb, P, GH - H);
         },
@@ -104,6 +135,6 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
 }
 
 export const gruCell: CellFamily = {
-  options: ['resetAfter', 'minimal'],
+  options: ['resetAfter', 'minimal', 'gateActivation', 'cellActivation'],
   make,
 };

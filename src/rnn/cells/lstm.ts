@@ -5,12 +5,16 @@
  *   forgetGate: false (the 1997 LSTM, c = c_prev + i * g, gates i, g, o);
  *   coupled (f = 1 - i, gates i, g, o);  cellClip (ONNX clip on every gate's pre-activation);
  *   gateRecurrence (Greff et al. 2015 "FGR"): i, f, o also see the previous i, f, o through W_gg.
- * The plain cell runs lstm_cell_*; any of peepholes, three gates or a clip runs lstmx_cell_*
- * (assembly). The tape keeps the post-activation gates and tanh(c): backward reads them.
+ *   activations: gateActivation for i, f, o (default sigmoid), cellActivation for g and
+ *   hiddenActivation for c in h = o * act(c) (default tanh each): ONNX's LSTM `activations`.
+ * The plain cell runs lstm_cell_*; any of peepholes, three gates or a clip runs lstmx_cell_*;
+ * any activation other than the defaults runs lstma_cell_* (assembly), with the variants. The
+ * tape keeps the post-activation gates and act(c) (tanh(c) by default): backward reads them.
  */
 import { checkFlag, checkInt, checkNumber } from '../../checks.js';
 import { RnnError } from '../../errors.js';
 import { entry, f32Bytes, paddedWidth } from '../../layout.js';
+import { SIGMOID, TANH, activationArgs, activationOption, parseActivation, type ActivationOption } from '../activations.js';
 import type { RecurrentOptions } from '../spec.js';
 import type { Cell, CellDims, CellFamily, CellFrame, CellSlot } from '../cell.js';
 
@@ -42,6 +46,16 @@ export interface LSTMOptions extends RecurrentOptions {
    * only (not with peepholes, cellClip, coupled or forgetGate: false).
    */
   gateRecurrence?: boolean;
+  /**
+   * The activation of the gates i, f, o (default 'sigmoid'; ONNX's f): 'sigmoid', 'tanh',
+   * 'relu', 'hardSigmoid' (max(0, min(1, 0.2 x + 0.5)), as ONNX) or
+   * { type: 'hardSigmoid', alpha, beta }. With every variant but gateRecurrence.
+   */
+  gateActivation?: ActivationOption;
+  /** The activation of the candidate g (default 'tanh'; ONNX's g); the same values. */
+  cellActivation?: ActivationOption;
+  /** The activation of c in h = o * act(c) (default 'tanh'; ONNX's h); the same values. */
+  hiddenActivation?: ActivationOption;
 }
 
 function make(o: Record<string, unknown>, dims: CellDims): Cell {
@@ -59,6 +73,14 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
   if (gateRecurrence && (peepholes || cellClip > 0 || coupled || !forgetGate)) {
     throw new RnnError('BAD_ARGUMENT', 'new LSTM: gateRecurrence runs on the plain i, f, g, o cell; it cannot be combined with peepholes, cellClip, coupled or forgetGate: false');
   }
+  const gateAct = parseActivation(o.gateActivation, 'new LSTM: gateActivation', SIGMOID);
+  const cellAct = parseActivation(o.cellActivation, 'new LSTM: cellActivation', TANH);
+  const hiddenAct = parseActivation(o.hiddenActivation, 'new LSTM: hiddenActivation', TANH);
+  const general = gateAct.name !== 'sigmoid' || cellAct.name !== 'tanh' || hiddenAct.name !== 'tanh'; // runs lstma_cell_*
+  if (general && gateRecurrence) {
+    throw new RnnError('BAD_ARGUMENT', 'new LSTM: gateRecurrence runs with the default activations (gateActivation sigmoid, cellActivation and hiddenActivation tanh)');
+  }
+  const acts = [...activationArgs(gateAct), ...activationArgs(cellAct), ...activationArgs(hiddenAct)] as const;
   const threeGate = !forgetGate || coupled;
   const gates = threeGate ? ['i', 'g', 'o'] : ['i', 'f', 'g', 'o'];
   const G = gates.length, GH = G * H, P = projSize || H;
@@ -70,7 +92,7 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
     ...(gateRecurrence ? [{ name: 'weight_gg', torchShape: [H3, H3], transposed: true }] : []),
     ...(projSize ? [{ name: 'weight_hr', torchShape: [projSize, H], transposed: true }] : []),
   ];
-  const activation = (g: string) => (g === 'g' ? 'tanh' : 'sigmoid') as 'tanh' | 'sigmoid';
+  const activation = (g: string) => (g === 'g' ? cellAct : gateAct);
 
   return {
     gates, hOut: P, hasCell: true, historyGrad: false, hiddenGateGrad: false,
@@ -79,11 +101,14 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
       const c: Record<string, unknown> = { projSize };
       if (variant) Object.assign(c, { peepholes, forgetGate, coupled, cellClip });
       if (gateRecurrence) c.gateRecurrence = true;
+      if (gateAct.name !== 'sigmoid') c.gateActivation = activationOption(gateAct);
+      if (cellAct.name !== 'tanh') c.cellActivation = activationOption(cellAct);
+      if (hiddenAct.name !== 'tanh') c.hiddenActivation = activationOption(hiddenAct);
       return c;
     },
     slots: (): CellSlot[] => [
       { name: 'c', role: 'state', width: H, comment: 'cell states, indexed like h' },
-      { name: 'tanhc', role: 'saved', width: H, comment: 'tanh(c), saved rather than recomputed in backward' },
+      { name: 'tanhc', role: 'saved', width: H, comment: 'tanh(c) (hiddenActivation(c)), saved rather than recomputed in backward' },
       ...(projSize ? [{ name: 'hpre', role: 'saved', width: H, comment: 'o * tanh(c) before the projection, for dW_hr' } as const] : []),
       ...(gateRecurrence ? [{ name: 'ifo', role: 'state', width: H3, comment: 'the gates i, f, o of every step, contiguous, indexed like h (the initial entry zero): the input of W_gg' } as const] : []),
     ],
@@ -128,7 +153,8 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
             k.f32_gemm_nn(g, GH, prevGates, H3, wgg, ldG, 0, nb, 2 * H, H3, 1);
             k.f32_gemm_nn(g + o3, GH, prevGates, H3, wgg + o2, ldG, 0, nb, H, H3, 1);
           }
-          if (variant) k.lstmx_cell_fwd(g, cp, cn, tc, hcell, peep, nb, H, mode, clip);
+          if (general) k.lstma_cell_fwd(g, cp, cn, tc, hcell, peep, nb, H, mode, clip, ...acts);
+          else if (variant) k.lstmx_cell_fwd(g, cp, cn, tc, hcell, peep, nb, H, mode, clip);
           else k.lstm_cell_fwd(g, cp, cn, tc, hcell, nb, H);
           if (projSize) k.f32_gemm_nn(hn, P, hcell, H, whr, ldR, 0, nb, P, H, 0);
           if (gateRecurrence) {
@@ -150,7 +176,9 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
             k.f32_gemm_nt_acc(dhpre, H, dh, P, whr, ldR, nb, H, P);
             dcell = dhpre;
           }
-          if (variant) {
+          if (general) {
+            k.lstma_cell_bwd(dgxt, dc, dcell, g, entry(cs, cRow, prev), entry(cs, cRow, next), tc, peep, dpeep, nb, H, mode, clip, ...acts);
+          } else if (variant) {
             k.lstmx_cell_bwd(dgxt, dc, dcell, g, entry(cs, cRow, prev), entry(cs, cRow, next), tc, peep, dpeep, nb, H, mode, clip);
           } else k.lstm_cell_bwd(dgxt, dc, dcell, g, entry(cs, cRow, prev), tc, nb, H);
           k.f32_fill(dh, 0, nb * P);
@@ -182,6 +210,6 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
 }
 
 export const lstmCell: CellFamily = {
-  options: ['projSize', 'peepholes', 'forgetGate', 'coupled', 'cellClip', 'forgetBias', 'gateRecurrence'],
+  options: ['projSize', 'peepholes', 'forgetGate', 'coupled', 'cellClip', 'forgetBias', 'gateRecurrence', 'gateActivation', 'cellActivation', 'hiddenActivation'],
   make,
 };

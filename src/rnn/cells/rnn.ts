@@ -1,6 +1,6 @@
 /**
  * The Elman RNN cell (torch.nn.RNN) and its classic variants:
- *   h = act(x W_ih + b_ih + h_prev W_hh + b_hh),  act tanh or relu;
+ *   h = act(x W_ih + b_ih + h_prev W_hh + b_hh),  act tanh, relu, sigmoid or a hard sigmoid;
  *   leaky units:  h = (1 - alpha) h_prev + alpha act(...), alpha = 1 / max(tau, 1) per unit;
  *   delays:       the recurrent term is sum over d of h(t-d) W_d (W_1 = weight_hh);
  *   identity:     W_hh + I on h(t-1) (h_prev added to the pre-activation).
@@ -11,14 +11,18 @@
 import { checkFlag, checkInt, checkNumber } from '../../checks.js';
 import { RnnError, describe } from '../../errors.js';
 import { entry, f32Index, paddedWidth } from '../../layout.js';
-import { ACTIVATIONS, type ActivationName } from '../activations.js';
+import { TANH, activationOf, activationOption, parseActivation, type ActivationOption } from '../activations.js';
 import type { RecurrentOptions } from '../spec.js';
 import type { Cell, CellDims, CellFamily, CellFrame, CellSlot } from '../cell.js';
 
 /** Options of `new RNN`: the common ones, the activation and the classic RNN variants. */
 export interface RNNOptions extends RecurrentOptions {
-  /** The unit activation (default 'tanh'). */
-  nonlinearity?: 'tanh' | 'relu';
+  /**
+   * The unit activation (default 'tanh'): 'tanh', 'relu', 'sigmoid', or the hard sigmoid
+   * max(0, min(1, alpha x + beta)) as 'hardSigmoid' (alpha 0.2, beta 0.5, as ONNX) or
+   * { type: 'hardSigmoid', alpha, beta } (ONNX RNN's `activations`).
+   */
+  nonlinearity?: ActivationOption;
   /**
    * Leaky integration with per-unit time constants (>= 1): h = (1 - 1/tau) h_prev + (1/tau) act(...).
    * One number for every unit or one per unit. Fixed unless `trainTau`.
@@ -51,10 +55,8 @@ function delayEntry(delay: number, t: number, direction: number, T: number): num
 
 function make(o: Record<string, unknown>, dims: CellDims): Cell {
   const H = dims.hiddenSize;
-  const nonlinearity = o.nonlinearity ?? 'tanh';
-  if (nonlinearity !== 'tanh' && nonlinearity !== 'relu') {
-    throw new RnnError('BAD_ARGUMENT', `new RNN: nonlinearity must be 'tanh' or 'relu', got ${describe(nonlinearity)}`);
-  }
+  const unit = parseActivation(o.nonlinearity, 'new RNN: nonlinearity', TANH);
+  const nonlinearity = activationOption(unit);
   let tau: Float32Array | null = null;
   if (o.tau !== undefined) {
     const v = o.tau as unknown;
@@ -74,7 +76,7 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
   }
   const identityRecurrence = checkFlag(o.identityRecurrence, 'new RNN: identityRecurrence', false);
   const variant = tau !== null || identityRecurrence || delays.length !== 1 || delays[0] !== 1;
-  const act = ACTIVATIONS[nonlinearity as ActivationName];
+  const act = activationOf(unit);
   const recurrentWeights = delays.map(delayWeight);
 
   return {
@@ -93,8 +95,8 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
     streamRefusal: () => (delays.length !== 1 || delays[0] !== 1
       ? `an RNN with delays [${delays.join(', ')}] needs its state history; stream() runs layers whose only delay is 1` : null),
     // a plain RNN's activation is h itself (the gates slot keeps the pre-activation)
-    gateReports: () => [tau ? { name: 'a', activation: nonlinearity, source: 'gates', block: 0 } : { name: 'h', activation: nonlinearity, source: 'h', block: 0 }],
-    blockActivation: () => nonlinearity,
+    gateReports: () => [tau ? { name: 'a', activation: unit, source: 'gates', block: 0 } : { name: 'h', activation: unit, source: 'h', block: 0 }],
+    blockActivation: () => unit,
     addsIdentity: (name) => identityRecurrence && name === 'weight_hh',
 
     bind(f: CellFrame) {
