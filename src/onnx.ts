@@ -5,5 +5,5 @@
  * never reaches this code. Plain JavaScript: needs no `init` to read a file.
  */
 export { readOnnx } from './io/onnx/read.js';
-export { importOnnx, layerFromOnnx } from './io/onnx/import.js';
+export { importOnnx, layerFromOnnx, type OnnxImport } from './io/onnx/import.js';
 export type { OnnxModel, OnnxNode, OnnxGraph, OnnxTensor, OnnxAttribute, OnnxDataType } from './io/onnx/model.js';

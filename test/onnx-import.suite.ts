@@ -60,6 +60,7 @@ export function onnxImportSuite(simd: SimdMode): void {
         worst = Math.max(worst, maxDiff(r.output.data, run.output.data), maxDiff(r.h.data, run.h_n.data));
         if (run.c_n) worst = Math.max(worst, maxDiff(r.c!.data, run.c_n.data));
       }
+      console.log(`${c.name}: max abs error ${worst.toExponential(2)}`);
       expect(worst).toBeLessThan(TOL);
       for (const { layer } of imported) layer.dispose();
     });

@@ -9,7 +9,9 @@
  *   input_forget = 1 (LSTM)             -> coupled (f = 1 - i)
  *   P (LSTM peepholes, rows i, o, f)    -> peepholes, weight_ch rows i, f, o (i, o when coupled)
  *   linear_before_reset 1 | 0 (GRU)     -> resetAfter true | false (ONNX's default is 0)
- *   activations: the defaults (LSTM Sigmoid, Tanh, Tanh; GRU Sigmoid, Tanh; RNN Tanh or Relu)
+ *   activations (+ activation_alpha / activation_beta): Sigmoid, Tanh, Relu, HardSigmoid, the
+ *     same in both directions -> gateActivation, cellActivation, hiddenActivation (LSTM f, g,
+ *     h; GRU f, g), nonlinearity (RNN f)
  *   W [dirs, G*H, in], R [dirs, G*H, H] -> weight_ih / weight_hh (PyTorch's layout, our gate order)
  *   B [dirs, 2*G*H] = [Wb, Rb]          -> bias_ih, bias_hh; absent: bias false
  * Gate orders: ONNX LSTM i, o, f, c -> ours i, f, g, o (i, g, o coupled); GRU z, r, h -> r, z, n.
@@ -19,6 +21,7 @@
  */
 import { checkTensor } from '../../checks.js';
 import { RnnError, describe } from '../../errors.js';
+import type { ActivationName, ActivationOption } from '../../rnn/activations.js';
 import { GRU, LSTM, RNN } from '../../rnn/layer.js';
 import type { Tensor } from '../../tensor.js';
 import { foldConstants } from './fold.js';
@@ -33,7 +36,11 @@ const GATES = {
 } as const;
 type Kind = keyof typeof GATES;
 
-const DEFAULT_ACTIVATIONS: Record<Kind, string[]> = { LSTM: ['sigmoid', 'tanh', 'tanh'], GRU: ['sigmoid', 'tanh'], RNN: ['tanh'] };
+/** Our option for each entry of a direction's ONNX `activations` (LSTM f, g, h; GRU f, g; RNN f). */
+const ACTIVATION_OPTIONS: Record<Kind, string[]> = { LSTM: ['gateActivation', 'cellActivation', 'hiddenActivation'], GRU: ['gateActivation', 'cellActivation'], RNN: ['nonlinearity'] };
+const DEFAULT_ACTIVATIONS: Record<Kind, string[]> = { LSTM: ['Sigmoid', 'Tanh', 'Tanh'], GRU: ['Sigmoid', 'Tanh'], RNN: ['Tanh'] };
+/** The ONNX activations we compute, by lower-case name. */
+const ONNX_ACTIVATIONS: Record<string, ActivationName> = { sigmoid: 'sigmoid', tanh: 'tanh', relu: 'relu', hardsigmoid: 'hardSigmoid' };
 const KNOWN_ATTRIBUTES = new Set(['activations', 'activation_alpha', 'activation_beta', 'clip', 'direction', 'hidden_size', 'input_forget', 'layout', 'linear_before_reset']);
 
 function refuse(node: OnnxNode, what: string): never {
@@ -68,6 +75,35 @@ function weightOf(node: OnnxNode, weights: Record<string, Tensor>, i: number, sh
 }
 
 /**
+ * The layer options of the node's `activations`, `activation_alpha` and `activation_beta`.
+ * onnxruntime hands alpha and beta, in list order, to the activations that take them (of ours,
+ * the hard sigmoid, defaults 0.2 and 0.5). Our options hold for both directions, so the
+ * directions must agree.
+ */
+function activationOptions(node: OnnxNode, kind: Kind, dirs: number): Record<string, ActivationOption> {
+  const a = node.attributes, names = ACTIVATION_OPTIONS[kind];
+  const listed = (a.activations as string[] | undefined) ?? Array.from({ length: dirs }, () => DEFAULT_ACTIVATIONS[kind]).flat();
+  if (listed.length !== names.length * dirs) bad(node, `activations must list ${names.length * dirs} names (${names.length} per direction), got ${listed.length}`);
+  const alphas = [...((a.activation_alpha as number[] | undefined) ?? [])], betas = [...((a.activation_beta as number[] | undefined) ?? [])];
+  const values = listed.map((onnxName): ActivationOption => {
+    const ours = ONNX_ACTIVATIONS[onnxName.toLowerCase()];
+    if (!ours) refuse(node, `activation ${onnxName} in activations [${listed.join(', ')}] (supported: Sigmoid, Tanh, Relu, HardSigmoid)`);
+    if (ours !== 'hardSigmoid') return ours;
+    return { type: 'hardSigmoid', alpha: alphas.shift() ?? Math.fround(0.2), beta: betas.shift() ?? 0.5 }; // ONNX's defaults, as float32
+  });
+  if (alphas.length || betas.length) refuse(node, 'activation_alpha / activation_beta values that no supported activation takes');
+  const key = (v: ActivationOption) => JSON.stringify(v);
+  for (let i = names.length; i < values.length; i++) {
+    if (key(values[i]) !== key(values[i % names.length])) refuse(node, `activations that differ between the directions ([${listed.join(', ')}]); a layer has one set for both`);
+  }
+  const out: Record<string, ActivationOption> = {};
+  names.forEach((name, i) => {
+    if (kind === 'RNN' || listed[i].toLowerCase() !== DEFAULT_ACTIVATIONS[kind][i].toLowerCase()) out[name] = values[i];
+  });
+  return out;
+}
+
+/**
  * The layer that computes an ONNX RNN, LSTM or GRU node: `weights` maps the node's input
  * names (W, R, and B, P where given) to their values. Attributes and activations this library
  * cannot compute are refused with UNSUPPORTED naming them; a missing or misshapen weight is
@@ -92,15 +128,7 @@ export function layerFromOnnx(node: OnnxNode, weights: Record<string, Tensor>): 
   if (clip !== undefined && kind !== 'LSTM') refuse(node, `clip on a ${kind} (only the LSTM's clip is supported)`);
   if (clip !== undefined && !(clip > 0)) bad(node, `clip must be > 0, got ${describe(clip)}`);
 
-  const names = (a.activations as string[] | undefined)?.map((s) => s.toLowerCase());
-  const defaults = DEFAULT_ACTIVATIONS[kind];
-  let nonlinearity: 'tanh' | 'relu' = 'tanh';
-  if (names) {
-    if (names.length !== defaults.length * dirs) bad(node, `activations must list ${defaults.length * dirs} names, got ${names.length}`);
-    if (kind === 'RNN' && names.every((n) => n === 'relu')) nonlinearity = 'relu';
-    else if (names.some((n, i) => n !== defaults[i % defaults.length])) refuse(node, `activations [${(a.activations as string[]).join(', ')}] (supported: the defaults${kind === 'RNN' ? ', or Relu' : ''})`);
-    if (a.activation_alpha !== undefined || a.activation_beta !== undefined) refuse(node, 'activation_alpha / activation_beta');
-  }
+  const activations = activationOptions(node, kind, dirs);
 
   // W [dirs, G*H, inputSize] gives the sizes; every weight is then checked against them
   const W = weights[node.inputs[1] ?? ''];
@@ -115,7 +143,7 @@ export function layerFromOnnx(node: OnnxNode, weights: Record<string, Tensor>): 
   const p = kind === 'LSTM' ? weightOf(node, weights, 7, [dirs, 3 * H], true) : null;
 
   const options: Record<string, unknown> = { inputSize, hiddenSize: H, bidirectional: dirs === 2, reverse: direction === 'reverse', batchFirst: layout === 1, bias: b !== null };
-  if (kind === 'RNN') options.nonlinearity = nonlinearity;
+  Object.assign(options, activations);
   if (kind === 'LSTM') Object.assign(options, { coupled, peepholes: p !== null, cellClip: clip ?? 0 });
   if (kind === 'GRU') options.resetAfter = a.linear_before_reset === 1;
   const layer = kind === 'LSTM' ? new LSTM(options as never) : kind === 'GRU' ? new GRU(options as never) : new RNN(options as never);
@@ -142,6 +170,14 @@ export function layerFromOnnx(node: OnnxNode, weights: Record<string, Tensor>): 
   return layer;
 }
 
+/** One imported node: the node as readOnnx gives it, and the layer that computes it. */
+export interface OnnxImport {
+  /** The RNN, LSTM or GRU node (its graph, inputs and attributes). */
+  node: OnnxNode;
+  /** The layer: its forward on the node's X (with sequence_lens as lengths, initial_h / initial_c as state) gives Y, Y_h, Y_c. */
+  layer: RNN | LSTM | GRU;
+}
+
 /**
  * Every RNN, LSTM and GRU node of an ONNX model (subgraphs included) as a layer, in the
  * model's node order. Weights come from initializers (of the node's graph or an enclosing
@@ -149,12 +185,12 @@ export function layerFromOnnx(node: OnnxNode, weights: Record<string, Tensor>): 
  * Cast, Slice, Concat, Transpose and Gather. A node whose weights are computed at run time
  * is BAD_FILE; what layerFromOnnx refuses, importOnnx refuses. On any error, no layer is kept.
  */
-export function importOnnx(bytes: Uint8Array): Array<{ node: OnnxNode; layer: RNN | LSTM | GRU }> {
+export function importOnnx(bytes: Uint8Array): OnnxImport[] {
   const model = readOnnx(bytes);
   // every graph's initializers: a subgraph reads its own and its enclosing graphs' by name
   const initializers = Object.assign({}, ...Object.values(model.graphs).map((g) => g.initializers));
   const weights = Object.fromEntries(foldConstants(model, initializers));
-  const out: Array<{ node: OnnxNode; layer: RNN | LSTM | GRU }> = [];
+  const out: OnnxImport[] = [];
   try {
     for (const node of model.nodes) if (node.domain === '' && node.opType in GATES) out.push({ node, layer: layerFromOnnx(node, weights) });
   } catch (e) {
