@@ -128,6 +128,47 @@ describe('--cell offers every registered recurrent layer', () => {
   });
 });
 
+describe('convert an ONNX model', () => {
+  const onnx = (name: string) => join(fixtures, 'onnx', `${name}.onnx`);
+  const cases = JSON.parse(readFileSync(join(fixtures, 'onnx', 'cases.json'), 'utf8')).cases;
+
+  test("a node's checkpoint computes what onnxruntime computed", async () => {
+    const r = await cli('convert', '--onnx', onnx('lstm_all_variants'), '--out', 'onnx-lstm.safetensors');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/converted the .* \(LSTM\) node of .*lstm_all_variants\.onnx/);
+    const { model } = loadCheckpoint(readFileSync(join(dir, 'onnx-lstm.safetensors')));
+    expect(model).toBeInstanceOf(LSTM);
+    const run = cases.find((c: { name: string }) => c.name === 'lstm_all_variants').nodes[0].run;
+    const t = (j: { data: number[]; shape: number[] }) => ({ data: Float32Array.from(j.data), shape: j.shape });
+    const { output } = (model as LSTM).forward(t(run.x), { h: t(run.h0), c: t(run.c0) }, { lengths: run.lengths.data });
+    expect(Math.max(...output.data.map((v, i) => Math.abs(v - run.output.data[i])))).toBeLessThan(1e-5);
+    (model as LSTM).dispose();
+  });
+
+  test.concurrent('several nodes: --node picks one; bad combinations and files are named', async () => {
+    const [several, picked, unknown, mixed, notOnnx, noOut] = await Promise.all([
+      cli('convert', '--onnx', onnx('stacked_lstm_gru'), '--out', 'x.safetensors'),
+      cli('convert', '--onnx', onnx('stacked_lstm_gru'), '--node', 'GRU_1', '--out', 'gru.safetensors'),
+      cli('convert', '--onnx', onnx('stacked_lstm_gru'), '--node', 'nope', '--out', 'x.safetensors'),
+      cli('convert', '--onnx', onnx('stacked_lstm_gru'), '--config', '{}', '--out', 'x.safetensors'),
+      cli('convert', '--onnx', join(fixtures, 'torch_lstm.safetensors'), '--out', 'x.safetensors'),
+      cli('convert', '--onnx', onnx('stacked_lstm_gru')),
+    ]);
+    expect(several.code).toBe(1);
+    expect(several.stderr).toMatch(/has 2 recurrent nodes: choose one with --node \(LSTM_0 \(LSTM\), GRU_1 \(GRU\)\)/);
+    expect(picked.code, picked.stderr).toBe(0);
+    expect((await cli('inspect', 'gru.safetensors', '--json')).stdout).toContain('"type": "GRU"');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/no recurrent node named "nope"/);
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toMatch(/--config does not go with --onnx/);
+    expect(notOnnx.code).toBe(1);
+    expect(notOnnx.stderr).toMatch(/torch_lstm\.safetensors: /);
+    expect(noOut.code).toBe(2);
+    for (const r of [several, unknown, mixed, notOnnx, noOut]) expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+});
+
 describe('convert a PyTorch state_dict', () => {
   const expected = JSON.parse(readFileSync(join(fixtures, 'torch_lstm.expected.json'), 'utf8'));
   const stateDict = join(fixtures, 'torch_lstm.safetensors');

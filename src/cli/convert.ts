@@ -1,5 +1,6 @@
 /**
- * `simd-rnn convert`: a PyTorch state_dict saved as safetensors (for example with
+ * `simd-rnn convert`: a recurrent node of an ONNX model (--onnx), or a PyTorch state_dict saved
+ * as safetensors (for example with
  * `safetensors.torch.save_file(model.state_dict(), "lstm.safetensors")`) plus the layer
  * configuration -> a simd-rnn checkpoint. The names are PyTorch's (weight_ih_l0, ... for a
  * layer; 0.weight, 1.weight_ih_l0, ... for a Sequential), so only a module prefix may need
@@ -16,10 +17,12 @@ import { moduleTypes } from '../registry.js';
 
 export const CONVERT: CommandSpec = {
   name: 'convert',
-  summary: 'Converts a PyTorch state_dict (saved as safetensors) and a layer configuration into a simd-rnn checkpoint.',
+  summary: 'Converts a PyTorch state_dict (saved as safetensors) and a layer configuration, or a recurrent node of an ONNX model, into a simd-rnn checkpoint.',
   options: [
-    { name: 'state-dict', type: 'string', value: 'FILE', help: 'the state_dict as a .safetensors file (F32, F16, BF16 or F64) (required)' },
-    { name: 'config', type: 'string', value: 'JSON|FILE', help: 'the model: {"type":"LSTM","inputSize":5,"hiddenSize":7,"numLayers":2} or {"type":"Sequential","layers":[...]}, inline or in a file (required)' },
+    { name: 'onnx', type: 'string', value: 'FILE', help: 'an ONNX model: its RNN / LSTM / GRU node becomes the checkpoint (instead of --state-dict and --config)' },
+    { name: 'node', type: 'string', value: 'NAME', help: 'with --onnx: which recurrent node, when the model has several' },
+    { name: 'state-dict', type: 'string', value: 'FILE', help: 'the state_dict as a .safetensors file (F32, F16, BF16 or F64)' },
+    { name: 'config', type: 'string', value: 'JSON|FILE', help: 'the model for --state-dict: {"type":"LSTM","inputSize":5,"hiddenSize":7,"numLayers":2} or {"type":"Sequential","layers":[...]}, inline or in a file' },
     { name: 'out', type: 'string', value: 'FILE', help: 'the checkpoint to write (required)' },
     { name: 'prefix', type: 'list', value: 'P|P=Q', help: 'strip the module prefix P from the names (or replace it by Q); repeatable' },
     SIMD_OPTION,
@@ -29,6 +32,8 @@ export const CONVERT: CommandSpec = {
     '  simd-rnn convert --state-dict lstm.safetensors --prefix rnn. \\',
     '    --config \'{"type":"LSTM","inputSize":5,"hiddenSize":7,"numLayers":2}\' --out lstm.ckpt.safetensors',
     `Types: ${moduleTypes().map((t) => t.type).join(', ')}; the options are the constructors', as \`simd-rnn inspect\` shows them.`,
+    'An ONNX model (what maps and what is refused: the README, "A model in ONNX"):',
+    '  simd-rnn convert --onnx vad.onnx --node /rnn/LSTM --out vad.ckpt.safetensors',
   ],
 };
 
@@ -53,7 +58,9 @@ function rename(name: string, rules: string[]): string {
 const shapeText = (shape: number[]) => `[${shape.join(', ')}]`;
 
 export async function convert(o: OptionValues): Promise<void> {
-  for (const need of ['state-dict', 'config', 'out']) if (o[need] === undefined) throw new UsageError(`simd-rnn convert: --${need} is required (see simd-rnn convert --help)`);
+  if (o.onnx !== undefined) return convertOnnx(o);
+  if (o.node !== undefined) throw new UsageError('simd-rnn convert: --node goes with --onnx');
+  for (const need of ['state-dict', 'config', 'out']) if (o[need] === undefined) throw new UsageError(`simd-rnn convert: --${need} is required, or --onnx FILE (see simd-rnn convert --help)`);
   const config = readConfig(o.config as string);
   const file = o['state-dict'] as string, bytesIn = readBytes(file, 'state dict');
   await start(o.simd);
@@ -100,4 +107,38 @@ export async function convert(o: OptionValues): Promise<void> {
   const params = Object.values(expected).reduce((a, s) => a + size(s), 0);
   console.log(`converted ${Object.keys(expected).length} tensors (${count(params)} parameters) of ${file} into ${out}`);
   console.log(`model: ${JSON.stringify(model.config())}`);
+}
+
+/** --onnx: the model's one recurrent node (or --node NAME) as a checkpoint. */
+async function convertOnnx(o: OptionValues): Promise<void> {
+  for (const other of ['state-dict', 'config', 'prefix']) {
+    const given = o[other];
+    if (given !== undefined && !(Array.isArray(given) && given.length === 0)) throw new UsageError(`simd-rnn convert: --${other} does not go with --onnx`);
+  }
+  if (o.out === undefined) throw new UsageError('simd-rnn convert: --out is required (see simd-rnn convert --help)');
+  const file = o.onnx as string, bytes = readBytes(file, 'ONNX model');
+  await start(o.simd);
+  const { importOnnx } = await import('../onnx.js'); // the protobuf decoder only for this command
+  let imported;
+  try {
+    imported = importOnnx(bytes);
+  } catch (e) {
+    if (e instanceof RnnError) throw new CliFailure(`${file}: ${e.message}`);
+    throw e;
+  }
+  const label = (i: (typeof imported)[number]) => `${i.node.name || '(unnamed)'} (${i.node.opType}${i.node.graph ? ` in ${i.node.graph}` : ''})`;
+  const chosen = o.node === undefined ? (imported.length === 1 ? imported[0] : undefined) : imported.find((i) => i.node.name === o.node);
+  if (!chosen) {
+    for (const { layer } of imported) layer.dispose();
+    if (imported.length === 0) throw new CliFailure(`${file} has no RNN, LSTM or GRU node`);
+    throw new CliFailure(o.node === undefined
+      ? `${file} has ${imported.length} recurrent nodes: choose one with --node (${imported.map(label).join(', ')})`
+      : `${file} has no recurrent node named ${JSON.stringify(o.node)} (it has ${imported.map(label).join(', ')})`);
+  }
+  const out = o.out as string, layer = chosen.layer;
+  writeFile(out, saveCheckpoint(layer, undefined, { source: basename(file), node: chosen.node.name, converter: 'simd-rnn convert' }));
+  const params = Object.values(layer.stateDict()).reduce((a, t) => a + size(t.shape), 0);
+  console.log(`converted the ${label(chosen)} node of ${file} (${count(params)} parameters) into ${out}`);
+  console.log(`model: ${JSON.stringify(layer.config())}`);
+  for (const { layer: l } of imported) l.dispose();
 }
