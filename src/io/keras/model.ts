@@ -192,9 +192,9 @@ function lengthsOf(ids: Int32Array, B: number, T: number): Int32Array | null {
     let L = 0;
     while (L < T && ids[b * T + L] !== 0) L++;
     for (let t = L; t < T; t++) {
-      if (ids[b * T + t] !== 0) unsupported(`KerasModel.predict: row ${b} has the id 0 (masked by mask_zero) at step ${L} before a non-zero id at step ${t}; masks that are not padding at the end of each row (general masks) are not built yet`);
+      if (ids[b * T + t] !== 0) throw new RnnError('UNSUPPORTED', `KerasModel.predict: row ${b} has the id 0 (masked by mask_zero) at step ${L} before a non-zero id at step ${t}; only padding at the end of each row is supported, general masks are not built yet`);
     }
-    if (L === 0) unsupported(`KerasModel.predict: row ${b} is all id 0 (every step masked by mask_zero); rows with no valid step are not supported`);
+    if (L === 0) throw new RnnError('UNSUPPORTED', `KerasModel.predict: row ${b} is all id 0 (every step masked by mask_zero); rows with no valid step are not supported`);
     if (L < T) masked = true;
     lengths[b] = L;
   }
@@ -337,6 +337,7 @@ function dense(b: Builder, c: Json, prefix: string, where: string): { linear: Li
   const act = denseActivation(c.activation, `${where}: activation`);
   const useBias = flag(c, 'use_bias', true, where);
   const w = weightsOf(b, prefix, ['kernel', 'bias'], where);
+  if (!w.kernel) bad(`${where}: no weight named ${prefix}/.../kernel in weightsManifest`);
   const inWidth = w.kernel?.shape[0] ?? 0;
   if (b.width !== null && inWidth !== b.width) throw new RnnError('SHAPE_MISMATCH', `loadKerasModel: ${where}: its kernel takes ${inWidth} inputs, the layer before gives ${b.width}`);
   const kernel = need(w, 'kernel', [b.width ?? inWidth, units], where);
@@ -379,6 +380,7 @@ function recurrent(b: Builder, cls: string, c: Json, prefix: string, where: stri
       weightsOf(b, prefix, kinds, `${where} (backward)`, (r) => /^backward/.test(r)),
     ]
     : [weightsOf(b, prefix, kinds, where)];
+  sides.forEach((w, d) => { if (!w.kernel) bad(`${where}: no ${bidirectional ? (d ? 'backward ' : 'forward ') : ''}weight named ${prefix}/.../kernel in weightsManifest`); });
   let resetAfter = false;
   if (cls === 'GRU') {
     const bias = sides[0].bias;
