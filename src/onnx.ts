@@ -7,3 +7,4 @@
 export { readOnnx } from './io/onnx/read.js';
 export { importOnnx, layerFromOnnx, type OnnxImport } from './io/onnx/import.js';
 export type { OnnxModel, OnnxNode, OnnxGraph, OnnxTensor, OnnxAttribute, OnnxDataType } from './io/onnx/model.js';
+export { exportOnnx, type OnnxExportOptions } from './io/onnx/export.js';
