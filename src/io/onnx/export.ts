@@ -305,7 +305,7 @@ function checkOptions(options: unknown): number {
   if (options === undefined) return MIN_OPSET;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new RnnError('BAD_ARGUMENT', `exportOnnx: options must be an object { opset? }, got ${describe(options)}`);
   for (const key of Object.keys(options)) if (key !== 'opset') throw new RnnError('BAD_ARGUMENT', `exportOnnx: unknown option ${JSON.stringify(key)} (known: opset)`);
-  const opset = (options as OnnxExportOptions).opset ?? MIN_OPSET;
+  const given = (options as OnnxExportOptions).opset, opset = given === undefined ? MIN_OPSET : given;
   if (typeof opset !== 'number' || !Number.isInteger(opset) || opset < MIN_OPSET || opset > MAX_OPSET) {
     throw new RnnError('BAD_ARGUMENT', `exportOnnx: opset must be an integer from ${MIN_OPSET} to ${MAX_OPSET} (14: the first revision of RNN, LSTM and GRU this mapping follows; 22: the newest importOnnx reads), got ${describe(opset)}`);
   }
