@@ -199,6 +199,14 @@ export function onnxExportSuite(simd: SimdMode): void {
         expect(code).toBe('BAD_ARGUMENT');
       }
     });
+    test('NOT_FINITE: weights holding NaN or Infinity (a diverged update)', () => {
+      refused(() => {
+        const l = new GRU(base), dict = l.stateDict();
+        dict.bias_hh_l0.data[1] = Number.NaN;
+        l.stateDict = () => dict; // loadStateDict refuses NaN; training that diverged is the way in
+        return l;
+      }, 'NOT_FINITE', ['bias_hh_l0']);
+    });
     test('SHAPE_MISMATCH: a Sequential whose widths do not chain', () => {
       refused(() => new Sequential([new LSTM(base), new Linear({ inFeatures: 5, outFeatures: 2, seed: 1 })]), 'SHAPE_MISMATCH', ['layers[1]', '5', '4']);
     });

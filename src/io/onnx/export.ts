@@ -291,14 +291,19 @@ function writeRecurrent(g: Graph, c: Record<string, unknown> & { type: Kind }, d
   if (L > 1 && io.cn) g.node('Concat', scope, cs, [{ name: 'axis', i: 0 }], [io.cn]);
 }
 
-/** stateDict, or DISPOSED naming what was disposed. */
+/** stateDict, or DISPOSED naming what was disposed; NOT_FINITE if a weight is NaN or infinite. */
 function weightsOf(layer: { stateDict(): Record<string, Tensor> }, what: string): Record<string, Tensor> {
+  let dict: Record<string, Tensor>;
   try {
-    return layer.stateDict();
+    dict = layer.stateDict();
   } catch (e) {
     if (e instanceof RnnError && e.code === 'DISPOSED') throw new RnnError('DISPOSED', `exportOnnx: ${what} was disposed`, { cause: e });
     throw e;
   }
+  for (const [name, t] of Object.entries(dict)) {
+    if (!t.data.every(Number.isFinite)) throw new RnnError('NOT_FINITE', `exportOnnx: ${what} holds NaN or Infinity in ${name} (after an update that diverged?)`);
+  }
+  return dict;
 }
 
 function checkOptions(options: unknown): number {
@@ -394,8 +399,9 @@ function sequentialGraph(g: Graph, model: Sequential): void {
  *
  * Refused with UNSUPPORTED, naming it: what ONNX's operators cannot compute (LSTM projSize,
  * forgetGate: false and gateRecurrence; GRU minimal; RNN tau, delays and identityRecurrence;
- * CEC; any other layer in a Sequential). A disposed layer is DISPOSED; options other than
- * `{ opset }` with opset an integer from 14 to 22 are BAD_ARGUMENT.
+ * CEC; any other layer in a Sequential). A disposed layer is DISPOSED; weights holding NaN or
+ * Infinity are NOT_FINITE; layers of a Sequential whose widths do not chain, SHAPE_MISMATCH;
+ * options other than `{ opset }` with opset an integer from 14 to 22, BAD_ARGUMENT.
  *
  * The bytes are deterministic: the same model and options give the same file. The model
  * states `producer_name` 'simd-rnn', the IR version ONNX pairs with the opset, float32
