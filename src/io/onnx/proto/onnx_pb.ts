@@ -1,8 +1,8 @@
 // The part of ONNX's protobuf schema (onnx/onnx.proto, IR version 8 and later) that readOnnx
-// decodes: a model, its graphs, nodes, attributes, tensors and opset ids. Field numbers and
-// enum values are ONNX's; messages and fields readOnnx does not need (type protos, sparse
-// tensors, functions, training info, quantization annotations) are left out, so a decoder
-// skips them as unknown fields. ONNX's schema is proto2: repeated numbers are accepted packed
+// decodes and exportOnnx writes: a model, its graphs, nodes, attributes, tensors, opset ids and
+// the tensor types of graph inputs and outputs. Field numbers and enum values are ONNX's;
+// messages and fields neither needs (other type protos, sparse tensors, functions, training
+// info, quantization annotations) are left out, so a decoder skips them as unknown fields. ONNX's schema is proto2: repeated numbers are accepted packed
 // and unpacked alike.
 //
 // The TypeScript beside this file (onnx_pb.ts) is generated from it by
@@ -20,7 +20,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file onnx.proto.
  */
 export const file_onnx: GenFile = /*@__PURE__*/
-  fileDesc("Cgpvbm54LnByb3RvEgRvbm54It0BCgpNb2RlbFByb3RvEhIKCmlyX3ZlcnNpb24YASABKAMSLgoMb3BzZXRfaW1wb3J0GAggAygLMhgub25ueC5PcGVyYXRvclNldElkUHJvdG8SFQoNcHJvZHVjZXJfbmFtZRgCIAEoCRIYChBwcm9kdWNlcl92ZXJzaW9uGAMgASgJEg4KBmRvbWFpbhgEIAEoCRIVCg1tb2RlbF92ZXJzaW9uGAUgASgDEhIKCmRvY19zdHJpbmcYBiABKAkSHwoFZ3JhcGgYByABKAsyEC5vbm54LkdyYXBoUHJvdG8iNQoST3BlcmF0b3JTZXRJZFByb3RvEg4KBmRvbWFpbhgBIAEoCRIPCgd2ZXJzaW9uGAIgASgDIsABCgpHcmFwaFByb3RvEh0KBG5vZGUYASADKAsyDy5vbm54Lk5vZGVQcm90bxIMCgRuYW1lGAIgASgJEiYKC2luaXRpYWxpemVyGAUgAygLMhEub25ueC5UZW5zb3JQcm90bxISCgpkb2Nfc3RyaW5nGAogASgJEiMKBWlucHV0GAsgAygLMhQub25ueC5WYWx1ZUluZm9Qcm90bxIkCgZvdXRwdXQYDCADKAsyFC5vbm54LlZhbHVlSW5mb1Byb3RvIh4KDlZhbHVlSW5mb1Byb3RvEgwKBG5hbWUYASABKAkilgEKCU5vZGVQcm90bxINCgVpbnB1dBgBIAMoCRIOCgZvdXRwdXQYAiADKAkSDAoEbmFtZRgDIAEoCRIPCgdvcF90eXBlGAQgASgJEg4KBmRvbWFpbhgHIAEoCRInCglhdHRyaWJ1dGUYBSADKAsyFC5vbm54LkF0dHJpYnV0ZVByb3RvEhIKCmRvY19zdHJpbmcYBiABKAkihAQKDkF0dHJpYnV0ZVByb3RvEgwKBG5hbWUYASABKAkSFQoNcmVmX2F0dHJfbmFtZRgVIAEoCRISCgpkb2Nfc3RyaW5nGA0gASgJEgwKBHR5cGUYFCABKAUSCQoBZhgCIAEoAhIJCgFpGAMgASgDEgkKAXMYBCABKAwSHAoBdBgFIAEoCzIRLm9ubnguVGVuc29yUHJvdG8SGwoBZxgGIAEoCzIQLm9ubnguR3JhcGhQcm90bxIOCgZmbG9hdHMYByADKAISDAoEaW50cxgIIAMoAxIPCgdzdHJpbmdzGAkgAygMEiIKB3RlbnNvcnMYCiADKAsyES5vbm54LlRlbnNvclByb3RvEiAKBmdyYXBocxgLIAMoCzIQLm9ubnguR3JhcGhQcm90byLZAQoNQXR0cmlidXRlVHlwZRINCglVTkRFRklORUQQABIJCgVGTE9BVBABEgcKA0lOVBACEgoKBlNUUklORxADEgoKBlRFTlNPUhAEEgkKBUdSQVBIEAUSEQoNU1BBUlNFX1RFTlNPUhALEg4KClRZUEVfUFJPVE8QDRIKCgZGTE9BVFMQBhIICgRJTlRTEAcSCwoHU1RSSU5HUxAIEgsKB1RFTlNPUlMQCRIKCgZHUkFQSFMQChISCg5TUEFSU0VfVEVOU09SUxAMEg8KC1RZUEVfUFJPVE9TEA4iNAoWU3RyaW5nU3RyaW5nRW50cnlQcm90bxILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAkikAMKC1RlbnNvclByb3RvEgwKBGRpbXMYASADKAMSEQoJZGF0YV90eXBlGAIgASgFEioKB3NlZ21lbnQYAyABKAsyGS5vbm54LlRlbnNvclByb3RvLlNlZ21lbnQSFgoKZmxvYXRfZGF0YRgEIAMoAkICEAESFgoKaW50MzJfZGF0YRgFIAMoBUICEAESEwoLc3RyaW5nX2RhdGEYBiADKAwSFgoKaW50NjRfZGF0YRgHIAMoA0ICEAESDAoEbmFtZRgIIAEoCRISCgpkb2Nfc3RyaW5nGAwgASgJEhAKCHJhd19kYXRhGAkgASgMEjMKDWV4dGVybmFsX2RhdGEYDSADKAsyHC5vbm54LlN0cmluZ1N0cmluZ0VudHJ5UHJvdG8SFQoNZGF0YV9sb2NhdGlvbhgOIAEoBRIXCgtkb3VibGVfZGF0YRgKIAMoAUICEAESFwoLdWludDY0X2RhdGEYCyADKARCAhABGiUKB1NlZ21lbnQSDQoFYmVnaW4YASABKAMSCwoDZW5kGAIgASgD");
+  fileDesc("Cgpvbm54LnByb3RvEgRvbm54It0BCgpNb2RlbFByb3RvEhIKCmlyX3ZlcnNpb24YASABKAMSLgoMb3BzZXRfaW1wb3J0GAggAygLMhgub25ueC5PcGVyYXRvclNldElkUHJvdG8SFQoNcHJvZHVjZXJfbmFtZRgCIAEoCRIYChBwcm9kdWNlcl92ZXJzaW9uGAMgASgJEg4KBmRvbWFpbhgEIAEoCRIVCg1tb2RlbF92ZXJzaW9uGAUgASgDEhIKCmRvY19zdHJpbmcYBiABKAkSHwoFZ3JhcGgYByABKAsyEC5vbm54LkdyYXBoUHJvdG8iNQoST3BlcmF0b3JTZXRJZFByb3RvEg4KBmRvbWFpbhgBIAEoCRIPCgd2ZXJzaW9uGAIgASgDIsABCgpHcmFwaFByb3RvEh0KBG5vZGUYASADKAsyDy5vbm54Lk5vZGVQcm90bxIMCgRuYW1lGAIgASgJEiYKC2luaXRpYWxpemVyGAUgAygLMhEub25ueC5UZW5zb3JQcm90bxISCgpkb2Nfc3RyaW5nGAogASgJEiMKBWlucHV0GAsgAygLMhQub25ueC5WYWx1ZUluZm9Qcm90bxIkCgZvdXRwdXQYDCADKAsyFC5vbm54LlZhbHVlSW5mb1Byb3RvIj0KDlZhbHVlSW5mb1Byb3RvEgwKBG5hbWUYASABKAkSHQoEdHlwZRgCIAEoCzIPLm9ubnguVHlwZVByb3RvIocBCglUeXBlUHJvdG8SLQoLdGVuc29yX3R5cGUYASABKAsyFi5vbm54LlR5cGVQcm90by5UZW5zb3JIABpCCgZUZW5zb3ISEQoJZWxlbV90eXBlGAEgASgFEiUKBXNoYXBlGAIgASgLMhYub25ueC5UZW5zb3JTaGFwZVByb3RvQgcKBXZhbHVlIoEBChBUZW5zb3JTaGFwZVByb3RvEi0KA2RpbRgBIAMoCzIgLm9ubnguVGVuc29yU2hhcGVQcm90by5EaW1lbnNpb24aPgoJRGltZW5zaW9uEhMKCWRpbV92YWx1ZRgBIAEoA0gAEhMKCWRpbV9wYXJhbRgCIAEoCUgAQgcKBXZhbHVlIpYBCglOb2RlUHJvdG8SDQoFaW5wdXQYASADKAkSDgoGb3V0cHV0GAIgAygJEgwKBG5hbWUYAyABKAkSDwoHb3BfdHlwZRgEIAEoCRIOCgZkb21haW4YByABKAkSJwoJYXR0cmlidXRlGAUgAygLMhQub25ueC5BdHRyaWJ1dGVQcm90bxISCgpkb2Nfc3RyaW5nGAYgASgJIoQECg5BdHRyaWJ1dGVQcm90bxIMCgRuYW1lGAEgASgJEhUKDXJlZl9hdHRyX25hbWUYFSABKAkSEgoKZG9jX3N0cmluZxgNIAEoCRIMCgR0eXBlGBQgASgFEgkKAWYYAiABKAISCQoBaRgDIAEoAxIJCgFzGAQgASgMEhwKAXQYBSABKAsyES5vbm54LlRlbnNvclByb3RvEhsKAWcYBiABKAsyEC5vbm54LkdyYXBoUHJvdG8SDgoGZmxvYXRzGAcgAygCEgwKBGludHMYCCADKAMSDwoHc3RyaW5ncxgJIAMoDBIiCgd0ZW5zb3JzGAogAygLMhEub25ueC5UZW5zb3JQcm90bxIgCgZncmFwaHMYCyADKAsyEC5vbm54LkdyYXBoUHJvdG8i2QEKDUF0dHJpYnV0ZVR5cGUSDQoJVU5ERUZJTkVEEAASCQoFRkxPQVQQARIHCgNJTlQQAhIKCgZTVFJJTkcQAxIKCgZURU5TT1IQBBIJCgVHUkFQSBAFEhEKDVNQQVJTRV9URU5TT1IQCxIOCgpUWVBFX1BST1RPEA0SCgoGRkxPQVRTEAYSCAoESU5UUxAHEgsKB1NUUklOR1MQCBILCgdURU5TT1JTEAkSCgoGR1JBUEhTEAoSEgoOU1BBUlNFX1RFTlNPUlMQDBIPCgtUWVBFX1BST1RPUxAOIjQKFlN0cmluZ1N0cmluZ0VudHJ5UHJvdG8SCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJIpADCgtUZW5zb3JQcm90bxIMCgRkaW1zGAEgAygDEhEKCWRhdGFfdHlwZRgCIAEoBRIqCgdzZWdtZW50GAMgASgLMhkub25ueC5UZW5zb3JQcm90by5TZWdtZW50EhYKCmZsb2F0X2RhdGEYBCADKAJCAhABEhYKCmludDMyX2RhdGEYBSADKAVCAhABEhMKC3N0cmluZ19kYXRhGAYgAygMEhYKCmludDY0X2RhdGEYByADKANCAhABEgwKBG5hbWUYCCABKAkSEgoKZG9jX3N0cmluZxgMIAEoCRIQCghyYXdfZGF0YRgJIAEoDBIzCg1leHRlcm5hbF9kYXRhGA0gAygLMhwub25ueC5TdHJpbmdTdHJpbmdFbnRyeVByb3RvEhUKDWRhdGFfbG9jYXRpb24YDiABKAUSFwoLZG91YmxlX2RhdGEYCiADKAFCAhABEhcKC3VpbnQ2NF9kYXRhGAsgAygEQgIQARolCgdTZWdtZW50Eg0KBWJlZ2luGAEgASgDEgsKA2VuZBgCIAEoAw");
 
 /**
  * @generated from message onnx.ModelProto
@@ -139,7 +139,7 @@ export const GraphProtoSchema: GenMessage<GraphProto> = /*@__PURE__*/
   messageDesc(file_onnx, 2);
 
 /**
- * Only the name: readOnnx reports input and output names, not their types.
+ * readOnnx reports input and output names only; exportOnnx writes their tensor types.
  *
  * @generated from message onnx.ValueInfoProto
  */
@@ -148,6 +148,11 @@ export type ValueInfoProto = Message<"onnx.ValueInfoProto"> & {
    * @generated from field: optional string name = 1;
    */
   name: string;
+
+  /**
+   * @generated from field: optional onnx.TypeProto type = 2;
+   */
+  type?: TypeProto | undefined;
 };
 
 /**
@@ -156,6 +161,100 @@ export type ValueInfoProto = Message<"onnx.ValueInfoProto"> & {
  */
 export const ValueInfoProtoSchema: GenMessage<ValueInfoProto> = /*@__PURE__*/
   messageDesc(file_onnx, 3);
+
+/**
+ * Only the tensor type (element type and shape): what exportOnnx writes for graph inputs and
+ * outputs. Sequence, map, optional and sparse types are left out.
+ *
+ * @generated from message onnx.TypeProto
+ */
+export type TypeProto = Message<"onnx.TypeProto"> & {
+  /**
+   * @generated from oneof onnx.TypeProto.value
+   */
+  value: {
+    /**
+     * @generated from field: onnx.TypeProto.Tensor tensor_type = 1;
+     */
+    value: TypeProto_Tensor;
+    case: "tensorType";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message onnx.TypeProto.
+ * Use `create(TypeProtoSchema)` to create a new message.
+ */
+export const TypeProtoSchema: GenMessage<TypeProto> = /*@__PURE__*/
+  messageDesc(file_onnx, 4);
+
+/**
+ * @generated from message onnx.TypeProto.Tensor
+ */
+export type TypeProto_Tensor = Message<"onnx.TypeProto.Tensor"> & {
+  /**
+   * @generated from field: optional int32 elem_type = 1;
+   */
+  elemType: number;
+
+  /**
+   * @generated from field: optional onnx.TensorShapeProto shape = 2;
+   */
+  shape?: TensorShapeProto | undefined;
+};
+
+/**
+ * Describes the message onnx.TypeProto.Tensor.
+ * Use `create(TypeProto_TensorSchema)` to create a new message.
+ */
+export const TypeProto_TensorSchema: GenMessage<TypeProto_Tensor> = /*@__PURE__*/
+  messageDesc(file_onnx, 4, 0);
+
+/**
+ * @generated from message onnx.TensorShapeProto
+ */
+export type TensorShapeProto = Message<"onnx.TensorShapeProto"> & {
+  /**
+   * @generated from field: repeated onnx.TensorShapeProto.Dimension dim = 1;
+   */
+  dim: TensorShapeProto_Dimension[];
+};
+
+/**
+ * Describes the message onnx.TensorShapeProto.
+ * Use `create(TensorShapeProtoSchema)` to create a new message.
+ */
+export const TensorShapeProtoSchema: GenMessage<TensorShapeProto> = /*@__PURE__*/
+  messageDesc(file_onnx, 5);
+
+/**
+ * @generated from message onnx.TensorShapeProto.Dimension
+ */
+export type TensorShapeProto_Dimension = Message<"onnx.TensorShapeProto.Dimension"> & {
+  /**
+   * @generated from oneof onnx.TensorShapeProto.Dimension.value
+   */
+  value: {
+    /**
+     * @generated from field: int64 dim_value = 1;
+     */
+    value: bigint;
+    case: "dimValue";
+  } | {
+    /**
+     * @generated from field: string dim_param = 2;
+     */
+    value: string;
+    case: "dimParam";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message onnx.TensorShapeProto.Dimension.
+ * Use `create(TensorShapeProto_DimensionSchema)` to create a new message.
+ */
+export const TensorShapeProto_DimensionSchema: GenMessage<TensorShapeProto_Dimension> = /*@__PURE__*/
+  messageDesc(file_onnx, 5, 0);
 
 /**
  * @generated from message onnx.NodeProto
@@ -202,7 +301,7 @@ export type NodeProto = Message<"onnx.NodeProto"> & {
  * Use `create(NodeProtoSchema)` to create a new message.
  */
 export const NodeProtoSchema: GenMessage<NodeProto> = /*@__PURE__*/
-  messageDesc(file_onnx, 4);
+  messageDesc(file_onnx, 6);
 
 /**
  * @generated from message onnx.AttributeProto
@@ -287,7 +386,7 @@ export type AttributeProto = Message<"onnx.AttributeProto"> & {
  * Use `create(AttributeProtoSchema)` to create a new message.
  */
 export const AttributeProtoSchema: GenMessage<AttributeProto> = /*@__PURE__*/
-  messageDesc(file_onnx, 5);
+  messageDesc(file_onnx, 7);
 
 /**
  * @generated from enum onnx.AttributeProto.AttributeType
@@ -373,7 +472,7 @@ export enum AttributeProto_AttributeType {
  * Describes the enum onnx.AttributeProto.AttributeType.
  */
 export const AttributeProto_AttributeTypeSchema: GenEnum<AttributeProto_AttributeType> = /*@__PURE__*/
-  enumDesc(file_onnx, 5, 0);
+  enumDesc(file_onnx, 7, 0);
 
 /**
  * @generated from message onnx.StringStringEntryProto
@@ -395,7 +494,7 @@ export type StringStringEntryProto = Message<"onnx.StringStringEntryProto"> & {
  * Use `create(StringStringEntryProtoSchema)` to create a new message.
  */
 export const StringStringEntryProtoSchema: GenMessage<StringStringEntryProto> = /*@__PURE__*/
-  messageDesc(file_onnx, 6);
+  messageDesc(file_onnx, 8);
 
 /**
  * @generated from message onnx.TensorProto
@@ -479,7 +578,7 @@ export type TensorProto = Message<"onnx.TensorProto"> & {
  * Use `create(TensorProtoSchema)` to create a new message.
  */
 export const TensorProtoSchema: GenMessage<TensorProto> = /*@__PURE__*/
-  messageDesc(file_onnx, 7);
+  messageDesc(file_onnx, 9);
 
 /**
  * ONNX's DataType values (TensorProto.DataType); readOnnx keeps data_type as an int32 for
@@ -504,5 +603,5 @@ export type TensorProto_Segment = Message<"onnx.TensorProto.Segment"> & {
  * Use `create(TensorProto_SegmentSchema)` to create a new message.
  */
 export const TensorProto_SegmentSchema: GenMessage<TensorProto_Segment> = /*@__PURE__*/
-  messageDesc(file_onnx, 7, 0);
+  messageDesc(file_onnx, 9, 0);
 
