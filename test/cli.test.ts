@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { LSTM, init, loadCheckpoint } from '../src/node.js';
+import { LSTM, Sequential, init, loadCheckpoint } from '../src/node.js';
+import { importOnnx, readOnnx } from '../src/onnx.js';
 
 const root = resolve(import.meta.dirname, '..');
 const main = join(root, 'dist', 'cli', 'main.js');
@@ -33,7 +34,7 @@ beforeAll(async () => {
 afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 
 describe('help and version', () => {
-  test.concurrent.each(['train', 'sample', 'bench', 'inspect', 'convert'])('simd-rnn %s --help', async (command) => {
+  test.concurrent.each(['train', 'sample', 'bench', 'inspect', 'convert', 'export'])('simd-rnn %s --help', async (command) => {
     const r = await cli(command, '--help');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^Usage: simd-rnn ${command}`));
@@ -43,7 +44,7 @@ describe('help and version', () => {
   test.concurrent('--help, --version, no command', async () => {
     const [help, version, none] = await Promise.all([cli('--help'), cli('--version'), cli()]);
     expect(help.code).toBe(0);
-    for (const c of ['train', 'sample', 'bench', 'inspect', 'convert']) expect(help.stdout).toContain(`  ${c} `);
+    for (const c of ['train', 'sample', 'bench', 'inspect', 'convert', 'export']) expect(help.stdout).toContain(`  ${c} `);
     expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('Usage: simd-rnn <command>');
@@ -125,6 +126,35 @@ describe('--cell offers every registered recurrent layer', () => {
     const i = await cli('inspect', join('cec', 'model.safetensors'), '--json');
     expect(i.code, i.stderr).toBe(0);
     expect(JSON.stringify(JSON.parse(i.stdout))).toContain('"type":"CEC"');
+  });
+});
+
+describe('export a checkpoint as ONNX', () => {
+  test("a trained character model's ONNX file holds its weights; what ONNX cannot express is refused", async () => {
+    const t = await cli('train', ...TINY, '--cell', 'gru', '--steps', '2', '--quiet', '--out', 'to-onnx');
+    expect(t.code, t.stderr).toBe(0);
+    const ckpt = join('to-onnx', 'model.safetensors');
+    const r = await cli('export', '--checkpoint', ckpt, '--onnx', 'names.onnx', '--opset', '17');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/wrote names\.onnx \(.*, opset 17\)/);
+    const model = readOnnx(new Uint8Array(readFileSync(join(dir, 'names.onnx'))));
+    expect([model.opset, model.inputs, model.nodes.map((n) => n.opType).filter((op) => op === 'GRU' || op === 'Gather')]).toEqual([17, ['x'], ['Gather', 'GRU']]);
+    const [{ layer }] = importOnnx(new Uint8Array(readFileSync(join(dir, 'names.onnx'))));
+    const { model: seq } = loadCheckpoint(readFileSync(join(dir, ckpt)));
+    const theirs = (seq as Sequential).layers[1].stateDict();
+    for (const [k, v] of Object.entries(layer.stateDict())) expect(Array.from(v.data)).toEqual(Array.from(theirs[k].data));
+    layer.dispose(); (seq as Sequential).dispose();
+
+    const c = await cli('train', ...TINY, '--cell', 'cec', '--steps', '1', '--quiet', '--out', 'cec-onnx');
+    expect(c.code, c.stderr).toBe(0);
+    const [refused, missing] = await Promise.all([
+      cli('export', '--checkpoint', join('cec-onnx', 'model.safetensors'), '--onnx', 'cec.onnx'),
+      cli('export', '--checkpoint', ckpt),
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/CEC/);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--onnx FILE is required/);
   });
 });
 

@@ -21,7 +21,7 @@ interface Json { shape: number[]; data: number[] }
 interface LayerSpec { type: string; options: Record<string, unknown>; torchCase?: string }
 type ModelSpec = LayerSpec | { type: 'Sequential'; layers: LayerSpec[] };
 interface Case {
-  name: string; file: string; covers: string; model: ModelSpec; opset: number;
+  name: string; file: string; covers: string; model: ModelSpec; opset: number; exportOptions?: { opset?: number; initialStates?: boolean };
   inputs: Record<string, Json & { type: 'float32' | 'int64' }>; onnxruntime: Record<string, Json>;
 }
 const CASES: Case[] = JSON.parse(readFileSync(DIR + 'cases.json', 'utf8')).cases;
@@ -73,7 +73,7 @@ export function onnxExportSuite(simd: SimdMode): void {
   describe(`exportOnnx: the fixtures onnxruntime ran (${simd})`, () => {
     test.each(CASES.map((c) => [c.name, c] as const))('%s', (_, c) => {
       const model = build(c.model);
-      const bytes = exportOnnx(model as never, c.opset === 14 ? undefined : { opset: c.opset });
+      const bytes = exportOnnx(model as never, c.exportOptions ?? (c.opset === 14 ? undefined : { opset: c.opset }));
       // the file onnxruntime ran is what exportOnnx writes today
       expect(Buffer.from(bytes).equals(readFileSync(DIR + c.file)), `${c.file}: run node test/fixtures/onnx-export/make_fixtures.mjs`).toBe(true);
 
@@ -85,7 +85,7 @@ export function onnxExportSuite(simd: SimdMode): void {
         expect(y.shape).toEqual(c.onnxruntime.output.shape);
         worst = maxDiff(y.data, c.onnxruntime.output.data);
       } else {
-        const r = model.forward(tensor(x), { h: tensor(c.inputs.h0), ...(c.inputs.c0 ? { c: tensor(c.inputs.c0) } : {}) });
+        const r = model.forward(tensor(x), c.inputs.h0 ? { h: tensor(c.inputs.h0), ...(c.inputs.c0 ? { c: tensor(c.inputs.c0) } : {}) } : undefined);
         expect(r.output.shape).toEqual(c.onnxruntime.output.shape);
         expect(r.h.shape).toEqual(c.onnxruntime.hn.shape);
         worst = Math.max(maxDiff(r.output.data, c.onnxruntime.output.data), maxDiff(r.h.data, c.onnxruntime.hn.data));
@@ -147,6 +147,9 @@ export function onnxExportSuite(simd: SimdMode): void {
       expect(exportOnnx(lstm)).toEqual(exportOnnx(lstm, { opset: 14 }));
       const gru = new GRU({ inputSize: 3, hiddenSize: 2, seed: 1 });
       expect([readOnnx(exportOnnx(gru)).inputs, readOnnx(exportOnnx(gru)).outputs]).toEqual([['x', 'h0'], ['output', 'hn']]);
+      const stateless = readOnnx(exportOnnx(lstm, { initialStates: false }));
+      expect([stateless.inputs, stateless.outputs]).toEqual([['x'], ['output', 'hn', 'cn']]);
+      expect(exportOnnx(lstm, { initialStates: true })).toEqual(exportOnnx(lstm));
       // no layout attribute: batchFirst is Transpose nodes
       const bf = new LSTM({ inputSize: 3, hiddenSize: 2, batchFirst: true, seed: 1 });
       const nodes = readOnnx(exportOnnx(bf)).nodes;
@@ -193,6 +196,7 @@ export function onnxExportSuite(simd: SimdMode): void {
       for (const bad of [13, 23, 14.5, '14', null, Number.NaN]) refused(() => new LSTM(base), 'BAD_ARGUMENT', ['opset', '14', '22'], { opset: bad });
       refused(() => new LSTM(base), 'BAD_ARGUMENT', ['options'], 14);
       refused(() => new LSTM(base), 'BAD_ARGUMENT', ['unknown option', 'layout'], { layout: 1 });
+      refused(() => new LSTM(base), 'BAD_ARGUMENT', ['initialStates'], { initialStates: 'no' });
       for (const bad of [null, {}, 'LSTM', new Float32Array(3)]) {
         let code = '';
         try { exportOnnx(bad as never); } catch (e) { code = (e as RnnError).code; }

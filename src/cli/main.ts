@@ -31,6 +31,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   bench: async () => { const m = await import('./bench.js'); return { spec: m.BENCH, run: (o) => m.bench(o) }; },
   inspect: async () => { const m = await import('./inspect.js'); return { spec: m.INSPECT, run: (o, p) => m.inspect(o, p) }; },
   convert: async () => { const m = await import('./convert.js'); return { spec: m.CONVERT, run: (o) => m.convert(o) }; },
+  export: async () => { const m = await import('./export.js'); return { spec: m.EXPORT, run: (o) => m.exportModel(o) }; },
 };
 
 const SUMMARIES: [string, string][] = [
@@ -38,7 +39,8 @@ const SUMMARIES: [string, string][] = [
   ['sample', 'generate text from a trained checkpoint'],
   ['bench', 'time LSTM / GRU forward, streaming and training steps on this machine'],
   ['inspect', "show a checkpoint's configuration, parameters, optimizer and metadata"],
-  ['convert', 'turn a PyTorch state_dict (safetensors) and a layer config into a checkpoint'],
+  ['convert', 'turn a PyTorch state_dict (safetensors) and a layer config, or an ONNX node, into a checkpoint'],
+  ['export', "write a checkpoint's model as an ONNX file"],
 ];
 
 function version(): string {

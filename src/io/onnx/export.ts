@@ -49,6 +49,12 @@ export interface OnnxExportOptions {
    * follows; 22 is the newest importOnnx reads, so an export always imports back.
    */
   opset?: number;
+  /**
+   * A recurrent layer's graph takes its initial states as the inputs 'h0' and 'c0' (true, the
+   * default: feed zeros for forward's default), or starts from zeros with 'x' its only input
+   * (false). ONNX has no optional graph inputs onnxruntime lets a caller feed or omit.
+   */
+  initialStates?: boolean;
 }
 
 /** The IR version of each opset, as ONNX releases pair them (onnxruntime 1.30 loads all). */
@@ -306,19 +312,21 @@ function weightsOf(layer: { stateDict(): Record<string, Tensor> }, what: string)
   return dict;
 }
 
-function checkOptions(options: unknown): number {
-  if (options === undefined) return MIN_OPSET;
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new RnnError('BAD_ARGUMENT', `exportOnnx: options must be an object { opset? }, got ${describe(options)}`);
-  for (const key of Object.keys(options)) if (key !== 'opset') throw new RnnError('BAD_ARGUMENT', `exportOnnx: unknown option ${JSON.stringify(key)} (known: opset)`);
+function checkOptions(options: unknown): { opset: number; initialStates: boolean } {
+  if (options === undefined) return { opset: MIN_OPSET, initialStates: true };
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new RnnError('BAD_ARGUMENT', `exportOnnx: options must be an object { opset?, initialStates? }, got ${describe(options)}`);
+  for (const key of Object.keys(options)) if (key !== 'opset' && key !== 'initialStates') throw new RnnError('BAD_ARGUMENT', `exportOnnx: unknown option ${JSON.stringify(key)} (known: opset, initialStates)`);
+  const initialStates = (options as OnnxExportOptions).initialStates ?? true;
+  if (typeof initialStates !== 'boolean') throw new RnnError('BAD_ARGUMENT', `exportOnnx: initialStates must be true or false, got ${describe(initialStates)}`);
   const given = (options as OnnxExportOptions).opset, opset = given === undefined ? MIN_OPSET : given;
   if (typeof opset !== 'number' || !Number.isInteger(opset) || opset < MIN_OPSET || opset > MAX_OPSET) {
     throw new RnnError('BAD_ARGUMENT', `exportOnnx: opset must be an integer from ${MIN_OPSET} to ${MAX_OPSET} (14: the first revision of RNN, LSTM and GRU this mapping follows; 22: the newest importOnnx reads), got ${describe(opset)}`);
   }
-  return opset;
+  return { opset, initialStates };
 }
 
 /** The recurrent layer as a graph: inputs x, h0 (, c0); outputs output, hn (, cn). */
-function recurrentGraph(g: Graph, layer: RecurrentLayer): void {
+function recurrentGraph(g: Graph, layer: RecurrentLayer, initialStates: boolean): void {
   const dict = weightsOf(layer, `the ${layer.config().type} layer`);
   const c = exportableConfig(layer, '');
   const kind = c.type, L = c.numLayers as number, H = c.hiddenSize as number, dirs = c.bidirectional ? 2 : 1;
@@ -326,8 +334,8 @@ function recurrentGraph(g: Graph, layer: RecurrentLayer): void {
   const x = g.input('x', FLOAT, [...time, c.inputSize as number]);
   // the initial states: inputs (onnxruntime's JavaScript bindings cannot override an
   // initializer, so a default value would be unreachable); zeros give forward's default
-  const h0 = g.input('h0', FLOAT, [L * dirs, 'batch', H]);
-  const c0 = kind === 'LSTM' ? g.input('c0', FLOAT, [L * dirs, 'batch', H]) : '';
+  const h0 = initialStates ? g.input('h0', FLOAT, [L * dirs, 'batch', H]) : '';
+  const c0 = initialStates && kind === 'LSTM' ? g.input('c0', FLOAT, [L * dirs, 'batch', H]) : '';
   writeRecurrent(g, c, dict, `/${kind}`, { x, h0, c0, output: 'output', hn: 'hn', cn: kind === 'LSTM' ? 'cn' : '' });
   g.output('output', [...time, dirs * H]);
   g.output('hn', [L * dirs, 'batch', H]);
@@ -388,7 +396,8 @@ function sequentialGraph(g: Graph, model: Sequential): void {
  *
  * A recurrent layer (RNN, LSTM, GRU) gives inputs `x` ([T, B, inputSize], [B, T, inputSize]
  * with batchFirst; T and B symbolic) and `h0` / `c0` ([numLayers * dirs, B, H]; zeros give
- * forward's default of no state), and outputs `output` (forward's output, the same shape), `hn` and `cn`
+ * forward's default of no state; `initialStates: false` leaves them out and starts from
+ * zeros), and outputs `output` (forward's output, the same shape), `hn` and `cn`
  * (LSTM). One ONNX node per stacked layer; batchFirst through Transpose nodes (layout stays 0).
  * There is no `lengths` input: every row runs all T steps.
  *
@@ -401,18 +410,18 @@ function sequentialGraph(g: Graph, model: Sequential): void {
  * forgetGate: false and gateRecurrence; GRU minimal; RNN tau, delays and identityRecurrence;
  * CEC; any other layer in a Sequential). A disposed layer is DISPOSED; weights holding NaN or
  * Infinity are NOT_FINITE; layers of a Sequential whose widths do not chain, SHAPE_MISMATCH;
- * options other than `{ opset }` with opset an integer from 14 to 22, BAD_ARGUMENT.
+ * options other than `{ opset, initialStates }` (opset an integer from 14 to 22), BAD_ARGUMENT.
  *
  * The bytes are deterministic: the same model and options give the same file. The model
  * states `producer_name` 'simd-rnn', the IR version ONNX pairs with the opset, float32
  * weights as initializers.
  */
 export function exportOnnx(model: RNN | LSTM | GRU | Sequential, options?: OnnxExportOptions): Uint8Array {
-  const opset = checkOptions(options);
+  const { opset, initialStates } = checkOptions(options);
   const type = moduleTypeOf(model)?.type;
   const g = new Graph();
   if (type === 'Sequential') sequentialGraph(g, model as Sequential);
-  else if (type === 'RNN' || type === 'LSTM' || type === 'GRU' || type === 'CEC') recurrentGraph(g, model as RecurrentLayer);
+  else if (type === 'RNN' || type === 'LSTM' || type === 'GRU' || type === 'CEC') recurrentGraph(g, model as RecurrentLayer, initialStates);
   else if (type !== undefined) unsupported(`a ${type} (exportOnnx takes an RNN, LSTM, GRU or a Sequential)`);
   else throw new RnnError('BAD_ARGUMENT', `exportOnnx: model must be an RNN, LSTM, GRU or Sequential, got ${describe(model)}`);
   const proto = create(ModelProtoSchema, {
