@@ -109,11 +109,39 @@ export function onnxImportSuite(simd: SimdMode): void {
       expect(code(() => layerFromOnnx({ ...node, opType: 'Conv' }, model.initializers))).toBe('UNSUPPORTED');
       expect(code(() => layerFromOnnx({ ...node, attributes: { ...node.attributes, direction: 'sideways' } }, model.initializers))).toBe('BAD_FILE');
       expect(code(() => layerFromOnnx({ ...node, attributes: { ...node.attributes, spatial: 1 } }, model.initializers))).toBe('UNSUPPORTED');
+      for (const [key, value] of [['activations', [1, 2, 3]], ['activation_alpha', ['x']], ['input_forget', 2], ['clip', 'wide'], ['hidden_size', 'four'], ['layout', 2]] as const) {
+        expect(code(() => layerFromOnnx({ ...node, attributes: { ...node.attributes, [key]: value as never } }, model.initializers)), key).toBe('BAD_FILE');
+      }
+      expect(code(() => layerFromOnnx(node, { ...model.initializers, [node.inputs[1]]: { shape: [1] } as never }))).toBe('BAD_ARGUMENT');
       const W = model.initializers[node.inputs[1]];
       const narrow = [W.shape[0], W.shape[1], W.shape[2] - 1];
       expect(code(() => layerFromOnnx(node, { ...model.initializers, [node.inputs[2]]: { data: new Float32Array(narrow.reduce((x, y) => x * y, 1)), shape: narrow } }))).toBe('SHAPE_MISMATCH');
       expect(code(() => layerFromOnnx(node, { ...model.initializers, [node.inputs[1]]: { data: W.data.subarray(1), shape: W.shape } }))).toBe('SHAPE_MISMATCH');
       expect(code(() => importOnnx(new Uint8Array([1, 2, 3, 4, 5])))).toBe('BAD_FILE');
     });
+  });
+}
+
+/** Seeded bit flips in fixture files: importOnnx imports, or throws an RnnError (never another error). */
+export function onnxImportFuzz(): void {
+  test('mutated files give an RnnError or layers, nothing else', () => {
+    let s = 12345;
+    const next = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0);
+    const codes = new Map<string, number>();
+    for (const c of CASES) {
+      const original = bytes(c);
+      for (let k = 0; k < 60; k++) {
+        const b = original.slice();
+        for (let f = 0; f < 1 + (next() % 3); f++) b[next() % b.length] ^= 1 << (next() % 8);
+        try {
+          for (const { layer } of importOnnx(b)) layer.dispose();
+          codes.set('ok', (codes.get('ok') ?? 0) + 1);
+        } catch (e) {
+          if (!(e instanceof RnnError)) throw new Error(`${c.name}, mutation ${k}: ${String(e)}`);
+          codes.set(e.code, (codes.get(e.code) ?? 0) + 1);
+        }
+      }
+    }
+    console.log(`importOnnx on ${CASES.length * 60} mutated files: ${[...codes].map(([k, v]) => `${k} ${v}`).join(', ')}`);
   });
 }

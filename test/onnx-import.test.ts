@@ -1,4 +1,5 @@
 // importOnnx / layerFromOnnx against onnxruntime, relaxed SIMD build (see onnx-import.suite.ts).
-import { onnxImportSuite } from './onnx-import.suite.js';
+import { onnxImportFuzz, onnxImportSuite } from './onnx-import.suite.js';
 
 onnxImportSuite('relaxed');
+onnxImportFuzz();

@@ -82,9 +82,14 @@ function weightOf(node: OnnxNode, weights: Record<string, Tensor>, i: number, sh
  */
 function activationOptions(node: OnnxNode, kind: Kind, dirs: number): Record<string, ActivationOption> {
   const a = node.attributes, names = ACTIVATION_OPTIONS[kind];
-  const listed = (a.activations as string[] | undefined) ?? Array.from({ length: dirs }, () => DEFAULT_ACTIVATIONS[kind]).flat();
+  const list = <T>(key: string, type: 'string' | 'number'): T[] | undefined => {
+    const v = a[key];
+    if (v !== undefined && !(Array.isArray(v) && (v as unknown[]).every((x) => typeof x === type))) bad(node, `attribute ${key} must be a list of ${type}s, got ${describe(v)}`);
+    return v as T[] | undefined;
+  };
+  const listed = list<string>('activations', 'string') ?? Array.from({ length: dirs }, () => DEFAULT_ACTIVATIONS[kind]).flat();
   if (listed.length !== names.length * dirs) bad(node, `activations must list ${names.length * dirs} names (${names.length} per direction), got ${listed.length}`);
-  const alphas = [...((a.activation_alpha as number[] | undefined) ?? [])], betas = [...((a.activation_beta as number[] | undefined) ?? [])];
+  const alphas = [...(list<number>('activation_alpha', 'number') ?? [])], betas = [...(list<number>('activation_beta', 'number') ?? [])];
   const values = listed.map((onnxName): ActivationOption => {
     const ours = ONNX_ACTIVATIONS[onnxName.toLowerCase()];
     if (!ours) refuse(node, `activation ${onnxName} in activations [${listed.join(', ')}] (supported: Sigmoid, Tanh, Relu, HardSigmoid)`);
@@ -123,16 +128,20 @@ export function layerFromOnnx(node: OnnxNode, weights: Record<string, Tensor>): 
   const dirs = direction === 'bidirectional' ? 2 : 1;
   const layout = (a.layout as number | undefined) ?? 0;
   if (layout !== 0 && layout !== 1) bad(node, `layout must be 0 or 1, got ${describe(layout)}`);
+  for (const key of ['input_forget', 'linear_before_reset']) {
+    if (a[key] !== undefined && a[key] !== 0 && a[key] !== 1) bad(node, `${key} must be 0 or 1, got ${describe(a[key])}`);
+  }
+  if (a.hidden_size !== undefined && typeof a.hidden_size !== 'number') bad(node, `hidden_size must be an integer, got ${describe(a.hidden_size)}`);
   const coupled = kind === 'LSTM' && a.input_forget === 1;
   const clip = a.clip as number | undefined;
   if (clip !== undefined && kind !== 'LSTM') refuse(node, `clip on a ${kind} (only the LSTM's clip is supported)`);
-  if (clip !== undefined && !(clip > 0)) bad(node, `clip must be > 0, got ${describe(clip)}`);
+  if (clip !== undefined && !(typeof clip === 'number' && clip > 0)) bad(node, `clip must be a number > 0, got ${describe(clip)}`);
 
   const activations = activationOptions(node, kind, dirs);
 
   // W [dirs, G*H, inputSize] gives the sizes; every weight is then checked against them
-  const W = weights[node.inputs[1] ?? ''];
-  if (!W) weightOf(node, weights, 1, [], false); // missing: the precise error
+  if (!weights[node.inputs[1] ?? '']) weightOf(node, weights, 1, [], false); // missing: the precise error
+  const W = checkTensor(weights[node.inputs[1]], `ONNX ${node.opType} node ${JSON.stringify(node.name)}: W`);
   if (W.shape.length !== 3 || W.shape[0] !== dirs) bad(node, `W has shape [${W.shape.join(', ')}], expected [${dirs}, gates * hidden_size, input_size] for direction ${direction}`, 'SHAPE_MISMATCH');
   const G = GATES[kind].blocks, inputSize = W.shape[2];
   const H = (a.hidden_size as number | undefined) ?? W.shape[1] / G;
