@@ -1,5 +1,5 @@
 // loadKerasModel on bad input (malformed files are BAD_FILE, wrong shapes SHAPE_MISMATCH,
-// unsupported masks UNSUPPORTED, nothing left allocated after a throw), the model's other
+// masks other than one run of valid ids per row UNSUPPORTED, nothing left allocated after a throw), the model's other
 // methods, and the simd-rnn/keras entry (resolves through the package exports; the core
 // entries do not reach it). The numbers against tfjs are keras.suite.ts's.
 import { execFile } from 'node:child_process';
@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { LSTM, RnnError, init, type Backend } from '../src/node.js';
+import { LSTM, Linear, RnnError, init, type Backend } from '../src/node.js';
 import { loadKerasModel } from '../src/keras.js';
 import { KERAS_CASES, kerasFiles } from './keras.suite.js';
 
@@ -90,11 +90,18 @@ describe('KerasModel', () => {
     model.dispose();
   });
 
-  test('mask_zero: a masked id before a valid one, or a row all masked, is UNSUPPORTED', () => {
-    const { json, bin } = files('mask_lstm_last');
+  test('mask_zero: zeros before and after one run of valid ids; zeros between valid ids are UNSUPPORTED', () => {
+    const { json, bin } = files('mask_lstm_last'); // Embedding, LSTM (last output), Dense
     const model = loadKerasModel(json, bin);
-    expect(codeOf(() => model.predict({ data: Int32Array.from([1, 0, 2, 0, 0, 0]), shape: [1, 6] }))).toMatch(/^UNSUPPORTED: .*general masks are not built yet/);
-    expect(codeOf(() => model.predict({ data: Int32Array.from([0, 0, 0, 0, 0, 0]), shape: [1, 6] }))).toMatch(/^UNSUPPORTED: .*all id 0/);
+    const run = (ids: number[]) => Array.from(model.predict({ data: Int32Array.from(ids), shape: [ids.length / 6, 6] }).data);
+    expect(codeOf(() => model.predict({ data: Int32Array.from([1, 0, 2, 0, 0, 0]), shape: [1, 6] }))).toMatch(/^UNSUPPORTED: .*row 0 .*step 1 .*general masks are not built yet/);
+    expect(codeOf(() => model.predict({ data: Int32Array.from([3, 3, 3, 3, 3, 3, 0, 4, 4, 0, 4, 0]), shape: [2, 6] }))).toMatch(/^UNSUPPORTED: .*row 1 .*step 3 .*general masks/);
+    // a forward layer's last output sees only the valid steps, wherever the zeros are
+    const end = run([1, 5, 2, 0, 0, 0]);
+    for (const y of [run([0, 0, 0, 1, 5, 2]), run([0, 1, 5, 2, 0, 0])]) y.forEach((v, i) => expect(v).toBeCloseTo(end[i], 6));
+    // a row of zeros only keeps the LSTM's initial zeros: the Dense gives its bias
+    const dense = model.layers[2].module as Linear;
+    expect(run([0, 0, 0, 0, 0, 0])).toEqual(Array.from(dense.stateDict().bias.data));
     // without mask_zero the id 0 is an ordinary row of the table
     const plain = loadKerasModel(files('embedding_lstm_dense').json, files('embedding_lstm_dense').bin);
     expect(plain.predict({ data: Int32Array.from([1, 0, 2, 0, 0, 0]), shape: [1, 6] }).shape).toEqual([1, 2]);

@@ -14,7 +14,12 @@
  *                             it in processing order, last step first)
  *   Bidirectional             bidirectional, the two halves merged (concat, sum, mul, ave)
  *   Dense, TimeDistributed(Dense)  Linear and the activation
- *   Embedding                 Embedding; mask_zero as each row's length (see `lengthsOf`)
+ *   Embedding                 Embedding; mask_zero as each row's valid steps (see `maskOf`):
+ *                             before each recurrent layer a row's valid steps move to the
+ *                             front and run as a packed sequence (`lengths`), and the results
+ *                             go back to their steps, the masked ones filled as Keras fills
+ *                             them (the state repeated: zeros before a row's first processed
+ *                             step, the last state after its last)
  * 'hard_sigmoid' (and tfjs's 'hardSigmoid') is tfjs's clip(0.2 x + 0.5, 0, 1).
  */
 import { RnnError, describe } from '../../errors.js';
@@ -41,10 +46,16 @@ export interface KerasLayer {
 type Act = 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'softmax';
 type Json = Record<string, unknown>;
 
-/** What one step of the chain does with the running value (and the rows' lengths, while a mask lives). */
+/** Each row's valid steps while a mask lives: the steps from start[b] to end[b] - 1 (start = end = 0: none). */
+interface RowMask {
+  start: Int32Array;
+  end: Int32Array;
+}
+
+/** What one step of the chain does with the running value (and the rows' valid steps, while a mask lives). */
 interface Step {
   layer: KerasLayer;
-  run(x: Tensor, lengths: Int32Array | null): { y: Tensor; keepMask: boolean };
+  run(x: Tensor, mask: RowMask | null): { y: Tensor; keepMask: boolean };
 }
 
 const IDENTITIES = ['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ActivityRegularization'];
@@ -184,21 +195,32 @@ function chainOf(topology: Json): Json[] {
   return chain;
 }
 
-/** A row's valid steps from mask_zero ids: a prefix of non-zero ids, then only zeros. */
-function lengthsOf(ids: Int32Array, B: number, T: number): Int32Array | null {
-  const lengths = new Int32Array(B);
+/**
+ * Each row's valid steps from mask_zero ids: one run [start, end) of non-zero ids, the zeros
+ * before and after it masked (start = end = 0 for a row of zeros only). null when no step is
+ * masked. Zeros between valid steps are refused.
+ */
+function maskOf(ids: Int32Array, B: number, T: number): RowMask | null {
+  const start = new Int32Array(B), end = new Int32Array(B);
   let masked = false;
   for (let b = 0; b < B; b++) {
-    let L = 0;
-    while (L < T && ids[b * T + L] !== 0) L++;
-    for (let t = L; t < T; t++) {
-      if (ids[b * T + t] !== 0) throw new RnnError('UNSUPPORTED', `KerasModel.predict: row ${b} has the id 0 (masked by mask_zero) at step ${L} before a non-zero id at step ${t}; only padding at the end of each row is supported, general masks are not built yet`);
+    const row = ids.subarray(b * T, (b + 1) * T);
+    let s = 0, e = T;
+    while (s < T && row[s] === 0) s++;
+    while (e > s && row[e - 1] === 0) e--;
+    for (let t = s; t < e; t++) {
+      if (row[t] === 0) {
+        let u = t;
+        while (row[u] === 0) u++;
+        throw new RnnError('UNSUPPORTED', `KerasModel.predict: row ${b} has the id 0 (masked by mask_zero) at step ${t} between the non-zero ids at steps ${t - 1} and ${u}; only zeros before and after one run of valid steps are supported, general masks are not built yet`);
+      }
     }
-    if (L === 0) throw new RnnError('UNSUPPORTED', `KerasModel.predict: row ${b} is all id 0 (every step masked by mask_zero); rows with no valid step are not supported`);
-    if (L < T) masked = true;
-    lengths[b] = L;
+    if (s === e) s = e = 0;
+    if (s > 0 || e < T) masked = true;
+    start[b] = s;
+    end[b] = e;
   }
-  return masked ? lengths : null;
+  return masked ? { start, end } : null;
 }
 
 /**
@@ -229,8 +251,10 @@ export class KerasModel {
   /**
    * The model's output for a batch, as tfjs's `model.predict(x)`: x batch-first
    * [B, T, features] (float32), or integer ids [B, T] (an IdTensor, or a Tensor of whole
-   * numbers) when the first layer is an Embedding. With an Embedding's mask_zero, the id 0 may
-   * only pad the end of a row (UNSUPPORTED otherwise: general masks are not built yet).
+   * numbers) when the first layer is an Embedding. With an Embedding's mask_zero, the id 0
+   * may pad a row at its front (as Keras's `pad_sequences` does by default), its end or both,
+   * and a row may be all id 0 (its recurrent outputs stay zero, as in tfjs); the id 0 between
+   * two non-zero ids of a row is UNSUPPORTED (general masks are not built yet).
    */
   predict(x: Tensor | IdTensor): Tensor {
     if (this.disposed) throw new RnnError('DISPOSED', 'KerasModel.predict: the model was disposed');
@@ -246,7 +270,7 @@ export class KerasModel {
       }
     }
     let value: Tensor | IdTensor = x as Tensor;
-    let lengths: Int32Array | null = null;
+    let mask: RowMask | null = null;
     if (this.takesIds) {
       let ids: Int32Array;
       if (x.data instanceof Int32Array) ids = x.data;
@@ -255,16 +279,16 @@ export class KerasModel {
         ids = Int32Array.from(x.data);
       }
       if (shape.length !== 2) throw new RnnError('SHAPE_MISMATCH', `KerasModel.predict: the model starts with an Embedding; x must be ids [B, T], got [${shape.join(', ')}]`);
-      if (this.maskZero) lengths = lengthsOf(ids, shape[0], shape[1]);
+      if (this.maskZero) mask = maskOf(ids, shape[0], shape[1]);
       value = { data: ids, shape: [...shape] };
     } else if (!(x.data instanceof Float32Array)) {
       throw new RnnError('BAD_ARGUMENT', 'KerasModel.predict: x must be float32 (a Tensor); the model does not start with an Embedding');
     }
     let y = value as Tensor;
     for (const step of this.steps) {
-      const r = step.run(y, lengths);
+      const r = step.run(y, mask);
       y = r.y;
-      if (!r.keepMask) lengths = null;
+      if (!r.keepMask) mask = null;
     }
     return y === x ? { data: x.data.slice() as Float32Array, shape: [...shape] } : y;
   }
@@ -413,32 +437,55 @@ function recurrent(b: Builder, cls: string, c: Json, prefix: string, where: stri
   b.sequence = returnSequences;
   b.width = outWidth;
 
-  const run = (x: Tensor, lengths: Int32Array | null) => {
-    const r: ForwardResult = layer.forward(x, undefined, lengths ? { lengths } : undefined);
-    const [B, T] = x.shape;
+  const run = (x: Tensor, mask: RowMask | null) => {
+    const [B, T] = x.shape, F = x.shape.length > 2 ? x.shape[2] : 1;
+    let r: ForwardResult;
+    const start = mask?.start ?? new Int32Array(B), end = mask?.end ?? new Int32Array(B).fill(T);
+    if (mask) {
+      // each row's valid steps moved to the front, run as a packed sequence of their count (a
+      // row with none runs one step, its results replaced by zeros below)
+      const xs = new Float32Array(x.data.length), lengths = new Int32Array(B);
+      for (let bb = 0; bb < B; bb++) {
+        lengths[bb] = Math.max(1, end[bb] - start[bb]);
+        xs.set(x.data.subarray((bb * T + start[bb]) * F, (bb * T + end[bb]) * F), bb * T * F);
+      }
+      r = layer.forward({ data: xs, shape: x.shape }, undefined, { lengths });
+    } else {
+      r = layer.forward(x, undefined);
+    }
+    const D = dirs * H;
     let y: Tensor;
     if (returnSequences) {
-      y = r.output; // [B, T, dirs * H]
-      const D = dirs * H, d = y.data;
-      if (lengths) {
-        // Keras repeats the last valid output at masked steps; ours is zero there (forward direction only: the backward one is zero in Keras too)
-        for (let bb = 0; bb < B; bb++) {
-          const L = lengths[bb];
-          if (goBackwards) continue;
-          for (let t = L; t < T; t++) d.copyWithin((bb * T + t) * D, (bb * T + L - 1) * D, (bb * T + L - 1) * D + H);
+      // Keras's sequence from ours (row bb's valid steps at the front): at a masked step Keras
+      // repeats the state, which is the initial zeros before the row's first processed step
+      const src = r.output.data, out = new Float32Array(B * T * D);
+      for (let bb = 0; bb < B; bb++) {
+        const s = start[bb], e = end[bb], L = e - s;
+        if (L === 0) continue;
+        const copy = (t: number, from: number, dd: number) => {
+          const o = (bb * T + from) * D + dd * H;
+          out.set(src.subarray(o, o + H), (bb * T + t) * D + dd * H);
+        };
+        for (let t = 0; t < T; t++) {
+          if (goBackwards) {
+            // Keras's order is its processing order, the last step first: step t is our step T - 1 - t
+            const at = T - 1 - t;
+            if (at < e) copy(t, Math.max(at, s) - s, 0);
+          } else {
+            if (t >= s) copy(t, Math.min(t, e - 1) - s, 0);
+            // the backward half runs from the row's last valid step to its first, its output then put back in time order
+            if (bidirectional && t < e) copy(t, Math.max(t, s) - s, 1);
+          }
         }
       }
-      if (goBackwards) {
-        // Keras gives the sequence in processing order: the last step first
-        const out = new Float32Array(d.length);
-        for (let bb = 0; bb < B; bb++) for (let t = 0; t < T; t++) out.set(d.subarray((bb * T + t) * D, (bb * T + t + 1) * D), (bb * T + T - 1 - t) * D);
-        y = { data: out, shape: y.shape };
-      }
+      y = { data: out, shape: [B, T, D] };
     } else {
-      // h: [dirs, B, H] -> [B, dirs * H]
-      const out = new Float32Array(B * dirs * H);
-      for (let dd = 0; dd < dirs; dd++) for (let bb = 0; bb < B; bb++) out.set(r.h.data.subarray((dd * B + bb) * H, (dd * B + bb + 1) * H), (bb * dirs + dd) * H);
-      y = { data: out, shape: [B, dirs * H] };
+      // h: [dirs, B, H] -> [B, dirs * H]; a row with no valid step keeps the initial zeros
+      const out = new Float32Array(B * D);
+      for (let dd = 0; dd < dirs; dd++) {
+        for (let bb = 0; bb < B; bb++) if (end[bb] > start[bb]) out.set(r.h.data.subarray((dd * B + bb) * H, (dd * B + bb + 1) * H), (bb * dirs + dd) * H);
+      }
+      y = { data: out, shape: [B, D] };
     }
     if (bidirectional && merge !== 'concat') {
       const rows = y.data.length / (2 * H), out = new Float32Array(rows * H), d = y.data;
@@ -474,13 +521,13 @@ function buildStep(b: Builder, entry: Json, index: number, first: boolean): { st
     const last = inputShape[inputShape.length - 1];
     if (inputShape.length >= 3 && last !== null) b.width = last;
   }
-  const identity = (layer: KerasLayer): Step => ({ layer, run: (x, lengths) => ({ y: x, keepMask: lengths !== null }) });
+  const identity = (layer: KerasLayer): Step => ({ layer, run: (x, mask) => ({ y: x, keepMask: mask !== null }) });
 
   if (cls === 'InputLayer') return { step: identity({ name, className: cls, module: null }), inputShape };
   if (IDENTITIES.includes(cls)) return { step: identity({ name, className: cls, module: null }), inputShape };
   if (cls === 'Activation') {
     const act = denseActivation(c.activation, `${where}: activation`);
-    return { step: { layer: { name, className: cls, module: null }, run: (x, lengths) => ({ y: applyActivation({ data: x.data.slice(), shape: [...x.shape] }, act), keepMask: lengths !== null }) }, inputShape };
+    return { step: { layer: { name, className: cls, module: null }, run: (x, mask) => ({ y: applyActivation({ data: x.data.slice(), shape: [...x.shape] }, act), keepMask: mask !== null }) }, inputShape };
   }
   if (cls === 'Embedding') {
     if (!first) unsupported(`${where}: an Embedding is supported as the first layer only`);
@@ -493,18 +540,18 @@ function buildStep(b: Builder, entry: Json, index: number, first: boolean): { st
     b.width = D;
     b.sequence = true;
     const layer: KerasLayer = { name, className: cls, module: emb };
-    return { step: { layer, run: (x, lengths) => ({ y: emb.forward(x as unknown as IdTensor), keepMask: lengths !== null }) }, maskZero, inputShape };
+    return { step: { layer, run: (x, mask) => ({ y: emb.forward(x as unknown as IdTensor), keepMask: mask !== null }) }, maskZero, inputShape };
   }
   if (cls === 'Dense') {
     const { linear, act } = dense(b, c, name, where);
-    return { step: { layer: { name, className: cls, module: linear }, run: (x, lengths) => ({ y: applyActivation(linear.forward(x), act), keepMask: lengths !== null }) }, inputShape };
+    return { step: { layer: { name, className: cls, module: linear }, run: (x, mask) => ({ y: applyActivation(linear.forward(x), act), keepMask: mask !== null }) }, inputShape };
   }
   if (cls === 'TimeDistributed') {
     const inner = c.layer;
     if (!isObject(inner) || inner.class_name !== 'Dense' || !isObject(inner.config)) unsupported(`${where}: TimeDistributed is supported around a Dense layer only, got ${describe(isObject(inner) ? inner.class_name : inner)}`);
     if (!b.sequence) unsupported(`${where}: TimeDistributed needs a sequence [B, T, features] as its input`);
     const { linear, act } = dense(b, inner.config, name, where);
-    return { step: { layer: { name, className: cls, module: linear }, run: (x, lengths) => ({ y: applyActivation(linear.forward(x), act), keepMask: lengths !== null }) }, inputShape };
+    return { step: { layer: { name, className: cls, module: linear }, run: (x, mask) => ({ y: applyActivation(linear.forward(x), act), keepMask: mask !== null }) }, inputShape };
   }
   if (RECURRENT.includes(cls)) {
     const run = recurrent(b, cls, c, name, where, null);
@@ -532,8 +579,9 @@ function buildStep(b: Builder, entry: Json, index: number, first: boolean): { st
  * `predict` equals tfjs's `model.predict`. Import from 'simd-rnn/keras'; needs `init()` first.
  *
  * Supported: Sequential models and functional models whose layers form a chain; the layers
- * InputLayer, Embedding (first, with mask_zero as padding at the end of rows), SimpleRNN, LSTM,
- * GRU (reset_after true and false), Bidirectional (merge_mode concat, sum, mul, ave), Dense and
+ * InputLayer, Embedding (first; with mask_zero, zeros before and after one run of valid ids
+ * in each row, see `KerasModel.predict`), SimpleRNN, LSTM, GRU (reset_after true and false),
+ * Bidirectional (merge_mode concat, sum, mul, ave), Dense and
  * TimeDistributed(Dense) (activations linear, relu, sigmoid, tanh, softmax), Activation, and
  * the inference identities Dropout, SpatialDropout1D, GaussianNoise, GaussianDropout,
  * AlphaDropout, ActivityRegularization. Recurrent options return_sequences, go_backwards,
