@@ -15,11 +15,11 @@
  *   Bidirectional             bidirectional, the two halves merged (concat, sum, mul, ave)
  *   Dense, TimeDistributed(Dense)  Linear and the activation
  *   Embedding                 Embedding; mask_zero as each row's valid steps (see `maskOf`):
- *                             before each recurrent layer a row's valid steps move to the
- *                             front and run as a packed sequence (`lengths`), and the results
- *                             go back to their steps, the masked ones filled as Keras fills
- *                             them (the state repeated: zeros before a row's first processed
- *                             step, the last state after its last)
+ *                             before each recurrent layer a row's valid steps are gathered at
+ *                             the front and run as a packed sequence (`lengths`), and the
+ *                             results go back to their steps, the masked ones filled as Keras
+ *                             fills them (the output of the step processed last repeated;
+ *                             zeros before the row's first processed step)
  * 'hard_sigmoid' (and tfjs's 'hardSigmoid') is tfjs's clip(0.2 x + 0.5, 0, 1).
  */
 import { RnnError, describe } from '../../errors.js';
@@ -46,10 +46,21 @@ export interface KerasLayer {
 type Act = 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'softmax';
 type Json = Record<string, unknown>;
 
-/** Each row's valid steps while a mask lives: the steps from start[b] to end[b] - 1 (start = end = 0: none). */
+/** Each row's valid steps while a mask lives: steps[b] lists them in time order (empty: none). */
 interface RowMask {
-  start: Int32Array;
-  end: Int32Array;
+  steps: Int32Array[];
+}
+
+/** The index in `steps` (ascending) of the last step <= t, or -1. */
+function lastAtOrBefore(steps: Int32Array, t: number): number {
+  let k = -1;
+  while (k + 1 < steps.length && steps[k + 1] <= t) k++;
+  return k;
+}
+
+/** The index in `steps` (ascending) of the first step >= t, or -1. */
+function firstAtOrAfter(steps: Int32Array, t: number): number {
+  return steps.findIndex((s) => s >= t);
 }
 
 /** What one step of the chain does with the running value (and the rows' valid steps, while a mask lives). */
@@ -196,31 +207,19 @@ function chainOf(topology: Json): Json[] {
 }
 
 /**
- * Each row's valid steps from mask_zero ids: one run [start, end) of non-zero ids, the zeros
- * before and after it masked (start = end = 0 for a row of zeros only). null when no step is
- * masked. Zeros between valid steps are refused.
+ * Each row's valid steps from mask_zero ids: the steps whose id is not 0, anywhere in the row
+ * (none for a row of zeros only). null when no step is masked.
  */
 function maskOf(ids: Int32Array, B: number, T: number): RowMask | null {
-  const start = new Int32Array(B), end = new Int32Array(B);
+  const steps: Int32Array[] = [];
   let masked = false;
   for (let b = 0; b < B; b++) {
-    const row = ids.subarray(b * T, (b + 1) * T);
-    let s = 0, e = T;
-    while (s < T && row[s] === 0) s++;
-    while (e > s && row[e - 1] === 0) e--;
-    for (let t = s; t < e; t++) {
-      if (row[t] === 0) {
-        let u = t;
-        while (row[u] === 0) u++;
-        throw new RnnError('UNSUPPORTED', `KerasModel.predict: row ${b} has the id 0 (masked by mask_zero) at step ${t} between the non-zero ids at steps ${t - 1} and ${u}; only zeros before and after one run of valid steps are supported, general masks are not built yet`);
-      }
-    }
-    if (s === e) s = e = 0;
-    if (s > 0 || e < T) masked = true;
-    start[b] = s;
-    end[b] = e;
+    const valid: number[] = [];
+    for (let t = 0; t < T; t++) if (ids[b * T + t] !== 0) valid.push(t);
+    if (valid.length < T) masked = true;
+    steps.push(Int32Array.from(valid));
   }
-  return masked ? { start, end } : null;
+  return masked ? { steps } : null;
 }
 
 /**
@@ -251,10 +250,10 @@ export class KerasModel {
   /**
    * The model's output for a batch, as tfjs's `model.predict(x)`: x batch-first
    * [B, T, features] (float32), or integer ids [B, T] (an IdTensor, or a Tensor of whole
-   * numbers) when the first layer is an Embedding. With an Embedding's mask_zero, the id 0
-   * may pad a row at its front (as Keras's `pad_sequences` does by default), its end or both,
-   * and a row may be all id 0 (its recurrent outputs stay zero, as in tfjs); the id 0 between
-   * two non-zero ids of a row is UNSUPPORTED (general masks are not built yet).
+   * numbers) when the first layer is an Embedding. With an Embedding's mask_zero, the id 0 is
+   * masked wherever it stands (padding at the front, as Keras's `pad_sequences` does by
+   * default, at the end, between valid ids, or the whole row), with Keras's semantics: a
+   * masked step keeps the state and repeats the previous output.
    */
   predict(x: Tensor | IdTensor): Tensor {
     if (this.disposed) throw new RnnError('DISPOSED', 'KerasModel.predict: the model was disposed');
@@ -440,14 +439,15 @@ function recurrent(b: Builder, cls: string, c: Json, prefix: string, where: stri
   const run = (x: Tensor, mask: RowMask | null) => {
     const [B, T] = x.shape, F = x.shape.length > 2 ? x.shape[2] : 1;
     let r: ForwardResult;
-    const start = mask?.start ?? new Int32Array(B), end = mask?.end ?? new Int32Array(B).fill(T);
+    const all = Int32Array.from({ length: T }, (_, t) => t);
+    const steps = mask?.steps ?? Array.from({ length: B }, () => all);
     if (mask) {
-      // each row's valid steps moved to the front, run as a packed sequence of their count (a
-      // row with none runs one step, its results replaced by zeros below)
+      // each row's valid steps gathered at the front, run as a packed sequence of their count
+      // (a row with none runs one step, its results replaced by zeros below)
       const xs = new Float32Array(x.data.length), lengths = new Int32Array(B);
       for (let bb = 0; bb < B; bb++) {
-        lengths[bb] = Math.max(1, end[bb] - start[bb]);
-        xs.set(x.data.subarray((bb * T + start[bb]) * F, (bb * T + end[bb]) * F), bb * T * F);
+        lengths[bb] = Math.max(1, steps[bb].length);
+        steps[bb].forEach((t, k) => xs.set(x.data.subarray((bb * T + t) * F, (bb * T + t + 1) * F), (bb * T + k) * F));
       }
       r = layer.forward({ data: xs, shape: x.shape }, undefined, { lengths });
     } else {
@@ -456,25 +456,26 @@ function recurrent(b: Builder, cls: string, c: Json, prefix: string, where: stri
     const D = dirs * H;
     let y: Tensor;
     if (returnSequences) {
-      // Keras's sequence from ours (row bb's valid steps at the front): at a masked step Keras
-      // repeats the state, which is the initial zeros before the row's first processed step
+      // Keras's sequence from ours (row bb's valid steps gathered at the front): at a masked
+      // step Keras repeats the output of the step processed last, the initial zeros before any
       const src = r.output.data, out = new Float32Array(B * T * D);
       for (let bb = 0; bb < B; bb++) {
-        const s = start[bb], e = end[bb], L = e - s;
-        if (L === 0) continue;
+        const valid = steps[bb];
+        if (valid.length === 0) continue;
         const copy = (t: number, from: number, dd: number) => {
+          if (from < 0) return;
           const o = (bb * T + from) * D + dd * H;
           out.set(src.subarray(o, o + H), (bb * T + t) * D + dd * H);
         };
         for (let t = 0; t < T; t++) {
           if (goBackwards) {
-            // Keras's order is its processing order, the last step first: step t is our step T - 1 - t
-            const at = T - 1 - t;
-            if (at < e) copy(t, Math.max(at, s) - s, 0);
+            // Keras's order is its processing order, the last step first: step t is time T - 1 - t,
+            // and the step processed last is the first valid one at or after that time
+            copy(t, firstAtOrAfter(valid, T - 1 - t), 0);
           } else {
-            if (t >= s) copy(t, Math.min(t, e - 1) - s, 0);
+            copy(t, lastAtOrBefore(valid, t), 0);
             // the backward half runs from the row's last valid step to its first, its output then put back in time order
-            if (bidirectional && t < e) copy(t, Math.max(t, s) - s, 1);
+            if (bidirectional) copy(t, firstAtOrAfter(valid, t), 1);
           }
         }
       }
@@ -483,7 +484,7 @@ function recurrent(b: Builder, cls: string, c: Json, prefix: string, where: stri
       // h: [dirs, B, H] -> [B, dirs * H]; a row with no valid step keeps the initial zeros
       const out = new Float32Array(B * D);
       for (let dd = 0; dd < dirs; dd++) {
-        for (let bb = 0; bb < B; bb++) if (end[bb] > start[bb]) out.set(r.h.data.subarray((dd * B + bb) * H, (dd * B + bb + 1) * H), (bb * dirs + dd) * H);
+        for (let bb = 0; bb < B; bb++) if (steps[bb].length > 0) out.set(r.h.data.subarray((dd * B + bb) * H, (dd * B + bb + 1) * H), (bb * dirs + dd) * H);
       }
       y = { data: out, shape: [B, D] };
     }
@@ -579,8 +580,7 @@ function buildStep(b: Builder, entry: Json, index: number, first: boolean): { st
  * `predict` equals tfjs's `model.predict`. Import from 'simd-rnn/keras'; needs `init()` first.
  *
  * Supported: Sequential models and functional models whose layers form a chain; the layers
- * InputLayer, Embedding (first; with mask_zero, zeros before and after one run of valid ids
- * in each row, see `KerasModel.predict`), SimpleRNN, LSTM, GRU (reset_after true and false),
+ * InputLayer, Embedding (first; with mask_zero, see `KerasModel.predict`), SimpleRNN, LSTM, GRU (reset_after true and false),
  * Bidirectional (merge_mode concat, sum, mul, ave), Dense and
  * TimeDistributed(Dense) (activations linear, relu, sigmoid, tanh, softmax), Activation, and
  * the inference identities Dropout, SpatialDropout1D, GaussianNoise, GaussianDropout,
