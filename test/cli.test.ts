@@ -199,6 +199,38 @@ describe('convert an ONNX model', () => {
   });
 });
 
+describe('convert a Keras / TensorFlow.js model', () => {
+  const keras = (name: string) => join(fixtures, 'keras', `${name}.json`);
+  const cases = JSON.parse(readFileSync(join(fixtures, 'keras', 'cases.json'), 'utf8')).cases;
+
+  test("a model that maps onto a Sequential: the checkpoint predicts what tfjs predicted", async () => {
+    const r = await cli('convert', '--keras', keras('bidi_lstm_concat_seq'), '--out', 'keras.safetensors');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/converted 1 layers of .*bidi_lstm_concat_seq\.json/);
+    const { model } = loadCheckpoint(readFileSync(join(dir, 'keras.safetensors')));
+    const c = cases.find((x: { name: string }) => x.name === 'bidi_lstm_concat_seq');
+    const y = (model as Sequential).forward({ data: Float32Array.from(c.input.data), shape: c.input.shape });
+    expect(y.shape).toEqual(c.output.shape);
+    expect(Math.max(...y.data.map((v, i) => Math.abs(v - c.output.data[i])))).toBeLessThan(1e-5);
+    (model as Sequential).dispose();
+  });
+
+  test.concurrent('what a Sequential cannot express is named', async () => {
+    const [last, masked, relu, mixed] = await Promise.all([
+      cli('convert', '--keras', keras('lstm_dense_softmax'), '--out', 'x.safetensors'),
+      cli('convert', '--keras', keras('mask_lstm_seq_gru_td'), '--out', 'x.safetensors'),
+      cli('convert', '--keras', keras('gru_timedistributed_relu'), '--out', 'x.safetensors'),
+      cli('convert', '--keras', keras('lstm_seq'), '--onnx', 'x.onnx', '--out', 'x.safetensors'),
+    ]);
+    expect(last.code).toBe(1);
+    expect(last.stderr).toMatch(/return_sequences false/);
+    expect(masked.stderr).toMatch(/mask_zero/);
+    expect(relu.stderr).toMatch(/activation "relu"/);
+    expect(mixed.code).toBe(2);
+    for (const r of [last, masked, relu]) { expect(r.code).toBe(1); expect(r.stderr.trimEnd().split('\n')).toHaveLength(1); }
+  });
+});
+
 describe('convert a PyTorch state_dict', () => {
   const expected = JSON.parse(readFileSync(join(fixtures, 'torch_lstm.expected.json'), 'utf8'));
   const stateDict = join(fixtures, 'torch_lstm.safetensors');

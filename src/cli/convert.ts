@@ -9,8 +9,8 @@
  * Every expected name must be present with its shape and no name may be left over; the message
  * lists all that differ, and suggests a prefix when one would fix it.
  */
-import { basename } from 'node:path';
-import { RnnError, loadSafetensors, saveCheckpoint, type Tensor } from '../node.js';
+import { basename, dirname, join } from 'node:path';
+import { RecurrentLayer, RnnError, Sequential, loadSafetensors, saveCheckpoint, type Tensor } from '../node.js';
 import { CliFailure, UsageError, type CommandSpec, type OptionValues } from './args.js';
 import { SIMD_OPTION, buildModel, count, readBytes, readText, size, start, writeFile } from './common.js';
 import { moduleTypes } from '../registry.js';
@@ -21,6 +21,8 @@ export const CONVERT: CommandSpec = {
   options: [
     { name: 'onnx', type: 'string', value: 'FILE', help: 'an ONNX model: its RNN / LSTM / GRU node becomes the checkpoint (instead of --state-dict and --config)' },
     { name: 'node', type: 'string', value: 'NAME', help: 'with --onnx: which recurrent node, when the model has several' },
+    { name: 'keras', type: 'string', value: 'FILE', help: "a TensorFlow.js / Keras model.json whose layers map one to one onto a Sequential (its weight files from the manifest's paths, or --weights)" },
+    { name: 'weights', type: 'list', value: 'FILE', help: "with --keras: the weight files in the manifest's order; repeatable" },
     { name: 'state-dict', type: 'string', value: 'FILE', help: 'the state_dict as a .safetensors file (F32, F16, BF16 or F64)' },
     { name: 'config', type: 'string', value: 'JSON|FILE', help: 'the model for --state-dict: {"type":"LSTM","inputSize":5,"hiddenSize":7,"numLayers":2} or {"type":"Sequential","layers":[...]}, inline or in a file' },
     { name: 'out', type: 'string', value: 'FILE', help: 'the checkpoint to write (required)' },
@@ -34,6 +36,8 @@ export const CONVERT: CommandSpec = {
     `Types: ${moduleTypes().map((t) => t.type).join(', ')}; the options are the constructors', as \`simd-rnn inspect\` shows them.`,
     'An ONNX model (what maps and what is refused: the README, "A model in ONNX"):',
     '  simd-rnn convert --onnx vad.onnx --node /rnn/LSTM --out vad.ckpt.safetensors',
+    'A Keras / TensorFlow.js model (Embedding, recurrent layers returning sequences, linear Dense layers):',
+    '  simd-rnn convert --keras model/model.json --out model.ckpt.safetensors',
   ],
 };
 
@@ -59,7 +63,9 @@ const shapeText = (shape: number[]) => `[${shape.join(', ')}]`;
 
 export async function convert(o: OptionValues): Promise<void> {
   if (o.onnx !== undefined) return convertOnnx(o);
+  if (o.keras !== undefined) return convertKeras(o);
   if (o.node !== undefined) throw new UsageError('simd-rnn convert: --node goes with --onnx');
+  if ((o.weights as string[]).length) throw new UsageError('simd-rnn convert: --weights goes with --keras');
   for (const need of ['state-dict', 'config', 'out']) if (o[need] === undefined) throw new UsageError(`simd-rnn convert: --${need} is required, or --onnx FILE (see simd-rnn convert --help)`);
   const config = readConfig(o.config as string);
   const file = o['state-dict'] as string, bytesIn = readBytes(file, 'state dict');
@@ -115,6 +121,10 @@ async function convertOnnx(o: OptionValues): Promise<void> {
     const given = o[other];
     if (given !== undefined && !(Array.isArray(given) && given.length === 0)) throw new UsageError(`simd-rnn convert: --${other} does not go with --onnx`);
   }
+  for (const other of ['keras', 'weights']) {
+    const given = o[other];
+    if (given !== undefined && !(Array.isArray(given) && given.length === 0)) throw new UsageError(`simd-rnn convert: --${other} does not go with --onnx`);
+  }
   if (o.out === undefined) throw new UsageError('simd-rnn convert: --out is required (see simd-rnn convert --help)');
   const file = o.onnx as string, bytes = readBytes(file, 'ONNX model');
   await start(o.simd);
@@ -141,4 +151,63 @@ async function convertOnnx(o: OptionValues): Promise<void> {
   console.log(`converted the ${label(chosen)} node of ${file} (${count(params)} parameters) into ${out}`);
   console.log(`model: ${JSON.stringify(layer.config())}`);
   for (const { layer: l } of imported) l.dispose();
+}
+
+/** Keras layers that compute nothing at inference. */
+const KERAS_IDENTITIES = ['InputLayer', 'Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ActivityRegularization'];
+
+/**
+ * --keras: a tfjs-layers model whose layers map one to one onto a Sequential (an Embedding
+ * without mask_zero first, recurrent layers that return their whole sequence forwards,
+ * Bidirectional with merge_mode concat, Dense / TimeDistributed(Dense) without an activation)
+ * as a checkpoint; anything else is named and refused (loadKerasModel runs it all in code).
+ */
+async function convertKeras(o: OptionValues): Promise<void> {
+  for (const other of ['state-dict', 'config', 'prefix', 'node']) {
+    const given = o[other];
+    if (given !== undefined && !(Array.isArray(given) && given.length === 0)) throw new UsageError(`simd-rnn convert: --${other} does not go with --keras`);
+  }
+  if (o.out === undefined) throw new UsageError('simd-rnn convert: --out is required (see simd-rnn convert --help)');
+  const file = o.keras as string, text = readText(file, 'model.json');
+  let json: { weightsManifest?: { paths?: unknown }[] };
+  try { json = JSON.parse(text); } catch (e) { throw new CliFailure(`${file} is not valid JSON (${(e as Error).message})`); }
+  const listed = o.weights as string[];
+  const paths = listed.length ? listed : (Array.isArray(json?.weightsManifest) ? json.weightsManifest : []).flatMap((g) => (Array.isArray(g?.paths) ? g.paths : []))
+    .map((p) => join(dirname(file), String(p)));
+  const weights = paths.map((p) => readBytes(p, 'weight file'));
+  await start(o.simd);
+  const { loadKerasModel } = await import('../keras.js'); // the Keras reader only for this command
+  let model;
+  try {
+    model = loadKerasModel(json as object, weights);
+  } catch (e) {
+    if (e instanceof RnnError) throw new CliFailure(`${file}: ${e.message}`);
+    throw e;
+  }
+  try {
+    const modules = [];
+    for (const layer of model.layers) {
+      const c = layer.config, inner = (layer.className === 'Bidirectional' || layer.className === 'TimeDistributed') ? ((c.layer as { config?: Record<string, unknown> })?.config ?? {}) : c;
+      const refuse = (why: string): never => { throw new CliFailure(`${file}: layer ${layer.name} (${layer.className}) ${why}; a checkpoint holds a Sequential, which cannot express that (load the model with loadKerasModel from simd-rnn/keras instead)`); };
+      if (KERAS_IDENTITIES.includes(layer.className)) continue;
+      if (!layer.module) refuse('applies an activation of its own');
+      if (layer.className === 'Embedding' && c.mask_zero === true) refuse('masks the id 0 (mask_zero)');
+      if (layer.module instanceof RecurrentLayer) {
+        if (inner.return_sequences !== true) refuse('returns its last output only (return_sequences false)');
+        if (inner.go_backwards === true) refuse('returns its sequence last step first (go_backwards)');
+        if (layer.className === 'Bidirectional' && (c.merge_mode ?? 'concat') !== 'concat') refuse(`merges its directions by ${String(c.merge_mode)}`);
+      }
+      if ((layer.className === 'Dense' || layer.className === 'TimeDistributed') && (inner.activation ?? 'linear') !== 'linear') refuse(`applies the activation ${JSON.stringify(inner.activation)}`);
+      modules.push(layer.module!);
+    }
+    if (modules.length === 0) throw new CliFailure(`${file} has no layer with weights to convert`);
+    const seq = new Sequential(modules as never);
+    const out = o.out as string;
+    writeFile(out, saveCheckpoint(seq, undefined, { source: basename(file), converter: 'simd-rnn convert' }));
+    const params = Object.values(seq.stateDict()).reduce((a, t) => a + size(t.shape), 0);
+    console.log(`converted ${modules.length} layers of ${file} (${count(params)} parameters) into ${out}`);
+    console.log(`model: ${JSON.stringify(seq.config())}`);
+  } finally {
+    model.dispose();
+  }
 }

@@ -39,6 +39,8 @@ export interface KerasLayer {
   readonly name: string;
   /** Its Keras class, e.g. 'LSTM', 'Bidirectional', 'TimeDistributed', 'Dropout'. */
   readonly className: string;
+  /** Its configuration as model.json gives it (return_sequences, go_backwards, activation, ...). */
+  readonly config: Readonly<Record<string, unknown>>;
   /** The layer of ours that computes it; null for the layers that are identities at inference (InputLayer, Dropout, ...) and Activation. */
   readonly module: KerasModule | null;
 }
@@ -524,11 +526,11 @@ function buildStep(b: Builder, entry: Json, index: number, first: boolean): { st
   }
   const identity = (layer: KerasLayer): Step => ({ layer, run: (x, mask) => ({ y: x, keepMask: mask !== null }) });
 
-  if (cls === 'InputLayer') return { step: identity({ name, className: cls, module: null }), inputShape };
-  if (IDENTITIES.includes(cls)) return { step: identity({ name, className: cls, module: null }), inputShape };
+  if (cls === 'InputLayer') return { step: identity({ name, className: cls, config: c, module: null }), inputShape };
+  if (IDENTITIES.includes(cls)) return { step: identity({ name, className: cls, config: c, module: null }), inputShape };
   if (cls === 'Activation') {
     const act = denseActivation(c.activation, `${where}: activation`);
-    return { step: { layer: { name, className: cls, module: null }, run: (x, mask) => ({ y: applyActivation({ data: x.data.slice(), shape: [...x.shape] }, act), keepMask: mask !== null }) }, inputShape };
+    return { step: { layer: { name, className: cls, config: c, module: null }, run: (x, mask) => ({ y: applyActivation({ data: x.data.slice(), shape: [...x.shape] }, act), keepMask: mask !== null }) }, inputShape };
   }
   if (cls === 'Embedding') {
     if (!first) unsupported(`${where}: an Embedding is supported as the first layer only`);
@@ -540,23 +542,23 @@ function buildStep(b: Builder, entry: Json, index: number, first: boolean): { st
     emb.loadStateDict({ weight: table });
     b.width = D;
     b.sequence = true;
-    const layer: KerasLayer = { name, className: cls, module: emb };
+    const layer: KerasLayer = { name, className: cls, config: c, module: emb };
     return { step: { layer, run: (x, mask) => ({ y: emb.forward(x as unknown as IdTensor), keepMask: mask !== null }) }, maskZero, inputShape };
   }
   if (cls === 'Dense') {
     const { linear, act } = dense(b, c, name, where);
-    return { step: { layer: { name, className: cls, module: linear }, run: (x, mask) => ({ y: applyActivation(linear.forward(x), act), keepMask: mask !== null }) }, inputShape };
+    return { step: { layer: { name, className: cls, config: c, module: linear }, run: (x, mask) => ({ y: applyActivation(linear.forward(x), act), keepMask: mask !== null }) }, inputShape };
   }
   if (cls === 'TimeDistributed') {
     const inner = c.layer;
     if (!isObject(inner) || inner.class_name !== 'Dense' || !isObject(inner.config)) unsupported(`${where}: TimeDistributed is supported around a Dense layer only, got ${describe(isObject(inner) ? inner.class_name : inner)}`);
     if (!b.sequence) unsupported(`${where}: TimeDistributed needs a sequence [B, T, features] as its input`);
     const { linear, act } = dense(b, inner.config, name, where);
-    return { step: { layer: { name, className: cls, module: linear }, run: (x, mask) => ({ y: applyActivation(linear.forward(x), act), keepMask: mask !== null }) }, inputShape };
+    return { step: { layer: { name, className: cls, config: c, module: linear }, run: (x, mask) => ({ y: applyActivation(linear.forward(x), act), keepMask: mask !== null }) }, inputShape };
   }
   if (RECURRENT.includes(cls)) {
     const run = recurrent(b, cls, c, name, where, null);
-    return { step: { layer: { name, className: cls, module: run.layer as KerasModule }, run }, inputShape };
+    return { step: { layer: { name, className: cls, config: c, module: run.layer as KerasModule }, run }, inputShape };
   }
   if (cls === 'Bidirectional') {
     const inner = c.layer;
@@ -567,7 +569,7 @@ function buildStep(b: Builder, entry: Json, index: number, first: boolean): { st
     if (merge !== 'concat' && merge !== 'sum' && merge !== 'mul' && merge !== 'ave') unsupported(`${where}: merge_mode ${describe(merge)} is not supported (concat, sum, mul, ave)`);
     if (isObject(c.backward_layer)) unsupported(`${where}: a backward_layer of its own is not supported`);
     const run = recurrent(b, inner.class_name, inner.config, name, `${where} ${inner.class_name}`, merge);
-    return { step: { layer: { name, className: cls, module: run.layer as KerasModule }, run }, inputShape };
+    return { step: { layer: { name, className: cls, config: c, module: run.layer as KerasModule }, run }, inputShape };
   }
   unsupported(`${where}: the layer class ${JSON.stringify(cls)} is not supported (InputLayer, Embedding, SimpleRNN, LSTM, GRU, Bidirectional, Dense, TimeDistributed(Dense), Activation, ${IDENTITIES.join(', ')})`);
 }
