@@ -37,7 +37,6 @@ import { Random } from './random.js';
 import type { Tensor } from './tensor.js';
 import { checkFinite, checkShape, checkTensor } from './checks.js';
 import { checkStateDict, checkStateValue } from './state-dict.js';
-import { registerModule } from './registry.js';
 
 /** Options of `new EchoStateNetwork`; the equations are on the class. */
 export interface EchoStateOptions {
@@ -614,5 +613,3 @@ export class EsnStream {
     this.net.alive(what);
   }
 }
-
-registerModule('EchoStateNetwork', { of: EchoStateNetwork, role: 'none', build: (options) => new EchoStateNetwork(options as never) });

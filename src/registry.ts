@@ -1,17 +1,15 @@
 /**
- * The registries of module types and optimizers. Each class registers itself once, at the
- * end of the file that defines it; checkpoints (rebuilding a model from its config()),
- * Sequential (how to drive a layer), fit and the command-line tool look types up here instead
- * of keeping lists of their own, so a new module type is one registration, not an edit in four
- * places.
+ * The registries of module types and optimizers. Checkpoints (rebuilding a model from its
+ * config()), Sequential (how to drive a layer), fit and the command-line tool look types up
+ * here instead of keeping lists of their own, so a new module type is one registration line,
+ * not an edit in four places.
  *
- * Registration runs when the defining module is evaluated, which is why package.json lists
- * those files under "sideEffects": a bundler must keep them whenever the package is imported,
- * or a checkpoint naming a type the program never mentions could not be rebuilt.
- *
- * This module imports no layer: it is the neutral place both sides depend on.
+ * Every type is registered once, in modules.ts, which the registry runs the first time it is
+ * asked (not when a file loads: no file of the package has a side effect, so a bundle of one
+ * layer carries no registry, while any code that asks the registry brings every type along).
  */
 import { RnnError, describe } from './errors.js';
+import { registerAll } from './modules.js';
 import type { Tensor } from './tensor.js';
 
 /**
@@ -95,9 +93,21 @@ type Class = abstract new (...args: never[]) => unknown;
 
 const modules = new Map<string, ModuleType>();
 const optimizers = new Map<string, OptimizerType>();
+let filled = false;
+
+/** Runs modules.ts's registrations once, at the first question (not at load: see the top). */
+function filledModules(): Map<string, ModuleType> {
+  if (!filled) { filled = true; registerAll(); }
+  return modules;
+}
+
+function filledOptimizers(): Map<string, OptimizerType> {
+  filledModules();
+  return optimizers;
+}
 
 /**
- * Registers a module type once, next to its class: `of` is the class (instances are told by
+ * Registers a module type (once, in modules.ts): `of` is the class (instances are told by
  * instanceof), `build` makes one from config() without `type`.
  */
 export function registerModule(type: string, entry: { of: Class; role: LayerRole; build: (options: Record<string, unknown>) => Module }): void {
@@ -108,18 +118,18 @@ export function registerModule(type: string, entry: { of: Class; role: LayerRole
 
 /** The registered type of that name, or undefined. */
 export function moduleType(type: string): ModuleType | undefined {
-  return modules.get(type);
+  return filledModules().get(type);
 }
 
 /** The registered type `value` is an instance of, or undefined. */
 export function moduleTypeOf(value: unknown): ModuleType | undefined {
-  for (const entry of modules.values()) if (entry.is(value)) return entry;
+  for (const entry of filledModules().values()) if (entry.is(value)) return entry;
   return undefined;
 }
 
 /** Every registered module type, in registration order; `filter` selects some. */
 export function moduleTypes(filter?: (entry: ModuleType) => boolean): ModuleType[] {
-  return [...modules.values()].filter(filter ?? (() => true));
+  return [...filledModules().values()].filter(filter ?? (() => true));
 }
 
 /**
@@ -133,8 +143,8 @@ export function buildModule(config: unknown, what: string): Module {
     throw new RnnError('BAD_ARGUMENT', `${what}: a module configuration must be an object with a "type", got ${describe(config)}`);
   }
   const { type, ...options } = config as Record<string, unknown>;
-  const entry = typeof type === 'string' ? modules.get(type) : undefined;
-  if (!entry) throw new RnnError('BAD_ARGUMENT', `${what}: unknown module type ${describe(type)} (known: ${[...modules.keys()].join(', ')})`);
+  const known = filledModules(), entry = typeof type === 'string' ? known.get(type) : undefined;
+  if (!entry) throw new RnnError('BAD_ARGUMENT', `${what}: unknown module type ${describe(type)} (known: ${[...known.keys()].join(', ')})`);
   try {
     return entry.build(options);
   } catch (e) {
@@ -143,7 +153,7 @@ export function buildModule(config: unknown, what: string): Module {
   }
 }
 
-/** Registers an optimizer class once, next to it; its constructor is (model, options). */
+/** Registers an optimizer class (once, in modules.ts); its constructor is (model, options). */
 export function registerOptimizer(kind: string, of: new (model: unknown, options: never) => Optimizer): void {
   if (optimizers.has(kind)) throw new RnnError('BAD_ARGUMENT', `registerOptimizer: ${describe(kind)} is registered already`);
   optimizers.set(kind, { kind, is: (value) => value instanceof of, build: (model, options) => new of(model, options as never) });
@@ -151,16 +161,16 @@ export function registerOptimizer(kind: string, of: new (model: unknown, options
 
 /** The registered optimizer of that kind, or undefined. */
 export function optimizerType(kind: string): OptimizerType | undefined {
-  return optimizers.get(kind);
+  return filledOptimizers().get(kind);
 }
 
 /** The registered optimizer `value` is an instance of, or undefined. */
 export function optimizerTypeOf(value: unknown): OptimizerType | undefined {
-  for (const entry of optimizers.values()) if (entry.is(value)) return entry;
+  for (const entry of filledOptimizers().values()) if (entry.is(value)) return entry;
   return undefined;
 }
 
 /** Every registered optimizer, in registration order. */
 export function optimizerTypes(): OptimizerType[] {
-  return [...optimizers.values()];
+  return [...filledOptimizers().values()];
 }

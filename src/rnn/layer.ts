@@ -14,7 +14,6 @@ import type { Region } from '../arena.js';
 import { RnnError, describe } from '../errors.js';
 import { addresses, entry, f32Index, planLayout, type Layout } from '../layout.js';
 import { Random } from '../random.js';
-import { registerModule } from '../registry.js';
 import { checkStateDict } from '../state-dict.js';
 import { initialValue } from './initializers.js';
 import type { Tensor } from '../tensor.js';
@@ -528,9 +527,3 @@ export class GRU extends RecurrentLayer {
 export class CEC extends RecurrentLayer {
   constructor(options: CECOptions) { super('CEC', options); }
 }
-
-// The types a checkpoint or a Sequential can name (src/registry.ts).
-registerModule('RNN', { of: RNN, role: 'recurrent', build: (options) => new RNN(options as never) });
-registerModule('LSTM', { of: LSTM, role: 'recurrent', build: (options) => new LSTM(options as never) });
-registerModule('GRU', { of: GRU, role: 'recurrent', build: (options) => new GRU(options as never) });
-registerModule('CEC', { of: CEC, role: 'recurrent', build: (options) => new CEC(options as never) });

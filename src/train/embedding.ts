@@ -13,7 +13,6 @@ import type { Tensor } from '../tensor.js';
 import { checkFinite, checkShape, checkTensor } from '../checks.js';
 import type { ParamBuffer } from '../params.js';
 import { checkStateDict } from '../state-dict.js';
-import { registerModule } from '../registry.js';
 
 /** Options of `new Embedding`. */
 export interface EmbeddingOptions {
@@ -168,5 +167,3 @@ export class Embedding {
     return (id) => entry(at, stride, id);
   }
 }
-
-registerModule('Embedding', { of: Embedding, role: 'ids', build: (options) => new Embedding(options as never) });

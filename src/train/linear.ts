@@ -14,7 +14,6 @@ import type { Tensor } from '../tensor.js';
 import { checkFinite, checkShape, checkTensor } from '../checks.js';
 import type { ParamBuffer } from '../params.js';
 import { checkStateDict } from '../state-dict.js';
-import { registerModule } from '../registry.js';
 
 /** Options of `new Linear`. */
 export interface LinearOptions {
@@ -210,5 +209,3 @@ export class Linear {
     return out;
   }
 }
-
-registerModule('Linear', { of: Linear, role: 'tensor', build: (options) => new Linear(options as never) });

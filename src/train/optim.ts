@@ -13,7 +13,7 @@ import type { Region } from '../arena.js';
 import { RnnError, describe } from '../errors.js';
 import { addresses, planLayout, type Layout } from '../layout.js';
 import { buffersOf, countNonFiniteGrads, type ParamBuffer } from '../params.js';
-import { registerOptimizer, type Optimizer as OptimizerInterface, type OptimizerState } from '../registry.js';
+import type { Optimizer as OptimizerInterface, OptimizerState } from '../registry.js';
 
 export type { OptimizerState };
 
@@ -257,8 +257,3 @@ export class RMSprop extends Optimizer {
     b.backend.kernels.rmsprop_step(b.param, b.grad, s, buf, b.length, this.lr, this.alpha, this.eps, this.weightDecay, this.momentum);
   }
 }
-
-registerOptimizer('SGD', SGD);
-registerOptimizer('Adam', Adam);
-registerOptimizer('AdamW', AdamW);
-registerOptimizer('RMSprop', RMSprop);

@@ -19,7 +19,6 @@ import type { Tensor } from '../tensor.js';
 import { checkFinite, checkShape, checkTensor } from '../checks.js';
 import type { ParamBuffer } from '../params.js';
 import { checkStateDict } from '../state-dict.js';
-import { registerModule } from '../registry.js';
 
 /** Options of `new ScalarMix`. */
 export interface ScalarMixOptions {
@@ -223,5 +222,3 @@ export class ScalarMix {
     };
   }
 }
-
-registerModule('ScalarMix', { of: ScalarMix, role: 'none', build: (options) => new ScalarMix(options as never) });

@@ -10,7 +10,7 @@ import type { Tensor } from '../tensor.js';
 import type { Embedding, IdTensor } from './embedding.js';
 import type { Linear } from './linear.js';
 import type { ParamBuffer } from '../params.js';
-import { buildModule, moduleTypeOf, moduleTypes, registerModule, type LayerRole, type Module } from '../registry.js';
+import { moduleTypeOf, moduleTypes, type LayerRole } from '../registry.js';
 import { checkStateDict } from '../state-dict.js';
 
 /** What a Sequential holds: a recurrent layer (RNN, LSTM, GRU, CEC), a Linear or an Embedding. */
@@ -142,20 +142,3 @@ export class Sequential {
     return out;
   }
 }
-
-registerModule('Sequential', {
-  of: Sequential,
-  role: 'none',
-  build: (options) => {
-    const configs = options.layers;
-    if (!Array.isArray(configs) || configs.length === 0) throw new RnnError('BAD_ARGUMENT', `a Sequential needs a non-empty array "layers", got ${describe(configs)}`);
-    const built: Module[] = [];
-    try {
-      configs.forEach((c, i) => built.push(buildModule(c, `layers[${i}]`)));
-      return new Sequential(built as Layer[]);
-    } catch (e) {
-      for (const m of built) m.dispose();
-      throw e;
-    }
-  },
-});
