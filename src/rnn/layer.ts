@@ -312,7 +312,8 @@ export class RecurrentLayer {
   /** @internal The parameter and gradient memory, one flat buffer (padding stays zero). */
   paramBuffers(): ParamBuffer[] {
     this.alive(`${this.spec.kind}: parameters`);
-    return [{ param: this.paramRegion!.ptr, grad: this.gradRegion!.ptr, length: f32Index(this.paramLayout.bytes), backend: this.backend }];
+    const region = this.paramRegion;
+    return [{ param: region!.ptr, grad: this.gradRegion!.ptr, length: f32Index(this.paramLayout.bytes), backend: this.backend, alive: () => this.paramRegion === region, owner: this.spec.kind }];
   }
 
   // ---- diagnostics (diagnostics.ts) -----------------------------------------------------

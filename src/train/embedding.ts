@@ -128,8 +128,8 @@ export class Embedding {
 
   /** @internal */
   paramBuffers(): ParamBuffer[] {
-    const { param, grad } = this.alive('parameters');
-    return [{ param: this.weight(param), grad: this.weight(grad), length: this.numEmbeddings * this.embeddingDim, backend: this.backend }];
+    const { param, grad } = this.alive('parameters'), region = this.paramRegion;
+    return [{ param: this.weight(param), grad: this.weight(grad), length: this.numEmbeddings * this.embeddingDim, backend: this.backend, alive: () => this.paramRegion === region, owner: 'Embedding' }];
   }
 
   /** The constructor options that rebuild this layer (without its weights or seed). */

@@ -143,7 +143,8 @@ export class Linear {
   /** @internal */
   paramBuffers(): ParamBuffer[] {
     this.alive('parameters');
-    return [{ param: this.paramRegion!.ptr, grad: this.gradRegion!.ptr, length: f32Index(this.layout.bytes), backend: this.backend }];
+    const region = this.paramRegion;
+    return [{ param: region!.ptr, grad: this.gradRegion!.ptr, length: f32Index(this.layout.bytes), backend: this.backend, alive: () => this.paramRegion === region, owner: 'Linear' }];
   }
 
   /** The constructor options that rebuild this layer (without its weights or seed). */

@@ -12,7 +12,7 @@
 import type { Region } from '../arena.js';
 import { RnnError, describe } from '../errors.js';
 import { addresses, planLayout, type Layout } from '../layout.js';
-import { buffersOf, countNonFiniteGrads, type ParamBuffer } from '../params.js';
+import { buffersOf, checkAlive, countNonFiniteGrads, type ParamBuffer } from '../params.js';
 import type { Optimizer as OptimizerInterface, OptimizerState } from '../registry.js';
 
 export type { OptimizerState };
@@ -173,8 +173,10 @@ abstract class Optimizer implements OptimizerInterface {
     return addresses(this.stateLayouts![i], this.state![i].ptr)(this.stateSlots[s].name);
   }
 
+  // The optimizer itself, and every module whose parameters it updates.
   private alive(what: string): void {
     if (this.disposed) throw new RnnError('DISPOSED', `${this.kind}.${what}: the optimizer was disposed`);
+    checkAlive(this.buffers, `${this.kind}.${what}`);
   }
 }
 

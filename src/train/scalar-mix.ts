@@ -175,7 +175,7 @@ export class ScalarMix {
   paramBuffers(): ParamBuffer[] {
     const p = this.alive('ScalarMix: parameters'), g = this.grads_!, out: ParamBuffer[] = [];
     for (const [name, trained] of [['scalar_parameters', this.trainWeights], ['gamma', this.trainGamma]] as const) {
-      if (trained) out.push({ param: this.slot(p.ptr, name), grad: this.slot(g.ptr, name), length: this.layout.slots.get(name)!.length, backend: this.backend });
+      if (trained) out.push({ param: this.slot(p.ptr, name), grad: this.slot(g.ptr, name), length: this.layout.slots.get(name)!.length, backend: this.backend, alive: () => this.params === p, owner: 'ScalarMix' });
     }
     return out;
   }
