@@ -191,6 +191,8 @@ export class EchoStateNetwork {
       { name: 'weight_out', shape: [this.features, this.ldO], comment: 'W_out [O, N (+ I)], transposed: rows 0..N-1 read x, rows N.. read u' },
       { name: 'bias_out', shape: [O], comment: "b_out, the constant-1 feature's weights" },
     ]);
+    // measured before the N^2 draws of W
+    this.backend.arena.checkFits(this.layout.bytes, 'EchoStateNetwork parameters');
 
     const random = new Random(o.seed ?? Random.randomSeed());
     const rowPtr = new Int32Array(N + 1), cols: number[] = [], vals: number[] = [];

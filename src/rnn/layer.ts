@@ -17,7 +17,7 @@ import { Random } from '../random.js';
 import { checkStateDict } from '../state-dict.js';
 import { initialValue } from './initializers.js';
 import type { Tensor } from '../tensor.js';
-import { checkFinite, checkLengths, checkShape, checkTensor } from '../checks.js';
+import { checkFinite, checkInt, checkLengths, checkShape, checkTensor } from '../checks.js';
 import { gather, rowOrder, scatter } from './rows.js';
 import { backwardDirection, forwardDirection, type SeqContext } from './sequence.js';
 import { gateStatsOf, spectrumOf, type GateStats, type GradientTrace, type SpectrumEntry } from './diagnostics.js';
@@ -26,7 +26,7 @@ import type { CECOptions } from './cells/cec.js';
 import type { GRUOptions } from './cells/gru.js';
 import type { LSTMOptions } from './cells/lstm.js';
 import type { RNNOptions } from './cells/rnn.js';
-import { makeSpec, paramSlots, paramTable, specOptions, suffix, type ParamInfo, type Spec } from './spec.js';
+import { makeSpec, paramBytes, paramSlots, stackedBytes, paramTable, specOptions, suffix, type ParamInfo, type Spec } from './spec.js';
 import { Stream } from './stream.js';
 import { tapeSlots } from './tape.js';
 import type { ParamBuffer } from '../params.js';
@@ -112,6 +112,8 @@ export class RecurrentLayer {
   constructor(kind: CellKind, options: unknown) {
     this.backend = getBackend(`new ${kind}`);
     this.spec = makeSpec(kind, options);
+    // parameters and gradients, measured before any table is built for them
+    this.backend.arena.checkFits(2 * paramBytes(this.spec), `${kind} parameters and gradients`);
     this.params = paramTable(this.spec);
     this.paramLayout = planLayout(paramSlots(this.spec));
     const arena = this.backend.arena;
@@ -383,7 +385,9 @@ export class RecurrentLayer {
 
   /** Bytes of the working memory a forward over (T, B) needs (the tape, for training). */
   workBytes(T: number, B: number, train: boolean): number {
-    return planLayout(tapeSlots(this.spec, T, B, train)).bytes;
+    checkInt(T, `${this.spec.kind}.workBytes: T`, 0);
+    checkInt(B, `${this.spec.kind}.workBytes: B`, 0);
+    return stackedBytes(this.spec, (s) => tapeSlots(s, T, B, train));
   }
 
   /** Returns all memory; any later call throws DISPOSED. */
@@ -435,10 +439,13 @@ export class RecurrentLayer {
       if (train) this.tape = null;
       return old;
     }
+    const name = `${this.spec.kind} ${train ? 'tape' : 'working memory'} (T=${T}, B=${B})`;
+    const bytes = this.workBytes(T, B, train);
+    if (!old || old.region.bytes < bytes) this.backend.arena.checkFits(bytes, name);
     const layout = planLayout(tapeSlots(this.spec, T, B, train));
     let region = old?.region;
     if (!region || region.bytes < layout.bytes) {
-      region = this.backend.arena.alloc(layout.bytes, `${this.spec.kind} ${train ? 'tape' : 'working memory'} (T=${T}, B=${B})`);
+      region = this.backend.arena.alloc(layout.bytes, name);
       if (old) this.backend.arena.free(old.region);
     }
     const work = { region, layout, T, B };

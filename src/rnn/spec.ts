@@ -8,7 +8,7 @@
  */
 import { checkFlag, checkInt, checkNumber } from '../checks.js';
 import { RnnError, describe } from '../errors.js';
-import { paddedWidth, type Slot } from '../layout.js';
+import { paddedWidth, planLayout, type Slot } from '../layout.js';
 import type { Cell, CellParam } from './cell.js';
 import { CELLS, type CellKind } from './cells/index.js';
 
@@ -169,4 +169,22 @@ export function paramSlots(s: Spec): Slot[] {
       ? `PyTorch's ${p.name} [${p.torchShape.join(', ')}], transposed; rows padded to paddedWidth (padding stays 0)`
       : `PyTorch's ${p.name}`,
   }));
+}
+
+/**
+ * Bytes of a layout that repeats per layer (parameters, the tape), computed from at most two
+ * layers: every slot starts at a 64-byte boundary, so layer 1's slots take the same bytes as
+ * every later layer's and the total is arithmetic. Nothing is built per layer, so an absurd
+ * numLayers is measured (and refused) at once.
+ */
+export function stackedBytes(s: Spec, slots: (s: Spec) => Slot[]): number {
+  const bytes = (numLayers: number) => planLayout(slots({ ...s, numLayers })).bytes;
+  if (s.numLayers <= 2) return bytes(s.numLayers);
+  const one = bytes(1);
+  return one + (s.numLayers - 1) * (bytes(2) - one);
+}
+
+/** Bytes of the parameters (the gradients take as many). */
+export function paramBytes(s: Spec): number {
+  return stackedBytes(s, paramSlots);
 }

@@ -64,6 +64,7 @@ export class Embedding {
     this.layout = planLayout([
       { name: 'weight', shape: [this.numEmbeddings, this.embeddingDim], comment: 'row id is the embedding of id' },
     ]);
+    this.backend.arena.checkFits(2 * this.layout.bytes, 'Embedding weight and gradient');
     this.paramRegion = this.backend.arena.alloc(this.layout.bytes, 'Embedding weight');
     this.gradRegion = this.backend.arena.alloc(this.layout.bytes, 'Embedding gradient');
     const random = new Random(options.seed ?? Random.randomSeed());

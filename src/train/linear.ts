@@ -66,6 +66,7 @@ export class Linear {
       { name: 'weight', shape: [this.inFeatures, this.ld], comment: "PyTorch's weight [out, in], transposed; rows padded (padding stays 0)" },
       ...(this.bias ? [{ name: 'bias', shape: [this.outFeatures], comment: "PyTorch's bias" }] : []),
     ]);
+    this.backend.arena.checkFits(2 * this.layout.bytes, 'Linear parameters and gradients');
     this.paramRegion = this.backend.arena.alloc(this.layout.bytes, 'Linear parameters');
     this.gradRegion = this.backend.arena.alloc(this.layout.bytes, 'Linear gradients');
     const random = new Random(options.seed ?? Random.randomSeed()), bound = 1 / Math.sqrt(this.inFeatures);

@@ -72,6 +72,7 @@ export class ScalarMix {
       { name: 'gamma', shape: [1], comment: 'the scale of the mix', packed: true },
     ]);
     // alloc zero-fills: w = 0 (equal weights), gradients 0
+    this.backend.arena.checkFits(2 * this.layout.bytes, 'ScalarMix parameters and gradients');
     this.params = this.backend.arena.alloc(this.layout.bytes, 'ScalarMix parameters');
     this.grads_ = this.backend.arena.alloc(this.layout.bytes, 'ScalarMix gradients');
     this.backend.arena.f32[f32Index(this.slot(this.params.ptr, 'gamma'))] = gamma;
