@@ -17,7 +17,7 @@ import { Random } from '../random.js';
 import { checkStateDict } from '../state-dict.js';
 import { initialValue } from './initializers.js';
 import type { Tensor } from '../tensor.js';
-import { checkFinite, checkInt, checkLengths, checkShape, checkTensor } from '../checks.js';
+import { checkFinite, checkInt, checkLengths, checkOptions, checkShape, checkTensor } from '../checks.js';
 import { gather, rowOrder, scatter } from './rows.js';
 import { backwardDirection, forwardDirection, type SeqContext } from './sequence.js';
 import { gateStatsOf, spectrumOf, type GateStats, type GradientTrace, type SpectrumEntry } from './diagnostics.js';
@@ -152,6 +152,7 @@ export class RecurrentLayer {
     if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {
       throw new RnnError('BAD_ARGUMENT', `${name}.forward: opts must be an object { train?, lengths? }, got ${describe(opts)}`);
     }
+    checkOptions(opts, ['train', 'lengths', 'allLayers'], `${name}.forward: opts`);
     const train = opts?.train ?? false;
     if (typeof train !== 'boolean') throw new RnnError('BAD_ARGUMENT', `${name}.forward: opts.train must be true or false, got ${describe(train)}`);
     const lengths = opts?.lengths === undefined ? undefined : checkLengths(opts.lengths, T, B, `${name}.forward: opts.lengths`);
@@ -206,6 +207,7 @@ export class RecurrentLayer {
   backward(dOutput: Tensor | null, dState?: RecurrentState, opts?: BackwardOptions): BackwardResult {
     const s = this.spec, name = s.kind;
     this.alive(`${name}.backward`);
+    checkOptions(opts, ['inputGrad', 'dLayers'], `${name}.backward: opts`);
     const inputGrad = opts?.inputGrad ?? true;
     if (typeof inputGrad !== 'boolean') throw new RnnError('BAD_ARGUMENT', `${name}.backward: opts.inputGrad must be true or false, got ${describe(inputGrad)}`);
     const tape = this.tape;

@@ -6,7 +6,7 @@
  * Parameters are stored TRANSPOSED from PyTorch's [out, in] to [in, out], so the forward
  * products vectorise along the gates (assembly/gemm.ts); stateDict/loadStateDict convert.
  */
-import { checkFlag, checkInt, checkNumber } from '../checks.js';
+import { checkFlag, checkInt, checkNumber, checkOptions } from '../checks.js';
 import { RnnError, describe } from '../errors.js';
 import { paddedWidth, planLayout, type Slot } from '../layout.js';
 import type { Cell, CellParam } from './cell.js';
@@ -86,11 +86,7 @@ export function makeSpec(kind: CellKind, options: unknown): Spec {
     throw new RnnError('BAD_ARGUMENT', `new ${kind}(options): options must be an object with inputSize and hiddenSize, got ${describe(options)}`);
   }
   const family = CELLS[kind], o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!COMMON.includes(key) && !family.options.includes(key)) {
-      throw new RnnError('BAD_ARGUMENT', `new ${kind}: unknown option ${JSON.stringify(key)} (known: ${[...COMMON, ...family.options].join(', ')})`);
-    }
-  }
+  checkOptions(o, [...COMMON, ...family.options], `new ${kind}`);
   const inputSize = checkInt(o.inputSize, `new ${kind}: inputSize`);
   const hiddenSize = checkInt(o.hiddenSize, `new ${kind}: hiddenSize`);
   const numLayers = o.numLayers === undefined ? 1 : checkInt(o.numLayers, `new ${kind}: numLayers`);

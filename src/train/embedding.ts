@@ -10,7 +10,7 @@ import { RnnError, describe } from '../errors.js';
 import { addresses, entry, f32Index, planLayout, type Layout } from '../layout.js';
 import { Random } from '../random.js';
 import type { Tensor } from '../tensor.js';
-import { checkFinite, checkShape, checkTensor } from '../checks.js';
+import { checkFinite, checkOptions, checkShape, checkTensor } from '../checks.js';
 import type { ParamBuffer } from '../params.js';
 import { checkStateDict } from '../state-dict.js';
 
@@ -52,6 +52,7 @@ export class Embedding {
   constructor(options: EmbeddingOptions) {
     this.backend = getBackend('new Embedding');
     if (typeof options !== 'object' || options === null) throw new RnnError('BAD_ARGUMENT', `new Embedding: options must be an object with numEmbeddings and embeddingDim, got ${describe(options)}`);
+    checkOptions(options, ['numEmbeddings', 'embeddingDim', 'seed'], 'new Embedding');
     for (const key of ['numEmbeddings', 'embeddingDim'] as const) {
       const v = options[key];
       if (!Number.isSafeInteger(v) || v < 1) throw new RnnError('BAD_ARGUMENT', `new Embedding: ${key} must be an integer >= 1, got ${describe(v)}`);
@@ -75,6 +76,7 @@ export class Embedding {
   /** Rows of the table for ids { data: Int32Array, shape }; `train` keeps the ids for backward. */
   forward(ids: IdTensor, opts?: { train?: boolean }): Tensor {
     this.alive('forward');
+    checkOptions(opts, ['train'], 'Embedding.forward: opts');
     if (typeof ids !== 'object' || ids === null || !(ids.data instanceof Int32Array) || !Array.isArray(ids.shape)) {
       throw new RnnError('BAD_ARGUMENT', `Embedding.forward: ids must be { data: Int32Array, shape }, got ${describe(ids)}`);
     }

@@ -16,7 +16,7 @@ import type { Region } from '../arena.js';
 import { RnnError, describe } from '../errors.js';
 import { addresses, f32Index, planLayout, type Layout } from '../layout.js';
 import type { Tensor } from '../tensor.js';
-import { checkFinite, checkShape, checkTensor } from '../checks.js';
+import { checkFinite, checkOptions, checkShape, checkTensor } from '../checks.js';
 import type { ParamBuffer } from '../params.js';
 import { checkStateDict } from '../state-dict.js';
 
@@ -58,6 +58,7 @@ export class ScalarMix {
   constructor(options: ScalarMixOptions) {
     this.backend = getBackend('new ScalarMix');
     if (typeof options !== 'object' || options === null) throw new RnnError('BAD_ARGUMENT', `new ScalarMix: options must be an object with numLayers, got ${describe(options)}`);
+    checkOptions(options, ['numLayers', 'trainWeights', 'trainGamma', 'gamma'], 'new ScalarMix');
     const { numLayers, trainWeights = true, trainGamma = true, gamma = 1 } = options;
     if (!Number.isSafeInteger(numLayers) || numLayers < 1) throw new RnnError('BAD_ARGUMENT', `new ScalarMix: numLayers must be an integer >= 1, got ${describe(numLayers)}`);
     for (const [k, v] of [['trainWeights', trainWeights], ['trainGamma', trainGamma]] as const) {
@@ -101,6 +102,7 @@ export class ScalarMix {
       checkShape(t.shape, checked[0].shape, `ScalarMix.forward: layers[${l}]`);
       checkFinite(t.data, `ScalarMix.forward: layers[${l}]`);
     });
+    checkOptions(opts, ['train'], 'ScalarMix.forward: opts');
     const train = opts?.train ?? false;
     if (typeof train !== 'boolean') throw new RnnError('BAD_ARGUMENT', `ScalarMix.forward: opts.train must be true or false, got ${describe(train)}`);
     const s = this.weights(), gamma = this.read(p.ptr, 'gamma')[0], n = checked[0].data.length;
