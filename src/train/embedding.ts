@@ -32,6 +32,18 @@ export interface IdTensor {
 }
 
 /**
+ * The one check of ids for a table of `numEmbeddings` rows: every value an integer from 0 to
+ * numEmbeddings - 1 (fractions, NaN and values that would wrap in an Int32Array included),
+ * or BAD_ARGUMENT naming the first bad one.
+ */
+export function checkIds(ids: ArrayLike<number>, numEmbeddings: number, what: string): void {
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (!Number.isInteger(id) || id < 0 || id >= numEmbeddings) throw new RnnError('BAD_ARGUMENT', `${what}[${i}] must be an integer from 0 to ${numEmbeddings - 1}, got ${describe(id)}`);
+  }
+}
+
+/**
  * torch.nn.Embedding: integer ids [...] to rows of a table [V, D] (key `weight`), giving
  * [..., D]. The table starts N(0, 1) as in PyTorch, drawn from the seeded generator so every
  * runtime gets the same one. Ids carry no gradient: an Embedding is the first layer of a
@@ -82,10 +94,7 @@ export class Embedding {
     }
     const n = ids.shape.reduce((a, b) => a * b, 1);
     if (n !== ids.data.length) throw new RnnError('SHAPE_MISMATCH', `Embedding.forward: ids has ${ids.data.length} elements but shape [${ids.shape.join(', ')}] needs ${n}`);
-    for (let i = 0; i < n; i++) {
-      const id = ids.data[i];
-      if (id < 0 || id >= this.numEmbeddings) throw new RnnError('BAD_ARGUMENT', `Embedding.forward: ids[${i}] must be from 0 to ${this.numEmbeddings - 1}, got ${id}`);
-    }
+    checkIds(ids.data, this.numEmbeddings, 'Embedding.forward: ids');
     const D = this.embeddingDim, table = this.backend.arena.f32, row = this.rows(this.paramRegion!.ptr);
     const out = new Float32Array(n * D);
     for (let i = 0; i < n; i++) {
