@@ -356,15 +356,20 @@ export class RecurrentLayer {
 
   // ---- streaming, memory, disposal ------------------------------------------------------
 
-  /** A stateful one-step runner over this layer's (live) parameters; unidirectional only. */
+  /**
+   * A stateful one-step runner over this layer's (live) parameters. Forward-in-time layers
+   * only: a bidirectional or reverse layer (which needs the whole sequence) and an RNN with
+   * delays other than [1] (which needs the state history) are UNSUPPORTED; a bad batch is
+   * BAD_ARGUMENT.
+   */
   stream(batch = 1): Stream {
     const name = `${this.spec.kind}.stream`;
     this.alive(name);
-    if (this.spec.bidirectional) throw new RnnError('BAD_ARGUMENT', `${name}: a bidirectional layer needs the whole sequence; stream() runs unidirectional layers only`);
-    if (this.spec.reverse) throw new RnnError('BAD_ARGUMENT', `${name}: a reverse layer starts at the last step, so it needs the whole sequence; stream() runs forward layers only`);
+    if (this.spec.bidirectional) throw new RnnError('UNSUPPORTED', `${name}: a bidirectional layer needs the whole sequence; stream() runs unidirectional layers only`);
+    if (this.spec.reverse) throw new RnnError('UNSUPPORTED', `${name}: a reverse layer starts at the last step, so it needs the whole sequence; stream() runs forward layers only`);
     if (!Number.isSafeInteger(batch) || batch < 1) throw new RnnError('BAD_ARGUMENT', `${name}: batch must be an integer >= 1, got ${describe(batch)}`);
     const refusal = this.spec.cell.streamRefusal?.() ?? null;
-    if (refusal) throw new RnnError('BAD_ARGUMENT', `${name}: ${refusal}`);
+    if (refusal) throw new RnnError('UNSUPPORTED', `${name}: ${refusal}`);
     const stream = new Stream(this.spec, this.backend, batch, (p) => this.paramAddress(p), () => this.streams.delete(stream));
     this.streams.add(stream);
     return stream;
