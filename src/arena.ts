@@ -88,6 +88,20 @@ export class Arena {
     return region;
   }
 
+  /**
+   * Refuses at once, before anything is built or allocated, `bytes` this arena could never
+   * hand out now: OUT_OF_MEMORY when they exceed what is left under the limit (or are no
+   * finite size at all). Sizes computed arithmetically from options come here first, so an
+   * absurd size fails in microseconds instead of building tables for it.
+   */
+  checkFits(bytes: number, name: string): void {
+    const left = this.maxBytes - this.base - this.usedBytes;
+    if (!Number.isSafeInteger(bytes) || bytes > left) {
+      throw new RnnError('OUT_OF_MEMORY',
+        `cannot allocate ${bytes} bytes for ${name}: over what the memory limit of ${this.maxBytes} bytes leaves (${Math.max(left, 0)} bytes, ${this.usedBytes} in use)`);
+    }
+  }
+
   /** Returns a region for reuse. Freeing one twice, or one not from this arena, is an error. */
   free(region: Region): void {
     if (!this.live.delete(region)) {

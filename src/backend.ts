@@ -5,6 +5,7 @@
  * accord; the per-runtime entries (index.ts, node.ts, workerd.ts) supply the default source.
  */
 import { Arena, MAX_MEMORY_BYTES } from './arena.js';
+import { checkOptions } from './checks.js';
 import { RnnError, describe } from './errors.js';
 import { EXPORTED_FUNCTIONS, type Kernels } from './kernels.js';
 
@@ -141,11 +142,12 @@ async function instantiate(module: WebAssembly.Module): Promise<Kernels> {
 /** Reads default sources for the build the runtime should run. */
 export type DefaultSource = (mode: SimdMode) => WasmSource | Promise<WasmSource>;
 
-function checkOptions(options: unknown): InitOptions {
+function checkInitOptions(options: unknown): InitOptions {
   if (options === undefined) return {};
   if (typeof options !== 'object' || options === null) {
     throw new RnnError('BAD_ARGUMENT', `init: options must be an object, got ${describe(options)}`);
   }
+  checkOptions(options, ['simd', 'wasm', 'maxMemoryBytes'], 'init: options');
   const o = options as InitOptions;
   if (o.simd !== undefined && o.simd !== 'auto' && o.simd !== 'relaxed' && o.simd !== 'baseline') {
     throw new RnnError('BAD_ARGUMENT', `init: options.simd must be 'auto', 'relaxed' or 'baseline', got ${describe(o.simd)}`);
@@ -159,7 +161,7 @@ function checkOptions(options: unknown): InitOptions {
 
 /** A new, independent backend with its own memory. `init` keeps one of these as the default. */
 export async function createBackend(options: InitOptions | undefined, defaultSource: DefaultSource): Promise<Backend> {
-  const o = checkOptions(options);
+  const o = checkInitOptions(options);
   const can = runtimeSupport();
   if (!can.simd) {
     throw new RnnError('UNSUPPORTED', 'init: this runtime does not support WebAssembly SIMD (fixed-width SIMD128), which simd-rnn needs');
@@ -182,7 +184,7 @@ let current: Backend | null = null;
 let pending: Promise<Backend> | null = null;
 
 function compatible(b: Backend, options: InitOptions | undefined): Backend {
-  const wanted = checkOptions(options).simd ?? 'auto';
+  const wanted = checkInitOptions(options).simd ?? 'auto';
   if (wanted !== 'auto' && wanted !== b.simd) {
     throw new RnnError('BAD_ARGUMENT', `init: already initialised with the ${b.simd} build; options.simd '${wanted}' cannot change it`);
   }

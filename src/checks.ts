@@ -61,6 +61,20 @@ export function checkLengths(lengths: unknown, T: number, B: number, what: strin
   return arr;
 }
 
+/**
+ * Refuses an options object holding a key that is not one of `known` (a misspelled option
+ * would otherwise be ignored silently): BAD_ARGUMENT naming the key and listing the valid
+ * names. Anything but a plain object is left to the caller's own checks.
+ */
+export function checkOptions(options: unknown, known: readonly string[], what: string): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options) || ArrayBuffer.isView(options)) return;
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new RnnError('BAD_ARGUMENT', `${what}: unknown option ${JSON.stringify(key)} (known: ${known.join(', ')})`);
+    }
+  }
+}
+
 /** An integer option >= min, or BAD_ARGUMENT naming it. */
 export function checkInt(v: unknown, name: string, min = 1): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {

@@ -35,7 +35,7 @@ import { addresses, entry, f32Index, paddedWidth, planLayout, type Layout } from
 import { choleskySolve, gemmTnAcc, spectralRadius, syrkUpperAcc } from './linalg.js';
 import { Random } from './random.js';
 import type { Tensor } from './tensor.js';
-import { checkFinite, checkShape, checkTensor } from './checks.js';
+import { checkFinite, checkOptions, checkShape, checkTensor } from './checks.js';
 import { checkStateDict, checkStateValue } from './state-dict.js';
 
 /** Options of `new EchoStateNetwork`; the equations are on the class. */
@@ -163,6 +163,7 @@ export class EchoStateNetwork {
     this.backend = getBackend(what);
     if (typeof options !== 'object' || options === null) throw new RnnError('BAD_ARGUMENT', `${what}: options must be an object with inputSize, reservoirSize and outputSize, got ${describe(options)}`);
     const o = options;
+    checkOptions(o, ['inputSize', 'reservoirSize', 'outputSize', 'spectralRadius', 'leakRate', 'inputScale', 'density', 'bias', 'ridge', 'washout', 'readoutInput', 'seed'], what);
     for (const key of ['inputSize', 'reservoirSize', 'outputSize'] as const) {
       if (!Number.isSafeInteger(o[key]) || o[key] < 1) throw new RnnError('BAD_ARGUMENT', `${what}: ${key} must be an integer >= 1, got ${describe(o[key])}`);
     }
@@ -191,6 +192,8 @@ export class EchoStateNetwork {
       { name: 'weight_out', shape: [this.features, this.ldO], comment: 'W_out [O, N (+ I)], transposed: rows 0..N-1 read x, rows N.. read u' },
       { name: 'bias_out', shape: [O], comment: "b_out, the constant-1 feature's weights" },
     ]);
+    // measured before the N^2 draws of W
+    this.backend.arena.checkFits(this.layout.bytes, 'EchoStateNetwork parameters');
 
     const random = new Random(o.seed ?? Random.randomSeed());
     const rowPtr = new Int32Array(N + 1), cols: number[] = [], vals: number[] = [];
@@ -491,6 +494,7 @@ export class EchoStateNetwork {
   private checkState(opts: EsnRunOptions | undefined, what: string, B: number, batched: boolean): Float32Array | null {
     if (opts === undefined) return null;
     if (typeof opts !== 'object' || opts === null) throw new RnnError('BAD_ARGUMENT', `${what}: opts must be an object { state? }, got ${describe(opts)}`);
+    checkOptions(opts, ['state'], `${what}: opts`);
     if (opts.state === undefined) return null;
     const t = checkTensor(opts.state, `${what}: opts.state`);
     checkShape(t.shape, batched ? [B, this.reservoirSize] : [this.reservoirSize], `${what}: opts.state`);

@@ -15,6 +15,14 @@ export interface ParamBuffer {
   /** Number of f32 elements. */
   readonly length: number;
   readonly backend: Backend;
+  /**
+   * Whether the owner still holds this memory; false once it was disposed (the addresses may
+   * then belong to another module). Every consumer asks through `checkAlive` before it
+   * touches memory.
+   */
+  readonly alive: () => boolean;
+  /** What owns the buffer, for messages ('Linear', 'LSTM', ...). */
+  readonly owner: string;
 }
 
 export interface Trainable {
@@ -30,7 +38,17 @@ export function buffersOf(model: unknown, what: string): ParamBuffer[] {
   if (typeof model !== 'object' || model === null || typeof (model as Trainable).paramBuffers !== 'function') {
     throw new RnnError('BAD_ARGUMENT', `${what}: model must be a layer or Sequential (something with parameters), got ${describe(model)}`);
   }
-  return (model as Trainable).paramBuffers();
+  return checkAlive((model as Trainable).paramBuffers(), what);
+}
+
+/**
+ * The buffers, or DISPOSED when any owner was disposed since they were listed: nothing may
+ * then touch any of them (a disposed module's memory may hold another module's parameters).
+ */
+export function checkAlive(buffers: ParamBuffer[], what: string): ParamBuffer[] {
+  const dead = buffers.find((b) => !b.alive());
+  if (dead) throw new RnnError('DISPOSED', `${what}: a ${dead.owner} whose parameters this uses was disposed`);
+  return buffers;
 }
 
 /** Number of NaN or +-Infinity gradients over all buffers. */

@@ -114,3 +114,20 @@ test('a format-1 checkpoint written before the registry still loads (test/fixtur
   const worst = want.logits.reduce((m, v, i) => Math.max(m, Math.abs(out.data[i] - v)), 0);
   expect(worst).toBeLessThan(1e-6);
 });
+
+test('checkpointInfo and loadCheckpoint agree on a configuration naming an unknown module type or optimizer: BAD_FILE from both', () => {
+  const file = (meta: unknown) => saveSafetensors({ weight: { data: new Float32Array(6), shape: [3, 2] } }, { 'simd-rnn': JSON.stringify(meta) });
+  for (const meta of [
+    { format: 1, model: { type: 'Transformer', dModel: 4 } },
+    { format: 1, model: { type: 'Sequential', layers: [{ type: 'Linear', inFeatures: 2, outFeatures: 3 }, { type: 'Conv1d' }] } },
+    { format: 1, model: { inFeatures: 2, outFeatures: 3 } },
+    { format: 1, model: { type: 'Linear', inFeatures: 2, outFeatures: 3, bias: false }, optimizer: { kind: 'Adagrad', options: { lr: 1 }, step: 0, buffers: 0 } },
+  ]) {
+    expect(code(() => checkpointInfo(file(meta))), JSON.stringify(meta)).toBe('BAD_FILE');
+    expect(code(() => loadCheckpoint(file(meta))), JSON.stringify(meta)).toBe('BAD_FILE');
+  }
+  const ok = file({ format: 1, model: { type: 'Linear', inFeatures: 2, outFeatures: 3, bias: false } });
+  expect(checkpointInfo(ok).model).toMatchObject({ type: 'Linear' });
+  const { model } = loadCheckpoint(ok);
+  model.dispose();
+});

@@ -66,3 +66,23 @@ describe('generate', () => {
     expect(() => generate(model, [1], { length: 3, topK: 0 })).toThrow(RnnError);
   });
 });
+
+describe('generate refuses prompt ids as Embedding.forward does', () => {
+  test('fractional, NaN, negative, out of range or beyond 2^31: BAD_ARGUMENT naming the id, nothing run', () => {
+    const V = 5;
+    const model = new Sequential([new Embedding({ numEmbeddings: V, embeddingDim: 3, seed: 1 }), new GRU({ inputSize: 3, hiddenSize: 4, seed: 2 }), new Linear({ inFeatures: 4, outFeatures: V, seed: 3 })]);
+    for (const bad of [1.5, NaN, -1, V, 2 ** 31 + 1, 2 ** 32, Infinity]) {
+      let err: RnnError | undefined;
+      try { generate(model, [0, bad], { length: 2, seed: 1 }); } catch (e) { err = e as RnnError; }
+      expect(err?.code, String(bad)).toBe('BAD_ARGUMENT');
+      expect(err?.message).toContain('generate: prompt[1]');
+      let fromLayer: RnnError | undefined;
+      const ids = Int32Array.from([bad]);
+      if (ids[0] >= 0 && ids[0] < V) continue; // wraps into range in an Int32Array: only generate sees it
+      try { model.layers[0].forward({ data: ids, shape: [1] } as never); } catch (e) { fromLayer = e as RnnError; }
+      expect(fromLayer?.code).toBe('BAD_ARGUMENT');
+    }
+    expect(generate(model, [0, 4], { length: 2, seed: 1 })).toHaveLength(2);
+    model.dispose();
+  });
+});

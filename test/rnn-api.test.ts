@@ -152,7 +152,9 @@ describe('options and memory', () => {
     expect(codeOf(() => new RNN({ inputSize: 3, hiddenSize: 4, nonlinearity: 'softsign' as never }))).toBe('BAD_ARGUMENT');
     expect(codeOf(() => new GRU({ inputSize: 3, hiddenSize: 4, projSize: 2 } as never))).toBe('BAD_ARGUMENT');
     expect(codeOf(() => new GRU({ inputSize: 3, hiddenSize: 4, bidirectional: 1 as never }))).toBe('BAD_ARGUMENT');
-    expect(codeOf(() => new GRU({ inputSize: 3, hiddenSize: 4, bidirectional: true }).stream())).toBe('BAD_ARGUMENT');
+    // a valid layer that stream() cannot run: UNSUPPORTED, not a bad argument
+    expect(codeOf(() => new GRU({ inputSize: 3, hiddenSize: 4, bidirectional: true }).stream())).toBe('UNSUPPORTED');
+    expect(codeOf(() => new GRU({ inputSize: 3, hiddenSize: 4 }).stream(0))).toBe('BAD_ARGUMENT');
     expect(codeOf(() => new GRU(undefined as never))).toBe('BAD_ARGUMENT');
   });
 

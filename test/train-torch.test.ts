@@ -37,7 +37,7 @@ function rawModel(backend: Backend, params: Float32Array[]) {
   const buffers: ParamBuffer[] = params.map((p) => {
     const param = backend.arena.alloc(p.length * 4, 'param'), grad = backend.arena.alloc(p.length * 4, 'grad');
     backend.arena.f32At(param.ptr, p.length).set(p);
-    return { param: param.ptr, grad: grad.ptr, length: p.length, backend };
+    return { param: param.ptr, grad: grad.ptr, length: p.length, backend, alive: () => true, owner: 'test buffer' };
   });
   return {
     paramBuffers: () => buffers,

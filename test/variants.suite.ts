@@ -128,6 +128,7 @@ export function variantSuite(simd: 'relaxed' | 'baseline'): void {
     test('stream() of an RNN with delays other than [1] is refused', () => {
       const layer = new RNN({ inputSize: 2, hiddenSize: 3, delays: [1, 3] });
       expect(() => layer.stream()).toThrow(/delays/);
+      expect(() => layer.stream()).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
       layer.dispose();
     });
   });

@@ -7,7 +7,7 @@
  * changes (BAD_FILE for a corrupt file or one made for another configuration).
  */
 import { RnnError, describe } from '../errors.js';
-import { buildModule, moduleTypeOf, moduleTypes, optimizerType, optimizerTypeOf, optimizerTypes, type Module, type Optimizer } from '../registry.js';
+import { buildModule, moduleType, moduleTypeOf, moduleTypes, optimizerType, optimizerTypeOf, optimizerTypes, type Module, type Optimizer } from '../registry.js';
 import type { Tensor } from '../tensor.js';
 import { loadSafetensors, saveSafetensors } from './safetensors.js';
 
@@ -67,7 +67,9 @@ export interface CheckpointInfo {
 
 /**
  * Reads what a checkpoint holds (configuration, optimizer, tensor names and shapes, metadata)
- * without building a model or needing `init`; BAD_FILE for a file that is not a checkpoint.
+ * without building a model or needing `init`; BAD_FILE for a file that is not a checkpoint, or
+ * whose configuration names a module type or optimizer this version does not know (as
+ * `loadCheckpoint` would refuse it).
  */
 export function checkpointInfo(bytes: Uint8Array | ArrayBuffer): CheckpointInfo {
   const { tensors, meta, metadata } = read(bytes);
@@ -126,7 +128,26 @@ function read(bytes: Uint8Array | ArrayBuffer): { tensors: Record<string, Tensor
   if (typeof meta !== 'object' || meta === null || (meta as { format?: unknown }).format !== 1 || typeof meta.model !== 'object' || meta.model === null) {
     bad(`the "${KEY}" metadata is not a format-1 checkpoint description`);
   }
+  checkTypes(meta.model, 'model');
+  if (meta.optimizer !== undefined) {
+    const kind = (meta.optimizer as { kind?: unknown } | null)?.kind;
+    if (typeof kind !== 'string' || !optimizerType(kind)) bad(`unknown optimizer ${describe(kind)}`);
+  }
   return { tensors, meta, metadata };
+}
+
+// Every module type the configuration names is registered (a Sequential's layers too), so
+// checkpointInfo refuses what loadCheckpoint would, without building anything.
+function checkTypes(config: unknown, what: string): void {
+  const type = (config as { type?: unknown } | null)?.type;
+  if (typeof config !== 'object' || config === null || typeof type !== 'string' || !moduleType(type)) {
+    bad(`${what}: unknown module type ${describe(type)} (known: ${moduleTypes().map((t) => t.type).join(', ')})`);
+  }
+  if (type === 'Sequential') {
+    const layers = (config as { layers?: unknown }).layers;
+    if (!Array.isArray(layers)) bad(`${what}: a Sequential needs an array "layers", got ${describe(layers)}`);
+    layers.forEach((l, i) => checkTypes(l, `${what}.layers[${i}]`));
+  }
 }
 
 function restore(model: Model, given: Optimizer | undefined, tensors: Record<string, Tensor>, meta: Meta): { model: Model; optimizer?: Optimizer } {

@@ -17,7 +17,7 @@ import { Random } from '../random.js';
 import { checkStateDict } from '../state-dict.js';
 import { initialValue } from './initializers.js';
 import type { Tensor } from '../tensor.js';
-import { checkFinite, checkLengths, checkShape, checkTensor } from '../checks.js';
+import { checkFinite, checkInt, checkLengths, checkOptions, checkShape, checkTensor } from '../checks.js';
 import { gather, rowOrder, scatter } from './rows.js';
 import { backwardDirection, forwardDirection, type SeqContext } from './sequence.js';
 import { gateStatsOf, spectrumOf, type GateStats, type GradientTrace, type SpectrumEntry } from './diagnostics.js';
@@ -26,7 +26,7 @@ import type { CECOptions } from './cells/cec.js';
 import type { GRUOptions } from './cells/gru.js';
 import type { LSTMOptions } from './cells/lstm.js';
 import type { RNNOptions } from './cells/rnn.js';
-import { makeSpec, paramSlots, paramTable, specOptions, suffix, type ParamInfo, type Spec } from './spec.js';
+import { makeSpec, paramBytes, paramSlots, stackedBytes, paramTable, specOptions, suffix, type ParamInfo, type Spec } from './spec.js';
 import { Stream } from './stream.js';
 import { tapeSlots } from './tape.js';
 import type { ParamBuffer } from '../params.js';
@@ -112,6 +112,8 @@ export class RecurrentLayer {
   constructor(kind: CellKind, options: unknown) {
     this.backend = getBackend(`new ${kind}`);
     this.spec = makeSpec(kind, options);
+    // parameters and gradients, measured before any table is built for them
+    this.backend.arena.checkFits(2 * paramBytes(this.spec), `${kind} parameters and gradients`);
     this.params = paramTable(this.spec);
     this.paramLayout = planLayout(paramSlots(this.spec));
     const arena = this.backend.arena;
@@ -150,6 +152,7 @@ export class RecurrentLayer {
     if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {
       throw new RnnError('BAD_ARGUMENT', `${name}.forward: opts must be an object { train?, lengths? }, got ${describe(opts)}`);
     }
+    checkOptions(opts, ['train', 'lengths', 'allLayers'], `${name}.forward: opts`);
     const train = opts?.train ?? false;
     if (typeof train !== 'boolean') throw new RnnError('BAD_ARGUMENT', `${name}.forward: opts.train must be true or false, got ${describe(train)}`);
     const lengths = opts?.lengths === undefined ? undefined : checkLengths(opts.lengths, T, B, `${name}.forward: opts.lengths`);
@@ -204,6 +207,7 @@ export class RecurrentLayer {
   backward(dOutput: Tensor | null, dState?: RecurrentState, opts?: BackwardOptions): BackwardResult {
     const s = this.spec, name = s.kind;
     this.alive(`${name}.backward`);
+    checkOptions(opts, ['inputGrad', 'dLayers'], `${name}.backward: opts`);
     const inputGrad = opts?.inputGrad ?? true;
     if (typeof inputGrad !== 'boolean') throw new RnnError('BAD_ARGUMENT', `${name}.backward: opts.inputGrad must be true or false, got ${describe(inputGrad)}`);
     const tape = this.tape;
@@ -312,7 +316,8 @@ export class RecurrentLayer {
   /** @internal The parameter and gradient memory, one flat buffer (padding stays zero). */
   paramBuffers(): ParamBuffer[] {
     this.alive(`${this.spec.kind}: parameters`);
-    return [{ param: this.paramRegion!.ptr, grad: this.gradRegion!.ptr, length: f32Index(this.paramLayout.bytes), backend: this.backend }];
+    const region = this.paramRegion;
+    return [{ param: region!.ptr, grad: this.gradRegion!.ptr, length: f32Index(this.paramLayout.bytes), backend: this.backend, alive: () => this.paramRegion === region, owner: this.spec.kind }];
   }
 
   // ---- diagnostics (diagnostics.ts) -----------------------------------------------------
@@ -351,15 +356,20 @@ export class RecurrentLayer {
 
   // ---- streaming, memory, disposal ------------------------------------------------------
 
-  /** A stateful one-step runner over this layer's (live) parameters; unidirectional only. */
+  /**
+   * A stateful one-step runner over this layer's (live) parameters. Forward-in-time layers
+   * only: a bidirectional or reverse layer (which needs the whole sequence) and an RNN with
+   * delays other than [1] (which needs the state history) are UNSUPPORTED; a bad batch is
+   * BAD_ARGUMENT.
+   */
   stream(batch = 1): Stream {
     const name = `${this.spec.kind}.stream`;
     this.alive(name);
-    if (this.spec.bidirectional) throw new RnnError('BAD_ARGUMENT', `${name}: a bidirectional layer needs the whole sequence; stream() runs unidirectional layers only`);
-    if (this.spec.reverse) throw new RnnError('BAD_ARGUMENT', `${name}: a reverse layer starts at the last step, so it needs the whole sequence; stream() runs forward layers only`);
+    if (this.spec.bidirectional) throw new RnnError('UNSUPPORTED', `${name}: a bidirectional layer needs the whole sequence; stream() runs unidirectional layers only`);
+    if (this.spec.reverse) throw new RnnError('UNSUPPORTED', `${name}: a reverse layer starts at the last step, so it needs the whole sequence; stream() runs forward layers only`);
     if (!Number.isSafeInteger(batch) || batch < 1) throw new RnnError('BAD_ARGUMENT', `${name}: batch must be an integer >= 1, got ${describe(batch)}`);
     const refusal = this.spec.cell.streamRefusal?.() ?? null;
-    if (refusal) throw new RnnError('BAD_ARGUMENT', `${name}: ${refusal}`);
+    if (refusal) throw new RnnError('UNSUPPORTED', `${name}: ${refusal}`);
     const stream = new Stream(this.spec, this.backend, batch, (p) => this.paramAddress(p), () => this.streams.delete(stream));
     this.streams.add(stream);
     return stream;
@@ -382,7 +392,9 @@ export class RecurrentLayer {
 
   /** Bytes of the working memory a forward over (T, B) needs (the tape, for training). */
   workBytes(T: number, B: number, train: boolean): number {
-    return planLayout(tapeSlots(this.spec, T, B, train)).bytes;
+    checkInt(T, `${this.spec.kind}.workBytes: T`, 0);
+    checkInt(B, `${this.spec.kind}.workBytes: B`, 0);
+    return stackedBytes(this.spec, (s) => tapeSlots(s, T, B, train));
   }
 
   /** Returns all memory; any later call throws DISPOSED. */
@@ -434,10 +446,13 @@ export class RecurrentLayer {
       if (train) this.tape = null;
       return old;
     }
+    const name = `${this.spec.kind} ${train ? 'tape' : 'working memory'} (T=${T}, B=${B})`;
+    const bytes = this.workBytes(T, B, train);
+    if (!old || old.region.bytes < bytes) this.backend.arena.checkFits(bytes, name);
     const layout = planLayout(tapeSlots(this.spec, T, B, train));
     let region = old?.region;
     if (!region || region.bytes < layout.bytes) {
-      region = this.backend.arena.alloc(layout.bytes, `${this.spec.kind} ${train ? 'tape' : 'working memory'} (T=${T}, B=${B})`);
+      region = this.backend.arena.alloc(layout.bytes, name);
       if (old) this.backend.arena.free(old.region);
     }
     const work = { region, layout, T, B };

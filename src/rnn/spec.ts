@@ -6,9 +6,9 @@
  * Parameters are stored TRANSPOSED from PyTorch's [out, in] to [in, out], so the forward
  * products vectorise along the gates (assembly/gemm.ts); stateDict/loadStateDict convert.
  */
-import { checkFlag, checkInt, checkNumber } from '../checks.js';
+import { checkFlag, checkInt, checkNumber, checkOptions } from '../checks.js';
 import { RnnError, describe } from '../errors.js';
-import { paddedWidth, type Slot } from '../layout.js';
+import { paddedWidth, planLayout, type Slot } from '../layout.js';
 import type { Cell, CellParam } from './cell.js';
 import { CELLS, type CellKind } from './cells/index.js';
 
@@ -86,11 +86,7 @@ export function makeSpec(kind: CellKind, options: unknown): Spec {
     throw new RnnError('BAD_ARGUMENT', `new ${kind}(options): options must be an object with inputSize and hiddenSize, got ${describe(options)}`);
   }
   const family = CELLS[kind], o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!COMMON.includes(key) && !family.options.includes(key)) {
-      throw new RnnError('BAD_ARGUMENT', `new ${kind}: unknown option ${JSON.stringify(key)} (known: ${[...COMMON, ...family.options].join(', ')})`);
-    }
-  }
+  checkOptions(o, [...COMMON, ...family.options], `new ${kind}`);
   const inputSize = checkInt(o.inputSize, `new ${kind}: inputSize`);
   const hiddenSize = checkInt(o.hiddenSize, `new ${kind}: hiddenSize`);
   const numLayers = o.numLayers === undefined ? 1 : checkInt(o.numLayers, `new ${kind}: numLayers`);
@@ -169,4 +165,22 @@ export function paramSlots(s: Spec): Slot[] {
       ? `PyTorch's ${p.name} [${p.torchShape.join(', ')}], transposed; rows padded to paddedWidth (padding stays 0)`
       : `PyTorch's ${p.name}`,
   }));
+}
+
+/**
+ * Bytes of a layout that repeats per layer (parameters, the tape), computed from at most two
+ * layers: every slot starts at a 64-byte boundary, so layer 1's slots take the same bytes as
+ * every later layer's and the total is arithmetic. Nothing is built per layer, so an absurd
+ * numLayers is measured (and refused) at once.
+ */
+export function stackedBytes(s: Spec, slots: (s: Spec) => Slot[]): number {
+  const bytes = (numLayers: number) => planLayout(slots({ ...s, numLayers })).bytes;
+  if (s.numLayers <= 2) return bytes(s.numLayers);
+  const one = bytes(1);
+  return one + (s.numLayers - 1) * (bytes(2) - one);
+}
+
+/** Bytes of the parameters (the gradients take as many). */
+export function paramBytes(s: Spec): number {
+  return stackedBytes(s, paramSlots);
 }

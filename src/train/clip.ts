@@ -6,6 +6,7 @@
  * clipping. A non-finite norm is NOT_FINITE by default (nothing is scaled); with
  * { nonFinite: 'skip' } the gradients are left as they are and the norm is returned.
  */
+import { checkOptions } from '../checks.js';
 import { RnnError, describe } from '../errors.js';
 import { buffersOf } from '../params.js';
 
@@ -21,6 +22,8 @@ export function clipGradNorm(model: unknown, maxNorm: number, options?: { nonFin
   if (typeof maxNorm !== 'number' || !(maxNorm > 0) || !Number.isFinite(maxNorm)) {
     throw new RnnError('BAD_ARGUMENT', `clipGradNorm: maxNorm must be a positive number, got ${describe(maxNorm)}`);
   }
+  if (options !== undefined && (typeof options !== 'object' || options === null)) throw new RnnError('BAD_ARGUMENT', `clipGradNorm: options must be an object { nonFinite? }, got ${describe(options)}`);
+  checkOptions(options, ['nonFinite'], 'clipGradNorm: options');
   const mode = options?.nonFinite ?? 'throw';
   if (mode !== 'throw' && mode !== 'skip') throw new RnnError('BAD_ARGUMENT', `clipGradNorm: nonFinite must be 'throw' or 'skip', got ${describe(mode)}`);
   let sumsq = 0;

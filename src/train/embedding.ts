@@ -10,7 +10,7 @@ import { RnnError, describe } from '../errors.js';
 import { addresses, entry, f32Index, planLayout, type Layout } from '../layout.js';
 import { Random } from '../random.js';
 import type { Tensor } from '../tensor.js';
-import { checkFinite, checkShape, checkTensor } from '../checks.js';
+import { checkFinite, checkOptions, checkShape, checkTensor } from '../checks.js';
 import type { ParamBuffer } from '../params.js';
 import { checkStateDict } from '../state-dict.js';
 
@@ -29,6 +29,18 @@ export interface IdTensor {
   data: Int32Array;
   /** The size of each axis, outermost first. */
   shape: number[];
+}
+
+/**
+ * The one check of ids for a table of `numEmbeddings` rows: every value an integer from 0 to
+ * numEmbeddings - 1 (fractions, NaN and values that would wrap in an Int32Array included),
+ * or BAD_ARGUMENT naming the first bad one.
+ */
+export function checkIds(ids: ArrayLike<number>, numEmbeddings: number, what: string): void {
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (!Number.isInteger(id) || id < 0 || id >= numEmbeddings) throw new RnnError('BAD_ARGUMENT', `${what}[${i}] must be an integer from 0 to ${numEmbeddings - 1}, got ${describe(id)}`);
+  }
 }
 
 /**
@@ -52,6 +64,7 @@ export class Embedding {
   constructor(options: EmbeddingOptions) {
     this.backend = getBackend('new Embedding');
     if (typeof options !== 'object' || options === null) throw new RnnError('BAD_ARGUMENT', `new Embedding: options must be an object with numEmbeddings and embeddingDim, got ${describe(options)}`);
+    checkOptions(options, ['numEmbeddings', 'embeddingDim', 'seed'], 'new Embedding');
     for (const key of ['numEmbeddings', 'embeddingDim'] as const) {
       const v = options[key];
       if (!Number.isSafeInteger(v) || v < 1) throw new RnnError('BAD_ARGUMENT', `new Embedding: ${key} must be an integer >= 1, got ${describe(v)}`);
@@ -64,6 +77,7 @@ export class Embedding {
     this.layout = planLayout([
       { name: 'weight', shape: [this.numEmbeddings, this.embeddingDim], comment: 'row id is the embedding of id' },
     ]);
+    this.backend.arena.checkFits(2 * this.layout.bytes, 'Embedding weight and gradient');
     this.paramRegion = this.backend.arena.alloc(this.layout.bytes, 'Embedding weight');
     this.gradRegion = this.backend.arena.alloc(this.layout.bytes, 'Embedding gradient');
     const random = new Random(options.seed ?? Random.randomSeed());
@@ -74,15 +88,13 @@ export class Embedding {
   /** Rows of the table for ids { data: Int32Array, shape }; `train` keeps the ids for backward. */
   forward(ids: IdTensor, opts?: { train?: boolean }): Tensor {
     this.alive('forward');
+    checkOptions(opts, ['train'], 'Embedding.forward: opts');
     if (typeof ids !== 'object' || ids === null || !(ids.data instanceof Int32Array) || !Array.isArray(ids.shape)) {
       throw new RnnError('BAD_ARGUMENT', `Embedding.forward: ids must be { data: Int32Array, shape }, got ${describe(ids)}`);
     }
     const n = ids.shape.reduce((a, b) => a * b, 1);
     if (n !== ids.data.length) throw new RnnError('SHAPE_MISMATCH', `Embedding.forward: ids has ${ids.data.length} elements but shape [${ids.shape.join(', ')}] needs ${n}`);
-    for (let i = 0; i < n; i++) {
-      const id = ids.data[i];
-      if (id < 0 || id >= this.numEmbeddings) throw new RnnError('BAD_ARGUMENT', `Embedding.forward: ids[${i}] must be from 0 to ${this.numEmbeddings - 1}, got ${id}`);
-    }
+    checkIds(ids.data, this.numEmbeddings, 'Embedding.forward: ids');
     const D = this.embeddingDim, table = this.backend.arena.f32, row = this.rows(this.paramRegion!.ptr);
     const out = new Float32Array(n * D);
     for (let i = 0; i < n; i++) {
@@ -128,8 +140,8 @@ export class Embedding {
 
   /** @internal */
   paramBuffers(): ParamBuffer[] {
-    const { param, grad } = this.alive('parameters');
-    return [{ param: this.weight(param), grad: this.weight(grad), length: this.numEmbeddings * this.embeddingDim, backend: this.backend }];
+    const { param, grad } = this.alive('parameters'), region = this.paramRegion;
+    return [{ param: this.weight(param), grad: this.weight(grad), length: this.numEmbeddings * this.embeddingDim, backend: this.backend, alive: () => this.paramRegion === region, owner: 'Embedding' }];
   }
 
   /** The constructor options that rebuild this layer (without its weights or seed). */

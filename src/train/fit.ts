@@ -17,6 +17,7 @@
  * then optimizer.step(); non-finite gradients follow the optimizer's `nonFinite` choice.
  * Batches are drawn without replacement in an order shuffled by a seeded generator.
  */
+import { checkOptions } from '../checks.js';
 import { RnnError, describe } from '../errors.js';
 import { Random } from '../random.js';
 import type { RecurrentState } from '../rnn/layer.js';
@@ -129,6 +130,7 @@ function positiveInt(v: unknown, what: string, fallback: number): number {
 
 function checkData(data: FitData, target: 'every' | 'last', what: string): { T: number; N: number } {
   if (typeof data !== 'object' || data === null || typeof data.x !== 'object' || data.x === null) throw new RnnError('BAD_ARGUMENT', `fit: ${what} must be { x, y, lengths? }, got ${describe(data)}`);
+  checkOptions(data, ['x', 'y', 'lengths'], `fit: ${what}`);
   const shape = data.x.shape;
   if (!Array.isArray(shape) || shape.length < 2) throw new RnnError('SHAPE_MISMATCH', `fit: ${what}.x must be time-major [T, N, ...], got ${describe(shape)}`);
   const [T, N] = shape;
@@ -211,6 +213,9 @@ export function fit(model: Sequential, data: FitData, options: FitOptions): FitR
   if (typeof options !== 'object' || options === null || typeof options.optimizer?.step !== 'function') {
     throw new RnnError('BAD_ARGUMENT', `fit: options must hold an optimizer, got ${describe(options)}`);
   }
+  checkOptions(options, ['optimizer', 'loss', 'target', 'epochs', 'batchSize', 'shuffle', 'seed', 'bptt', 'clipNorm', 'clipValue', 'validation', 'onProgress', 'earlyStopping'], 'fit: options');
+  checkOptions(options.bptt, ['k1', 'k2'], 'fit: options.bptt');
+  checkOptions(options.earlyStopping, ['patience', 'minDelta'], 'fit: options.earlyStopping');
   const target = options.target ?? 'every';
   if (target !== 'every' && target !== 'last') throw new RnnError('BAD_ARGUMENT', `fit: target must be 'every' or 'last', got ${describe(target)}`);
   const kind = options.loss ?? (data?.y instanceof Int32Array ? 'crossEntropy' : 'mse');

@@ -5,9 +5,10 @@
  * topK most likely ids when given, drawn from a seeded generator (the same ids on every
  * runtime for the same weights); temperature 0 takes the most likely id.
  */
+import { checkOptions } from '../checks.js';
 import { RnnError, describe } from '../errors.js';
 import { Random } from '../random.js';
-import { Embedding } from './embedding.js';
+import { Embedding, checkIds } from './embedding.js';
 import type { Sequential } from './sequential.js';
 
 /** Options of `generate`. */
@@ -46,6 +47,8 @@ export function generate(model: Sequential, prompt: ArrayLike<number>, options: 
   const first = model?.layers?.[0];
   if (!(first instanceof Embedding)) throw new RnnError('BAD_ARGUMENT', `generate: model must be a Sequential starting with an Embedding, got ${describe(first ?? model)}`);
   if (typeof prompt !== 'object' || prompt === null || prompt.length < 1) throw new RnnError('BAD_ARGUMENT', `generate: prompt must hold at least one id, got ${describe(prompt)}`);
+  checkIds(prompt, first.numEmbeddings, 'generate: prompt');
+  checkOptions(options, ['length', 'temperature', 'topK', 'seed'], 'generate: options');
   const length = options?.length, temperature = options?.temperature ?? 1, topK = options?.topK ?? Infinity;
   if (!Number.isSafeInteger(length) || length < 0) throw new RnnError('BAD_ARGUMENT', `generate: length must be an integer >= 0, got ${describe(length)}`);
   if (typeof temperature !== 'number' || !(temperature >= 0) || !Number.isFinite(temperature)) throw new RnnError('BAD_ARGUMENT', `generate: temperature must be a number >= 0, got ${describe(temperature)}`);

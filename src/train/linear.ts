@@ -11,7 +11,7 @@ import { RnnError, describe } from '../errors.js';
 import { addresses, f32Bytes, f32Index, paddedWidth, planLayout, type Layout } from '../layout.js';
 import { Random } from '../random.js';
 import type { Tensor } from '../tensor.js';
-import { checkFinite, checkShape, checkTensor } from '../checks.js';
+import { checkFinite, checkOptions, checkShape, checkTensor } from '../checks.js';
 import type { ParamBuffer } from '../params.js';
 import { checkStateDict } from '../state-dict.js';
 
@@ -51,6 +51,7 @@ export class Linear {
   constructor(options: LinearOptions) {
     this.backend = getBackend('new Linear');
     if (typeof options !== 'object' || options === null) throw new RnnError('BAD_ARGUMENT', `new Linear: options must be an object with inFeatures and outFeatures, got ${describe(options)}`);
+    checkOptions(options, ['inFeatures', 'outFeatures', 'bias', 'seed'], 'new Linear');
     for (const key of ['inFeatures', 'outFeatures'] as const) {
       const v = options[key];
       if (!Number.isSafeInteger(v) || v < 1) throw new RnnError('BAD_ARGUMENT', `new Linear: ${key} must be an integer >= 1, got ${describe(v)}`);
@@ -66,6 +67,7 @@ export class Linear {
       { name: 'weight', shape: [this.inFeatures, this.ld], comment: "PyTorch's weight [out, in], transposed; rows padded (padding stays 0)" },
       ...(this.bias ? [{ name: 'bias', shape: [this.outFeatures], comment: "PyTorch's bias" }] : []),
     ]);
+    this.backend.arena.checkFits(2 * this.layout.bytes, 'Linear parameters and gradients');
     this.paramRegion = this.backend.arena.alloc(this.layout.bytes, 'Linear parameters');
     this.gradRegion = this.backend.arena.alloc(this.layout.bytes, 'Linear gradients');
     const random = new Random(options.seed ?? Random.randomSeed()), bound = 1 / Math.sqrt(this.inFeatures);
@@ -78,6 +80,7 @@ export class Linear {
   /** y [..., out] for x [..., in]. */
   forward(x: Tensor, opts?: { train?: boolean }): Tensor {
     const { data, shape, rows } = this.checkInput(x, 'x', this.inFeatures);
+    checkOptions(opts, ['train'], 'Linear.forward: opts');
     const train = opts?.train ?? false;
     if (typeof train !== 'boolean') throw new RnnError('BAD_ARGUMENT', `Linear.forward: opts.train must be true or false, got ${describe(train)}`);
     const work = this.workLayout(rows);
@@ -143,7 +146,8 @@ export class Linear {
   /** @internal */
   paramBuffers(): ParamBuffer[] {
     this.alive('parameters');
-    return [{ param: this.paramRegion!.ptr, grad: this.gradRegion!.ptr, length: f32Index(this.layout.bytes), backend: this.backend }];
+    const region = this.paramRegion;
+    return [{ param: region!.ptr, grad: this.gradRegion!.ptr, length: f32Index(this.layout.bytes), backend: this.backend, alive: () => this.paramRegion === region, owner: 'Linear' }];
   }
 
   /** The constructor options that rebuild this layer (without its weights or seed). */

@@ -10,7 +10,7 @@
  */
 import { RnnError, describe } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { checkFinite, checkShape, checkTensor } from '../checks.js';
+import { checkFinite, checkOptions, checkShape, checkTensor } from '../checks.js';
 
 /** A loss and its gradient, as `crossEntropy` and `mse` return them. */
 export interface LossResult {
@@ -22,7 +22,8 @@ export interface LossResult {
 /** @inline */
 type Reduction = 'mean' | 'sum';
 
-function reductionOf(options: { reduction?: unknown } | undefined, what: string): Reduction {
+function reductionOf(options: { reduction?: unknown } | undefined, what: string, known: readonly string[]): Reduction {
+  checkOptions(options, known, `${what}: options`);
   const r = options?.reduction ?? 'mean';
   if (r !== 'mean' && r !== 'sum') throw new RnnError('BAD_ARGUMENT', `${what}: reduction must be 'mean' or 'sum', got ${describe(r)}`);
   return r;
@@ -45,7 +46,7 @@ export function crossEntropy(logits: Tensor, targets: Int32Array | ArrayLike<num
   const C = x.shape[x.shape.length - 1], rows = x.data.length / C;
   const ignore = options?.ignoreIndex ?? -100;
   if (!Number.isInteger(ignore)) throw new RnnError('BAD_ARGUMENT', `${what}: ignoreIndex must be an integer, got ${describe(ignore)}`);
-  const reduction = reductionOf(options, what);
+  const reduction = reductionOf(options, what, ['ignoreIndex', 'reduction']);
   if (typeof targets !== 'object' || targets === null || typeof targets.length !== 'number') {
     throw new RnnError('BAD_ARGUMENT', `${what}: targets must be an Int32Array or an array of class indices, got ${describe(targets)}`);
   }
@@ -94,7 +95,7 @@ export function mse(pred: Tensor, target: Tensor, options?: { reduction?: Reduct
   const what = 'mse';
   const p = checkTensor(pred, `${what}: pred`), t = checkTensor(target, `${what}: target`);
   checkShape(t.shape, p.shape, `${what}: target`);
-  const reduction = reductionOf(options, what);
+  const reduction = reductionOf(options, what, ['reduction']);
   checkFinite(p.data, `${what}: pred`);
   checkFinite(t.data, `${what}: target`);
   const n = p.data.length, scale = reduction === 'mean' ? 1 / n : 1;

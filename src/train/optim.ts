@@ -10,9 +10,10 @@
  * it returns whether the step was applied.
  */
 import type { Region } from '../arena.js';
+import { checkOptions } from '../checks.js';
 import { RnnError, describe } from '../errors.js';
 import { addresses, planLayout, type Layout } from '../layout.js';
-import { buffersOf, countNonFiniteGrads, type ParamBuffer } from '../params.js';
+import { buffersOf, checkAlive, countNonFiniteGrads, type ParamBuffer } from '../params.js';
 import type { Optimizer as OptimizerInterface, OptimizerState } from '../registry.js';
 
 export type { OptimizerState };
@@ -89,8 +90,9 @@ abstract class Optimizer implements OptimizerInterface {
   readonly options: Record<string, unknown>;
 
   /** @param kind The optimizer's name: 'SGD', 'Adam', 'AdamW' or 'RMSprop'. */
-  constructor(model: unknown, options: unknown, readonly kind: string, private readonly slots: number) {
+  constructor(model: unknown, options: unknown, readonly kind: string, private readonly slots: number, known: readonly string[]) {
     this.buffers = buffersOf(model, `new ${kind}`);
+    checkOptions(options, ['lr', ...known, 'weightDecay', 'nonFinite'], `new ${kind}`);
     this.options = typeof options === 'object' && options !== null ? { ...(options as Record<string, unknown>) } : {};
     if (typeof options !== 'object' || options === null) throw new RnnError('BAD_ARGUMENT', `new ${kind}: options must be an object with lr, got ${describe(options)}`);
     const nf = (options as { nonFinite?: unknown }).nonFinite ?? 'throw';
@@ -173,8 +175,10 @@ abstract class Optimizer implements OptimizerInterface {
     return addresses(this.stateLayouts![i], this.state![i].ptr)(this.stateSlots[s].name);
   }
 
+  // The optimizer itself, and every module whose parameters it updates.
   private alive(what: string): void {
     if (this.disposed) throw new RnnError('DISPOSED', `${this.kind}.${what}: the optimizer was disposed`);
+    checkAlive(this.buffers, `${this.kind}.${what}`);
   }
 }
 
@@ -182,7 +186,7 @@ abstract class Optimizer implements OptimizerInterface {
 export class SGD extends Optimizer {
   private readonly lr: number; private readonly momentum: number; private readonly nesterov: boolean; private readonly weightDecay: number;
   constructor(model: unknown, options: SGDOptions) {
-    super(model, options, 'SGD', 1);
+    super(model, options, 'SGD', 1, ['momentum', 'nesterov']);
     const o = options as unknown as Record<string, unknown>;
     this.lr = number(o, 'lr', 'new SGD', undefined, (v) => v > 0, 'a positive number');
     this.momentum = number(o, 'momentum', 'new SGD', 0, (v) => v >= 0 && v < 1, 'in [0, 1)');
@@ -203,7 +207,7 @@ class AdamBase extends Optimizer {
   protected readonly lr: number; protected readonly beta1: number; protected readonly beta2: number;
   protected readonly eps: number; protected readonly weightDecay: number;
   constructor(model: unknown, options: AdamOptions, kind: string, private readonly decoupled: boolean, defaultDecay: number) {
-    super(model, options, kind, 2);
+    super(model, options, kind, 2, ['betas', 'eps']);
     const o = options as unknown as Record<string, unknown>;
     this.lr = number(o, 'lr', `new ${kind}`, undefined, (v) => v > 0, 'a positive number');
     const betas = o.betas ?? [0.9, 0.999];
@@ -241,7 +245,7 @@ export class RMSprop extends Optimizer {
   private readonly lr: number; private readonly alpha: number; private readonly eps: number;
   private readonly momentum: number; private readonly weightDecay: number;
   constructor(model: unknown, options: RMSpropOptions) {
-    super(model, options, 'RMSprop', 2);
+    super(model, options, 'RMSprop', 2, ['alpha', 'eps', 'momentum']);
     const o = options as unknown as Record<string, unknown>;
     this.lr = number(o, 'lr', 'new RMSprop', undefined, (v) => v > 0, 'a positive number');
     this.alpha = number(o, 'alpha', 'new RMSprop', 0.99, (v) => v >= 0 && v < 1, 'in [0, 1)');

@@ -16,7 +16,7 @@ import type { Region } from '../arena.js';
 import { RnnError, describe } from '../errors.js';
 import { addresses, f32Index, planLayout, type Layout } from '../layout.js';
 import type { Tensor } from '../tensor.js';
-import { checkFinite, checkShape, checkTensor } from '../checks.js';
+import { checkFinite, checkOptions, checkShape, checkTensor } from '../checks.js';
 import type { ParamBuffer } from '../params.js';
 import { checkStateDict } from '../state-dict.js';
 
@@ -58,6 +58,7 @@ export class ScalarMix {
   constructor(options: ScalarMixOptions) {
     this.backend = getBackend('new ScalarMix');
     if (typeof options !== 'object' || options === null) throw new RnnError('BAD_ARGUMENT', `new ScalarMix: options must be an object with numLayers, got ${describe(options)}`);
+    checkOptions(options, ['numLayers', 'trainWeights', 'trainGamma', 'gamma'], 'new ScalarMix');
     const { numLayers, trainWeights = true, trainGamma = true, gamma = 1 } = options;
     if (!Number.isSafeInteger(numLayers) || numLayers < 1) throw new RnnError('BAD_ARGUMENT', `new ScalarMix: numLayers must be an integer >= 1, got ${describe(numLayers)}`);
     for (const [k, v] of [['trainWeights', trainWeights], ['trainGamma', trainGamma]] as const) {
@@ -72,6 +73,7 @@ export class ScalarMix {
       { name: 'gamma', shape: [1], comment: 'the scale of the mix', packed: true },
     ]);
     // alloc zero-fills: w = 0 (equal weights), gradients 0
+    this.backend.arena.checkFits(2 * this.layout.bytes, 'ScalarMix parameters and gradients');
     this.params = this.backend.arena.alloc(this.layout.bytes, 'ScalarMix parameters');
     this.grads_ = this.backend.arena.alloc(this.layout.bytes, 'ScalarMix gradients');
     this.backend.arena.f32[f32Index(this.slot(this.params.ptr, 'gamma'))] = gamma;
@@ -100,6 +102,7 @@ export class ScalarMix {
       checkShape(t.shape, checked[0].shape, `ScalarMix.forward: layers[${l}]`);
       checkFinite(t.data, `ScalarMix.forward: layers[${l}]`);
     });
+    checkOptions(opts, ['train'], 'ScalarMix.forward: opts');
     const train = opts?.train ?? false;
     if (typeof train !== 'boolean') throw new RnnError('BAD_ARGUMENT', `ScalarMix.forward: opts.train must be true or false, got ${describe(train)}`);
     const s = this.weights(), gamma = this.read(p.ptr, 'gamma')[0], n = checked[0].data.length;
@@ -175,7 +178,7 @@ export class ScalarMix {
   paramBuffers(): ParamBuffer[] {
     const p = this.alive('ScalarMix: parameters'), g = this.grads_!, out: ParamBuffer[] = [];
     for (const [name, trained] of [['scalar_parameters', this.trainWeights], ['gamma', this.trainGamma]] as const) {
-      if (trained) out.push({ param: this.slot(p.ptr, name), grad: this.slot(g.ptr, name), length: this.layout.slots.get(name)!.length, backend: this.backend });
+      if (trained) out.push({ param: this.slot(p.ptr, name), grad: this.slot(g.ptr, name), length: this.layout.slots.get(name)!.length, backend: this.backend, alive: () => this.params === p, owner: 'ScalarMix' });
     }
     return out;
   }

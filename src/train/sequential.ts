@@ -4,6 +4,7 @@
  * given); backward runs the chain in reverse and stops at an Embedding (ids have no
  * gradient). State dicts carry PyTorch's prefixes: '0.weight_ih_l0', '1.weight', ...
  */
+import { checkOptions } from '../checks.js';
 import { RnnError, describe } from '../errors.js';
 import type { RecurrentLayer, RecurrentState } from '../rnn/layer.js';
 import type { Tensor } from '../tensor.js';
@@ -51,6 +52,7 @@ export class Sequential {
    */
   forward(x: Tensor | IdTensor, opts?: { train?: boolean; lengths?: ArrayLike<number>; initialStates?: (RecurrentState | undefined)[] }): Tensor {
     if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw new RnnError('BAD_ARGUMENT', `Sequential.forward: opts must be an object, got ${describe(opts)}`);
+    checkOptions(opts, ['train', 'lengths', 'initialStates'], 'Sequential.forward: opts');
     const train = opts?.train ?? false;
     const states: (RecurrentState | undefined)[] = [];
     let h: Tensor | IdTensor = x;
@@ -80,6 +82,7 @@ export class Sequential {
     /** The gradient of the input; null with `inputGrad: false` or when the first layer is an Embedding. */
     dx: Tensor | null;
   } {
+    checkOptions(opts, ['inputGrad'], 'Sequential.backward: opts');
     const inputGrad = opts?.inputGrad ?? true;
     let d: Tensor | null = dOut;
     for (let i = this.layers.length - 1; i >= 0 && d; i--) {

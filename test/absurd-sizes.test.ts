@@ -1,0 +1,70 @@
+// Absurd sizes are measured arithmetically and refused at once with OUT_OF_MEMORY, before any
+// table is built or any memory allocated (they used to build per-layer tables until the
+// JavaScript heap ran out, or draw N^2 random numbers first); nothing leaks.
+import { beforeAll, describe, expect, test } from 'vitest';
+import { EchoStateNetwork, Embedding, GRU, LSTM, Linear, RNN, RnnError, ScalarMix, init } from '../src/node.js';
+import type { Backend } from '../src/backend.js';
+import { paramBytes, paramSlots, makeSpec } from '../src/rnn/spec.js';
+import { planLayout } from '../src/layout.js';
+
+let backend: Backend;
+beforeAll(async () => { backend = await init(); });
+
+function refused(f: () => unknown): { code: string | undefined; ms: number } {
+  const t0 = performance.now();
+  let code: string | undefined;
+  try { f(); } catch (e) { code = (e as RnnError).code; }
+  return { code, ms: performance.now() - t0 };
+}
+
+describe('absurd sizes', () => {
+  const cases: [string, () => unknown][] = [
+    ['LSTM numLayers 1e9', () => new LSTM({ inputSize: 3, hiddenSize: 4, numLayers: 1e9 })],
+    ['RNN numLayers 1e9', () => new RNN({ inputSize: 3, hiddenSize: 4, numLayers: 1e9 })],
+    ['GRU numLayers 1e9', () => new GRU({ inputSize: 3, hiddenSize: 4, numLayers: 1e9, bidirectional: true })],
+    ['LSTM hiddenSize 1e6', () => new LSTM({ inputSize: 3, hiddenSize: 1e6 })],
+    ['LSTM numLayers 2^40', () => new LSTM({ inputSize: 3, hiddenSize: 4, numLayers: 2 ** 40 })],
+    ['Linear 1e6 x 1e6', () => new Linear({ inFeatures: 1e6, outFeatures: 1e6 })],
+    ['Linear of 3/4 of memory', () => new Linear({ inFeatures: 16384, outFeatures: 49152 })],
+    ['Embedding 1e9 x 64', () => new Embedding({ numEmbeddings: 1e9, embeddingDim: 64 })],
+    ['ScalarMix numLayers 1e12', () => new ScalarMix({ numLayers: 1e12 })],
+    ['EchoStateNetwork reservoir 1e6', () => new EchoStateNetwork({ inputSize: 1, reservoirSize: 1e6, outputSize: 1 })],
+  ];
+  for (const [name, make] of cases) {
+    test(`${name}: OUT_OF_MEMORY in well under a second, nothing allocated`, () => {
+      const used = backend.arena.usedBytes;
+      const r = refused(make);
+      expect(r.code).toBe('OUT_OF_MEMORY');
+      expect(r.ms).toBeLessThan(1000);
+      expect(backend.arena.usedBytes).toBe(used);
+    });
+  }
+
+  test('workBytes of an absurd T or B is computed at once; forward refuses such a tape', () => {
+    const layer = new LSTM({ inputSize: 2, hiddenSize: 8, numLayers: 3, seed: 1 });
+    const t0 = performance.now();
+    expect(layer.workBytes(1e7, 1e3, true)).toBeGreaterThan(2 ** 32);
+    expect(refused(() => layer.workBytes(1e9, 1e6, true)).code).toBe('OUT_OF_MEMORY');
+    expect(refused(() => layer.workBytes(1.5, 1, true)).code).toBe('BAD_ARGUMENT');
+    expect(performance.now() - t0).toBeLessThan(1000);
+    layer.dispose();
+  });
+
+  test('the arithmetic sizes equal the laid-out ones', () => {
+    for (const kind of ['RNN', 'LSTM', 'GRU'] as const) {
+      for (const numLayers of [1, 2, 3, 5]) {
+        for (const bidirectional of [false, true]) {
+          const spec = makeSpec(kind, { inputSize: 3, hiddenSize: 5, numLayers, bidirectional });
+          expect(paramBytes(spec)).toBe(planLayout(paramSlots(spec)).bytes);
+          const ctor = kind === 'RNN' ? RNN : kind === 'LSTM' ? LSTM : GRU;
+          const layer = new ctor({ inputSize: 3, hiddenSize: 5, numLayers, bidirectional, seed: 1 });
+          const x = { data: new Float32Array(4 * 2 * 3).fill(0.5), shape: [4, 2, 3] };
+          layer.forward(x, undefined, { train: true });
+          const trainBytes = layer.workBytes(4, 2, true);
+          expect(layer.memoryBytes()).toBe(2 * paramBytes(spec) + trainBytes);
+          layer.dispose();
+        }
+      }
+    }
+  });
+});
