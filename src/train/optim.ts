@@ -190,6 +190,15 @@ abstract class Optimizer implements OptimizerInterface {
     return addresses(this.stateLayouts![i], this.state![i].ptr)(this.stateSlots[s].name);
   }
 
+  /**
+   * @internal DISPOSED, touching nothing, when the optimizer or a module whose parameters it
+   * updates was disposed: `fit` asks before it runs any forward.
+   */
+  checkAlive(what: string): void {
+    if (this.disposed) throw new RnnError('DISPOSED', `${what}: the ${this.kind} was disposed`);
+    checkAlive(this.buffers, what);
+  }
+
   // The optimizer itself, and every module whose parameters it updates.
   private alive(what: string): void {
     if (this.disposed) throw new RnnError('DISPOSED', `${this.kind}.${what}: the optimizer was disposed`);
