@@ -14,6 +14,7 @@
  * Neural Networks 11(3), 2000 (NARMA); M. C. Mackey, L. Glass, Oscillation and chaos in
  * physiological control systems, Science 197, 1977.
  */
+import { checkOptions } from './checks.js';
 import { RnnError, describe } from './errors.js';
 import { Random } from './random.js';
 import type { Tensor } from './tensor.js';
@@ -102,6 +103,7 @@ export function mackeyGlass(length: number, options: MackeyGlassOptions = {}): S
   const what = 'mackeyGlass';
   const T = checkLength(length, what);
   if (typeof options !== 'object' || options === null) throw new RnnError('BAD_ARGUMENT', `${what}: options must be an object, got ${describe(options)}`);
+  checkOptions(options, ['tau', 'dt', 'sample', 'horizon', 'seed'], `${what}: options`);
   const { tau = 17, dt = 0.1, sample = 1, horizon = 1, seed = 0 } = options;
   for (const [key, v] of [['tau', tau], ['dt', dt], ['sample', sample]] as const) {
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new RnnError('BAD_ARGUMENT', `${what}: options.${key} must be a finite number > 0, got ${describe(v)}`);

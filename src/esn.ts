@@ -30,6 +30,7 @@
  */
 import { getBackend, type Backend } from './backend.js';
 import type { Region } from './arena.js';
+import { Holding } from './holding.js';
 import { RnnError, describe } from './errors.js';
 import { addresses, entry, f32Index, paddedWidth, planLayout, type Layout } from './layout.js';
 import { choleskySolve, gemmTnAcc, spectralRadius, syrkUpperAcc } from './linalg.js';
@@ -156,7 +157,8 @@ export class EchoStateNetwork {
   private region: Region | null;
   private work: Region | null = null;
   private fitted = false;
-  private readonly streams = new Set<EsnStream>();
+  /** The weights, the working memory and, as children, the streams' regions (holding.ts). */
+  private readonly memory: Holding;
 
   constructor(options: EchoStateOptions) {
     const what = 'new EchoStateNetwork';
@@ -211,7 +213,8 @@ export class EchoStateNetwork {
     random.fillUniform(wIn, this.inputScale);
     random.fillUniform(b, this.bias);
 
-    this.region = this.backend.arena.alloc(this.layout.bytes, 'EchoStateNetwork parameters');
+    this.memory = new Holding(this, this.backend.arena);
+    this.region = this.memory.alloc(this.layout.bytes, 'EchoStateNetwork parameters');
     const heap = this.backend.arena.f32, at = f32Index(this.ptr('weight_res')), scale = this.spectralRadius / rho;
     for (let i = 0; i < N; i++) {
       for (let k = rowPtr[i]; k < rowPtr[i + 1]; k++) heap[at + wRes.colIdx[k] * this.ldN + i] = wRes.values[k] * scale;
@@ -324,9 +327,7 @@ export class EchoStateNetwork {
   stream(batch = 1): EsnStream {
     this.alive('EchoStateNetwork.stream');
     if (!Number.isSafeInteger(batch) || batch < 1) throw new RnnError('BAD_ARGUMENT', `EchoStateNetwork.stream: batch must be an integer >= 1, got ${describe(batch)}`);
-    const s = new EsnStream(this, batch, () => this.streams.delete(s));
-    this.streams.add(s);
-    return s;
+    return new EsnStream(this, batch, this.memory);
   }
 
   /** Copies of the readout: weight [O, N (+ I)] (columns x, then u), bias [O]. */
@@ -386,17 +387,13 @@ export class EchoStateNetwork {
   /** Bytes of wasm memory this network holds now (weights, working memory, streams). */
   memoryBytes(): number {
     this.alive('EchoStateNetwork.memoryBytes');
-    let n = this.region!.bytes + (this.work?.bytes ?? 0);
-    for (const s of this.streams) n += s.memoryBytes();
-    return n;
+    return this.memory.bytes;
   }
 
   /** Returns all memory, its streams' included; any later call throws DISPOSED. */
   dispose(): void {
     if (!this.region) return;
-    for (const s of [...this.streams]) s.dispose();
-    this.backend.arena.free(this.region);
-    if (this.work) this.backend.arena.free(this.work);
+    this.memory.release();
     this.region = this.work = null;
   }
 
@@ -461,8 +458,8 @@ export class EchoStateNetwork {
       { name: 'y', shape: [C, B, O], comment: 'readout outputs' },
     ]);
     if (!this.work || this.work.bytes < layout.bytes) {
-      const region = this.backend.arena.alloc(layout.bytes, `EchoStateNetwork working memory (${C} steps, batch ${B})`);
-      if (this.work) this.backend.arena.free(this.work);
+      const region = this.memory.alloc(layout.bytes, `EchoStateNetwork working memory (${C} steps, batch ${B})`);
+      if (this.work) this.memory.free(this.work);
       this.work = region;
     }
     const slot = addresses(layout, this.work.ptr);
@@ -528,7 +525,8 @@ export class EchoStateNetwork {
 export class EsnStream {
   /** The number of sequences stepped together. */
   readonly batch: number;
-  private region: Region | null;
+  /** Its one region, a child of the network's Holding: not live once either was disposed or collected. */
+  private readonly memory: Holding;
   private readonly u: number;
   private readonly x: number;
   private readonly pre: number;
@@ -536,7 +534,8 @@ export class EsnStream {
   private view: Tensor | null = null;
   private viewBuffer: ArrayBuffer | null = null;
 
-  constructor(private readonly net: EchoStateNetwork, batch: number, private readonly onDispose: () => void) {
+  /** Holds `net` (whose weights every step reads), so the network lives as long as the stream. */
+  constructor(private readonly net: EchoStateNetwork, batch: number, netMemory: Holding) {
     this.batch = batch;
     const N = net.reservoirSize, layout = planLayout([
       { name: 'u', shape: [batch, net.inputSize], comment: 'the current input' },
@@ -544,8 +543,8 @@ export class EsnStream {
       { name: 'pre', shape: [batch, N], comment: 'scratch: W_in u + b + W x' },
       { name: 'y', shape: [batch, net.outputSize], comment: 'the current output' },
     ]);
-    this.region = net.backend.arena.alloc(layout.bytes, `EchoStateNetwork stream (batch ${batch})`);
-    const at = addresses(layout, this.region.ptr);
+    this.memory = new Holding(this, net.backend.arena, netMemory);
+    const at = addresses(layout, this.memory.alloc(layout.bytes, `EchoStateNetwork stream (batch ${batch})`).ptr);
     this.u = at('u'); this.x = at('x'); this.pre = at('pre'); this.y = at('y');
   }
 
@@ -600,20 +599,17 @@ export class EsnStream {
 
   /** Bytes of wasm memory this stream holds (0 after dispose). */
   memoryBytes(): number {
-    return this.region ? this.region.bytes : 0;
+    return this.memory.bytes;
   }
 
   /** Returns the stream's memory; step, state and setState then throw DISPOSED. The network is not touched. */
   dispose(): void {
-    if (!this.region) return;
-    this.net.backend.arena.free(this.region);
-    this.region = null;
+    this.memory.release();
     this.view = null;
-    this.onDispose();
   }
 
   private alive(what: string): void {
-    if (!this.region) throw new RnnError('DISPOSED', `${what}: the stream (or its network) was disposed`);
+    if (!this.memory.live) throw new RnnError('DISPOSED', `${what}: the stream (or its network) was disposed`);
     this.net.alive(what);
   }
 }

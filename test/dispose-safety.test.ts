@@ -99,3 +99,41 @@ describe('other consumers of a disposed module', () => {
     opt.dispose();
   });
 });
+
+describe('fit checks everything it touches before any work', () => {
+  const make = () => {
+    const emb = new Embedding({ numEmbeddings: 5, embeddingDim: 3, seed: 1 });
+    const head = new Linear({ inFeatures: 3, outFeatures: 5, seed: 1 });
+    const model = new Sequential([emb, head]);
+    // gradients that a forward and backward would change
+    model.forward({ data: Int32Array.from([1, 2]), shape: [2] }, { train: true });
+    model.backward({ data: new Float32Array(10).fill(0.5), shape: [2, 5] });
+    return { model, x: { data: Int32Array.from([1, 2, 3, 4]), shape: [2, 2] }, y: Int32Array.from([1, 2, 3, 4]) };
+  };
+
+  test('a live model with an optimizer that also updates a disposed module: DISPOSED, gradients and weights unchanged', () => {
+    const { model, x, y } = make();
+    const other = new Linear({ inFeatures: 2, outFeatures: 2, seed: 2 });
+    const opt = new Adam([model, other], { lr: 0.1 });
+    other.dispose();
+    const weights = bits(model.stateDict()), grads = bits(model.grads());
+    let e: RnnError | undefined;
+    try { fit(model, { x, y }, { optimizer: opt }); } catch (err) { e = err as RnnError; }
+    expect(e?.code).toBe('DISPOSED');
+    expect(e?.message).toMatch(/^fit: options\.optimizer: a Linear/);
+    expect(bits(model.grads())).toEqual(grads);
+    expect(bits(model.stateDict())).toEqual(weights);
+    model.dispose();
+    opt.dispose();
+  });
+
+  test('a disposed optimizer over the live model: DISPOSED, gradients unchanged', () => {
+    const { model, x, y } = make();
+    const opt = new SGD(model, { lr: 0.1 });
+    opt.dispose();
+    const grads = bits(model.grads());
+    expect(code(() => fit(model, { x, y }, { optimizer: opt }))).toBe('DISPOSED');
+    expect(bits(model.grads())).toEqual(grads);
+    model.dispose();
+  });
+});

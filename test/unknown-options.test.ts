@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
   Adam, AdamW, EchoStateNetwork, Embedding, GRU, LSTM, Linear, RMSprop, RNN, RnnError, SGD, ScalarMix, Sequential,
-  clipGradNorm, crossEntropy, fit, generate, init, mse,
+  clipGradNorm, crossEntropy, fit, generate, init, lineChart, loadSafetensors, mackeyGlass, mse, saveSafetensors,
 } from '../src/node.js';
 
 beforeAll(async () => { await init(); });
@@ -46,6 +46,9 @@ describe('a misspelled option is BAD_ARGUMENT naming it', () => {
     ['EchoStateNetwork.predict', 'sate', () => new EchoStateNetwork({ inputSize: 1, reservoirSize: 4, outputSize: 1, seed: 1 }).states({ data: new Float32Array(2), shape: [2, 1] }, never({ sate: null }))],
     ['clipGradNorm', 'nonfinite', () => clipGradNorm(lin(), 1, never({ nonfinite: 'skip' }))],
     ['crossEntropy', 'ignore_index', () => crossEntropy({ data: new Float32Array(3), shape: [1, 3] }, Int32Array.of(0), never({ ignore_index: 1 }))],
+    ['mackeyGlass', 'horizn', () => mackeyGlass(10, never({ horizn: 2 }))],
+    ['lineChart', 'titel', () => lineChart(never({ titel: 'loss', series: [{ name: 'a', y: [1, 2] }] }))],
+    ['lineChart: series[1]', 'colour', () => lineChart(never({ series: [{ name: 'a', y: [1] }, { name: 'b', y: [2], colour: 'red' }] }))],
     ['mse', 'ignoreIndex', () => mse({ data: new Float32Array(3), shape: [1, 3] }, { data: new Float32Array(3), shape: [1, 3] }, never({ ignoreIndex: 1 }))],
   ];
   for (const [what, key, f] of cases) {
@@ -88,5 +91,20 @@ describe('a misspelled option is BAD_ARGUMENT naming it', () => {
   test('init', async () => {
     await expect(init(never({ maxMemory: 1 << 20 }))).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
     await expect(init(never({ simdd: 'baseline' }))).rejects.toThrow(/"simdd"/);
+  });
+
+  test('lineChart: logY must be a boolean (a string was read as false)', () => {
+    const e = error(() => lineChart(never({ logY: 'yes', series: [{ name: 'a', y: [1, 10] }] })));
+    expect(e?.code).toBe('BAD_ARGUMENT');
+    expect(e?.message).toContain('logY');
+  });
+
+  test('saveSafetensors: metadata is the format\'s free map of strings, so no key is unknown; an options object in its place is refused', () => {
+    // PyTorch's safetensors writes { format: 'pt' }; any string key is the caller's to choose
+    const bytes = saveSafetensors({ w: new Float32Array(2) }, { format: 'pt', anything: 'at all' });
+    expect(loadSafetensors(bytes).metadata).toEqual({ format: 'pt', anything: 'at all' });
+    const e = error(() => saveSafetensors({ w: new Float32Array(2) }, never({ metadata: { format: 'pt' } })));
+    expect(e?.code).toBe('BAD_ARGUMENT');
+    expect(e?.message).toContain('metadata.metadata must be a string');
   });
 });

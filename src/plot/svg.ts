@@ -15,6 +15,7 @@
  * also carries its name as a tooltip). Text is XML-escaped; coordinates are rounded to
  * 0.01 px.
  */
+import { checkOptions } from '../checks.js';
 import { RnnError, describe } from '../errors.js';
 
 /** One line of a chart. */
@@ -119,8 +120,9 @@ function isArrayLike(v: unknown): v is ArrayLike<number> {
   return (Array.isArray(v) || ArrayBuffer.isView(v)) && typeof (v as ArrayLike<number>).length === 'number';
 }
 
-function checkOptions(o: unknown): LineChartOptions {
+function checkChartOptions(o: unknown): LineChartOptions {
   if (typeof o !== 'object' || o === null) throw new RnnError('BAD_ARGUMENT', `lineChart: options must be an object, got ${describe(o)}`);
+  checkOptions(o, ['title', 'xLabel', 'yLabel', 'series', 'logY', 'width', 'height'], 'lineChart: options');
   const opts = o as LineChartOptions;
   for (const key of ['title', 'xLabel', 'yLabel'] as const) {
     if (opts[key] !== undefined && typeof opts[key] !== 'string') {
@@ -133,9 +135,11 @@ function checkOptions(o: unknown): LineChartOptions {
       throw new RnnError('BAD_ARGUMENT', `lineChart: ${key} must be a number >= ${least}, got ${describe(v)}`);
     }
   }
+  if (opts.logY !== undefined && typeof opts.logY !== 'boolean') throw new RnnError('BAD_ARGUMENT', `lineChart: logY must be true or false, got ${describe(opts.logY)}`);
   if (!Array.isArray(opts.series)) throw new RnnError('BAD_ARGUMENT', `lineChart: series must be an array, got ${describe(opts.series)}`);
   opts.series.forEach((s, i) => {
     if (typeof s !== 'object' || s === null) throw new RnnError('BAD_ARGUMENT', `lineChart: series[${i}] must be an object, got ${describe(s)}`);
+    checkOptions(s, ['name', 'x', 'y'], `lineChart: series[${i}]`);
     if (typeof s.name !== 'string') throw new RnnError('BAD_ARGUMENT', `lineChart: series[${i}].name must be a string, got ${describe(s.name)}`);
     if (!isArrayLike(s.y)) throw new RnnError('BAD_ARGUMENT', `lineChart: series[${i}].y must be an array or typed array, got ${describe(s.y)}`);
     if (s.x !== undefined && !isArrayLike(s.x)) throw new RnnError('BAD_ARGUMENT', `lineChart: series[${i}].x must be an array or typed array, got ${describe(s.x)}`);
@@ -150,7 +154,7 @@ function checkOptions(o: unknown): LineChartOptions {
 
 /** The chart as a standalone SVG document. Plain JavaScript: needs no `init()`. */
 export function lineChart(options: LineChartOptions): string {
-  const o = checkOptions(options);
+  const o = checkChartOptions(options);
   const W = o.width ?? 640, H = o.height ?? 400, logY = o.logY === true;
   const fy = logY ? Math.log10 : (v: number) => v;
   const keep = (x: number, y: number) => Number.isFinite(x) && Number.isFinite(y) && (!logY || y > 0);

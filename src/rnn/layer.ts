@@ -7,10 +7,13 @@
  * Memory: parameters and gradients are allocated at construction; the working memory of a
  * forward (tape.ts gives its size for T and B) is allocated on the first forward of a larger
  * (T, B) and then reused. Training and inference have separate working memory, so an
- * inference forward never disturbs the tape a later backward needs.
+ * inference forward never disturbs the tape a later backward needs. All of it, and the
+ * streams' memory, is one Holding (holding.ts): dispose() frees it, and so does the garbage
+ * collector's finalization of a layer nobody disposed.
  */
 import { getBackend, type Backend } from '../backend.js';
 import type { Region } from '../arena.js';
+import { Holding } from '../holding.js';
 import { RnnError, describe } from '../errors.js';
 import { addresses, entry, f32Index, planLayout, type Layout } from '../layout.js';
 import { Random } from '../random.js';
@@ -106,7 +109,8 @@ export class RecurrentLayer {
   private lastForward: { work: Work; active: Int32Array } | null = null;
   /** Per (layer, direction), the gradient norms the most recent backward recorded. */
   private lastTrace: GradientTrace[] | null = null;
-  private readonly streams = new Set<Stream>();
+  /** Every region above and, as children, the streams' (freed by dispose or by finalization). */
+  private readonly memory: Holding;
 
   /** @internal Use `new RNN`, `new LSTM`, `new GRU` or `new CEC`. */
   constructor(kind: CellKind, options: unknown) {
@@ -116,17 +120,17 @@ export class RecurrentLayer {
     this.backend.arena.checkFits(2 * paramBytes(this.spec), `${kind} parameters and gradients`);
     this.params = paramTable(this.spec);
     this.paramLayout = planLayout(paramSlots(this.spec));
-    const arena = this.backend.arena;
-    this.paramRegion = arena.alloc(this.paramLayout.bytes, `${kind} parameters`);
+    this.memory = new Holding(this, this.backend.arena);
     try {
-      this.gradRegion = arena.alloc(this.paramLayout.bytes, `${kind} gradients`);
+      this.paramRegion = this.memory.alloc(this.paramLayout.bytes, `${kind} parameters`);
+      this.gradRegion = this.memory.alloc(this.paramLayout.bytes, `${kind} gradients`);
+      const seed = (options as { seed?: number }).seed;
+      const random = new Random(seed ?? Random.randomSeed());
+      for (const p of this.params) this.writeParam(p, initialValue(this.spec, p, random), this.paramRegion.ptr);
     } catch (e) {
-      arena.free(this.paramRegion);
+      this.memory.release();
       throw e;
     }
-    const seed = (options as { seed?: number }).seed;
-    const random = new Random(seed ?? Random.randomSeed());
-    for (const p of this.params) this.writeParam(p, initialValue(this.spec, p, random), this.paramRegion.ptr);
   }
 
   // ---- forward and backward ------------------------------------------------------------
@@ -370,9 +374,7 @@ export class RecurrentLayer {
     if (!Number.isSafeInteger(batch) || batch < 1) throw new RnnError('BAD_ARGUMENT', `${name}: batch must be an integer >= 1, got ${describe(batch)}`);
     const refusal = this.spec.cell.streamRefusal?.() ?? null;
     if (refusal) throw new RnnError('UNSUPPORTED', `${name}: ${refusal}`);
-    const stream = new Stream(this.spec, this.backend, batch, (p) => this.paramAddress(p), () => this.streams.delete(stream));
-    this.streams.add(stream);
-    return stream;
+    return new Stream(this, this.spec, this.backend, batch, (p) => this.paramAddress(p), this.memory);
   }
 
   /** The constructor options that rebuild this layer (without its weights or seed). */
@@ -383,11 +385,7 @@ export class RecurrentLayer {
   /** Bytes of wasm memory this layer holds now (parameters, gradients, working memory, streams). */
   memoryBytes(): number {
     this.alive(`${this.spec.kind}.memoryBytes`);
-    let n = this.paramRegion!.bytes + this.gradRegion!.bytes;
-    if (this.inferWork) n += this.inferWork.region.bytes;
-    if (this.trainWork) n += this.trainWork.region.bytes;
-    for (const s of this.streams) n += s.memoryBytes();
-    return n;
+    return this.memory.bytes;
   }
 
   /** Bytes of the working memory a forward over (T, B) needs (the tape, for training). */
@@ -400,11 +398,7 @@ export class RecurrentLayer {
   /** Returns all memory; any later call throws DISPOSED. */
   dispose(): void {
     if (!this.paramRegion) return;
-    const arena = this.backend.arena;
-    for (const s of [...this.streams]) s.dispose();
-    for (const w of [this.inferWork, this.trainWork]) if (w) arena.free(w.region);
-    arena.free(this.paramRegion);
-    arena.free(this.gradRegion!);
+    this.memory.release();
     this.paramRegion = this.gradRegion = this.inferWork = this.trainWork = this.tape = this.lastForward = null;
   }
 
@@ -452,8 +446,8 @@ export class RecurrentLayer {
     const layout = planLayout(tapeSlots(this.spec, T, B, train));
     let region = old?.region;
     if (!region || region.bytes < layout.bytes) {
-      region = this.backend.arena.alloc(layout.bytes, name);
-      if (old) this.backend.arena.free(old.region);
+      region = this.memory.alloc(layout.bytes, name);
+      if (old) this.memory.free(old.region);
     }
     const work = { region, layout, T, B };
     if (train) { this.trainWork = work; this.tape = null; } else this.inferWork = work;

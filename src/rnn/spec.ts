@@ -21,7 +21,7 @@ export interface RecurrentOptions {
   inputSize: number;
   /** H, the number of hidden units (of the cell state too, for an LSTM). */
   hiddenSize: number;
-  /** Stacked layers, each fed the output of the one below (default 1). */
+  /** Stacked layers, each fed the output of the one below (default 1, at most 1000). */
   numLayers?: number;
   /** The biases bias_ih and bias_hh (default true). */
   bias?: boolean;
@@ -78,6 +78,15 @@ export interface Spec {
   inWidth(l: number): number;
 }
 
+/**
+ * The most stacked layers a recurrent layer takes. PyTorch sets no limit; ours comes from the
+ * bookkeeping in JavaScript (named parameter and tape slots, a bound cell per layer), which
+ * costs about 0.1 ms per layer each time a layer is built, a forward meets a new (T, B) or a
+ * stream is made: a thousand layers take a fraction of a second, a million took a minute
+ * (while fitting in memory). Published stacks have at most tens of layers.
+ */
+export const MAX_LAYERS = 1000;
+
 const COMMON = ['inputSize', 'hiddenSize', 'numLayers', 'bias', 'batchFirst', 'bidirectional', 'reverse', 'seed', 'init', 'initScale'];
 const SCHEMES: readonly string[] = ['pytorch', 'xavier', 'orthogonal', 'identity'];
 
@@ -90,6 +99,9 @@ export function makeSpec(kind: CellKind, options: unknown): Spec {
   const inputSize = checkInt(o.inputSize, `new ${kind}: inputSize`);
   const hiddenSize = checkInt(o.hiddenSize, `new ${kind}: hiddenSize`);
   const numLayers = o.numLayers === undefined ? 1 : checkInt(o.numLayers, `new ${kind}: numLayers`);
+  if (numLayers > MAX_LAYERS) {
+    throw new RnnError('BAD_ARGUMENT', `new ${kind}: numLayers must be an integer from 1 to ${MAX_LAYERS} (each layer costs bookkeeping in JavaScript at every build and new input shape), got ${numLayers}`);
+  }
   if (o.seed !== undefined && (typeof o.seed !== 'number' || !Number.isSafeInteger(o.seed))) {
     throw new RnnError('BAD_ARGUMENT', `new ${kind}: seed must be an integer, got ${describe(o.seed)}`);
   }
@@ -143,7 +155,7 @@ export function paramTable(s: Spec): ParamInfo[] {
   for (let l = 0; l < s.numLayers; l++) {
     for (let d = 0; d < s.dirs; d++) {
       const x = suffix(l, d);
-      const add = (p: CellParam) => out.push({ ...p, base: p.name, name: `${p.name}${x}` });
+      const add = (p: CellParam) => out.push({ name: `${p.name}${x}`, torchShape: p.torchShape, transposed: p.transposed, base: p.name });
       add({ name: 'weight_ih', torchShape: [GH, s.inWidth(l)], transposed: true });
       for (const w of s.cell.recurrentWeights) add({ name: w, torchShape: [GH, s.hOut], transposed: true });
       if (s.bias) {

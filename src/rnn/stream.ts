@@ -5,9 +5,12 @@
  * back a view of the top layer's h. It allocates nothing per step: the view and the Tensor
  * around it are re-created only when wasm memory has grown since the last step.
  * It reads the layer's parameters live, so a stream sees every update made by training.
+ * The stream holds its layer (so the layer outlives it); its region is a child of the layer's
+ * Holding, freed by the stream's dispose(), the layer's, or the finalization of either.
  */
 import type { Region } from '../arena.js';
 import type { Backend } from '../backend.js';
+import { Holding } from '../holding.js';
 import { RnnError, describe } from '../errors.js';
 import { addresses, f32Index, paddedWidth, planLayout, type Layout, type Slot } from '../layout.js';
 import type { Tensor } from '../tensor.js';
@@ -48,7 +51,9 @@ interface StreamLayer { cell: BoundCell; h: number; wih: number; bih: number; in
 export class Stream {
   /** The number of sequences stepped together. */
   readonly batch: number;
-  private region: Region | null;
+  private readonly region: Region;
+  /** The region, as a child of the layer's Holding: not live once either was disposed or collected. */
+  private readonly memory: Holding;
   private readonly layout: Layout;
   private view: Tensor | null = null;
   private viewBuffer: ArrayBuffer | null = null;
@@ -58,11 +63,16 @@ export class Stream {
   private readonly gates: number;
   private readonly layers: StreamLayer[];
 
-  constructor(private readonly spec: Spec, private readonly backend: Backend, batch: number,
-    param: (name: string) => number, private readonly onDispose: () => void) {
+  /**
+   * @param layer The layer whose parameters every step reads: held, so it lives as long as the stream.
+   * @param layerMemory The layer's Holding; the stream's is its child.
+   */
+  constructor(private readonly layer: object, private readonly spec: Spec, private readonly backend: Backend, batch: number,
+    param: (name: string) => number, layerMemory: Holding) {
     this.batch = batch;
     this.layout = planLayout(streamSlots(spec, batch));
-    this.region = backend.arena.alloc(this.layout.bytes, `${spec.kind} stream (batch ${batch})`);
+    this.memory = new Holding(this, backend.arena, layerMemory);
+    this.region = this.memory.alloc(this.layout.bytes, `${spec.kind} stream (batch ${batch})`);
     const at = addresses(this.layout, this.region.ptr), k = backend.kernels;
     this.x = at('x'); this.gates = at('gates');
     this.layers = Array.from({ length: spec.numLayers }, (_, l) => {
@@ -88,7 +98,7 @@ export class Stream {
    */
   step(x: Tensor | Float32Array): Tensor {
     const s = this.spec, B = this.batch;
-    if (!this.region) this.alive(`${s.kind} stream.step`);
+    if (!this.memory.live) this.alive(`${s.kind} stream.step`);
     let data: Float32Array;
     if (x instanceof Float32Array) data = x;
     else {
@@ -182,20 +192,17 @@ export class Stream {
 
   /** Bytes of wasm memory this stream holds (0 after dispose). */
   memoryBytes(): number {
-    return this.region ? this.region.bytes : 0;
+    return this.memory.bytes;
   }
 
   /** Returns the stream's memory; step, state and setState then throw DISPOSED. The layer is not touched. */
   dispose(): void {
-    if (!this.region) return;
-    this.backend.arena.free(this.region);
-    this.region = null;
+    this.memory.release();
     this.view = null;
-    this.onDispose();
   }
 
   private alive(what: string): number {
-    if (!this.region) throw new RnnError('DISPOSED', `${what}: the stream (or its layer) was disposed`);
+    if (!this.memory.live) throw new RnnError('DISPOSED', `${what}: the stream (or its layer) was disposed`);
     return this.region.ptr;
   }
 }

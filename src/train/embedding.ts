@@ -6,6 +6,7 @@
  */
 import { getBackend, type Backend } from '../backend.js';
 import type { Region } from '../arena.js';
+import { Holding } from '../holding.js';
 import { RnnError, describe } from '../errors.js';
 import { addresses, entry, f32Index, planLayout, type Layout } from '../layout.js';
 import { Random } from '../random.js';
@@ -58,6 +59,8 @@ export class Embedding {
   private readonly layout: Layout;
   private paramRegion: Region | null;
   private gradRegion: Region | null;
+  /** The two regions (holding.ts): freed by dispose, or when the layer is collected undisposed. */
+  private readonly memory: Holding;
   private tape: Int32Array | null = null;
   private tapeShape: number[] = [];
 
@@ -78,8 +81,14 @@ export class Embedding {
       { name: 'weight', shape: [this.numEmbeddings, this.embeddingDim], comment: 'row id is the embedding of id' },
     ]);
     this.backend.arena.checkFits(2 * this.layout.bytes, 'Embedding weight and gradient');
-    this.paramRegion = this.backend.arena.alloc(this.layout.bytes, 'Embedding weight');
-    this.gradRegion = this.backend.arena.alloc(this.layout.bytes, 'Embedding gradient');
+    this.memory = new Holding(this, this.backend.arena);
+    try {
+      this.paramRegion = this.memory.alloc(this.layout.bytes, 'Embedding weight');
+      this.gradRegion = this.memory.alloc(this.layout.bytes, 'Embedding gradient');
+    } catch (e) {
+      this.memory.release();
+      throw e;
+    }
     const random = new Random(options.seed ?? Random.randomSeed());
     const table = this.backend.arena.f32At(this.weight(this.paramRegion.ptr), n);
     for (let i = 0; i < n; i++) table[i] = random.nextNormal();
@@ -150,13 +159,12 @@ export class Embedding {
   }
 
   /** Bytes of wasm memory this layer holds (the table and its gradient). */
-  memoryBytes(): number { this.alive('memoryBytes'); return this.paramRegion!.bytes + this.gradRegion!.bytes; }
+  memoryBytes(): number { this.alive('memoryBytes'); return this.memory.bytes; }
 
   /** Returns all memory; any later call throws DISPOSED. */
   dispose(): void {
     if (!this.paramRegion) return;
-    this.backend.arena.free(this.paramRegion);
-    this.backend.arena.free(this.gradRegion!);
+    this.memory.release();
     this.paramRegion = this.gradRegion = this.tape = null;
   }
 

@@ -216,6 +216,10 @@ export function fit(model: Sequential, data: FitData, options: FitOptions): FitR
   checkOptions(options, ['optimizer', 'loss', 'target', 'epochs', 'batchSize', 'shuffle', 'seed', 'bptt', 'clipNorm', 'clipValue', 'validation', 'onProgress', 'earlyStopping'], 'fit: options');
   checkOptions(options.bptt, ['k1', 'k2'], 'fit: options.bptt');
   checkOptions(options.earlyStopping, ['patience', 'minDelta'], 'fit: options.earlyStopping');
+  // the optimizer, and every module it updates (not only the model's), before any work: an
+  // optimizer over a disposed module would otherwise throw only at the first step, after a
+  // forward and a backward had changed the model's gradients
+  (options.optimizer as { checkAlive?: (what: string) => void }).checkAlive?.('fit: options.optimizer');
   const target = options.target ?? 'every';
   if (target !== 'every' && target !== 'last') throw new RnnError('BAD_ARGUMENT', `fit: target must be 'every' or 'last', got ${describe(target)}`);
   const kind = options.loss ?? (data?.y instanceof Int32Array ? 'crossEntropy' : 'mse');

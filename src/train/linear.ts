@@ -7,6 +7,7 @@
  */
 import { getBackend, type Backend } from '../backend.js';
 import type { Region } from '../arena.js';
+import { Holding } from '../holding.js';
 import { RnnError, describe } from '../errors.js';
 import { addresses, f32Bytes, f32Index, paddedWidth, planLayout, type Layout } from '../layout.js';
 import { Random } from '../random.js';
@@ -46,6 +47,8 @@ export class Linear {
   private paramRegion: Region | null;
   private gradRegion: Region | null;
   private work: Region | null = null;
+  /** The regions above (holding.ts): freed by dispose, or when the layer is collected undisposed. */
+  private readonly memory: Holding;
   private tape: { rows: number; shape: number[]; work: Layout } | null = null;
 
   constructor(options: LinearOptions) {
@@ -68,8 +71,14 @@ export class Linear {
       ...(this.bias ? [{ name: 'bias', shape: [this.outFeatures], comment: "PyTorch's bias" }] : []),
     ]);
     this.backend.arena.checkFits(2 * this.layout.bytes, 'Linear parameters and gradients');
-    this.paramRegion = this.backend.arena.alloc(this.layout.bytes, 'Linear parameters');
-    this.gradRegion = this.backend.arena.alloc(this.layout.bytes, 'Linear gradients');
+    this.memory = new Holding(this, this.backend.arena);
+    try {
+      this.paramRegion = this.memory.alloc(this.layout.bytes, 'Linear parameters');
+      this.gradRegion = this.memory.alloc(this.layout.bytes, 'Linear gradients');
+    } catch (e) {
+      this.memory.release();
+      throw e;
+    }
     const random = new Random(options.seed ?? Random.randomSeed()), bound = 1 / Math.sqrt(this.inFeatures);
     const w = new Float32Array(this.outFeatures * this.inFeatures), b = new Float32Array(this.outFeatures);
     random.fillUniform(w, bound);
@@ -85,8 +94,8 @@ export class Linear {
     if (typeof train !== 'boolean') throw new RnnError('BAD_ARGUMENT', `Linear.forward: opts.train must be true or false, got ${describe(train)}`);
     const work = this.workLayout(rows);
     if (!this.work || this.work.bytes < work.bytes) {
-      const region = this.backend.arena.alloc(work.bytes, `Linear working memory (${rows} rows)`);
-      if (this.work) this.backend.arena.free(this.work);
+      const region = this.memory.alloc(work.bytes, `Linear working memory (${rows} rows)`);
+      if (this.work) this.memory.free(this.work);
       this.work = region;
     }
     const heap = this.backend.arena.f32, at = addresses(work, this.work.ptr), xp = at('x'), yp = at('y');
@@ -158,13 +167,13 @@ export class Linear {
   /** Bytes of wasm memory this layer holds now (parameters, gradients, working memory). */
   memoryBytes(): number {
     this.alive('memoryBytes');
-    return this.paramRegion!.bytes + this.gradRegion!.bytes + (this.work?.bytes ?? 0);
+    return this.memory.bytes;
   }
 
   /** Returns all memory; any later call throws DISPOSED. */
   dispose(): void {
     if (!this.paramRegion) return;
-    for (const r of [this.paramRegion, this.gradRegion!, this.work]) if (r) this.backend.arena.free(r);
+    this.memory.release();
     this.paramRegion = this.gradRegion = this.work = this.tape = null;
   }
 

@@ -3,7 +3,9 @@
  * assembly/optim.ts). Updates run in wasm, one kernel call per parameter buffer. State
  * (momentum, moments) lives in arena regions of the optimizer's own, one per parameter buffer
  * laid out by the optimizer's `stateSlots` (PyTorch's state names), allocated at the first
- * step; `dispose()` returns them.
+ * step; `dispose()` returns them, and so does the finalization of an optimizer nobody
+ * disposed (holding.ts). The optimizer's parameter buffers hold their modules, so the modules
+ * an optimizer updates stay alive as long as it does.
  *
  * Non-finite gradients never reach the parameters: `step()` checks them first and, by the
  * option `nonFinite`, throws NOT_FINITE ('throw', the default) or skips the step ('skip');
@@ -11,6 +13,7 @@
  */
 import type { Region } from '../arena.js';
 import { checkOptions } from '../checks.js';
+import { Holding } from '../holding.js';
 import { RnnError, describe } from '../errors.js';
 import { addresses, planLayout, type Layout } from '../layout.js';
 import { buffersOf, checkAlive, countNonFiniteGrads, type ParamBuffer } from '../params.js';
@@ -79,6 +82,8 @@ abstract class Optimizer implements OptimizerInterface {
   protected readonly buffers: ParamBuffer[];
   /** One region per parameter buffer, laid out by stateLayouts. */
   protected state: Region[] | null = null;
+  /** The state regions (holding.ts), made at the first allocation. */
+  private memory: Holding | null = null;
   private stateLayouts: Layout[] | null = null;
   /** The state of one parameter buffer, in the order of stateDict's buffers. */
   protected abstract readonly stateSlots: readonly StateSlot[];
@@ -155,24 +160,43 @@ abstract class Optimizer implements OptimizerInterface {
 
   /** Returns the state memory; later calls throw DISPOSED. */
   dispose(): void {
-    this.freeState();
+    this.memory?.release();
+    this.state = null;
     this.disposed = true;
   }
 
   // The state of each parameter buffer: one slot of its length per stateSlots entry.
   private allocState(): Region[] {
     this.stateLayouts ??= this.buffers.map((b) => planLayout(this.stateSlots.map(({ name, comment }) => ({ name, shape: [b.length], comment }))));
-    return this.buffers.map((b, i) => b.backend.arena.alloc(this.stateLayouts![i].bytes, `${this.kind} state`));
+    if (this.buffers.length === 0) return [];
+    // every module lives in the one backend init() made, so one arena holds all the state
+    const memory = (this.memory ??= new Holding(this, this.buffers[0].backend.arena)), made: Region[] = [];
+    try {
+      for (const layout of this.stateLayouts) made.push(memory.alloc(layout.bytes, `${this.kind} state`));
+    } catch (e) {
+      for (const r of made) memory.free(r);
+      throw e;
+    }
+    return made;
   }
 
   private freeState(): void {
-    if (this.state) this.state.forEach((r, i) => this.buffers[i].backend.arena.free(r));
+    if (this.state) for (const r of this.state) this.memory!.free(r);
     this.state = null;
   }
 
   // Byte address of state slot s of parameter buffer i.
   private stateAddress(i: number, s: number): number {
     return addresses(this.stateLayouts![i], this.state![i].ptr)(this.stateSlots[s].name);
+  }
+
+  /**
+   * @internal DISPOSED, touching nothing, when the optimizer or a module whose parameters it
+   * updates was disposed: `fit` asks before it runs any forward.
+   */
+  checkAlive(what: string): void {
+    if (this.disposed) throw new RnnError('DISPOSED', `${what}: the ${this.kind} was disposed`);
+    checkAlive(this.buffers, what);
   }
 
   // The optimizer itself, and every module whose parameters it updates.

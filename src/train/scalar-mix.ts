@@ -13,6 +13,7 @@
  */
 import { getBackend, type Backend } from '../backend.js';
 import type { Region } from '../arena.js';
+import { Holding } from '../holding.js';
 import { RnnError, describe } from '../errors.js';
 import { addresses, f32Index, planLayout, type Layout } from '../layout.js';
 import type { Tensor } from '../tensor.js';
@@ -53,6 +54,8 @@ export class ScalarMix {
   private readonly layout: Layout;
   private params: Region | null;
   private grads_: Region | null;
+  /** The two regions (holding.ts): freed by dispose, or when the mix is collected undisposed. */
+  private readonly memory: Holding;
   private tape: { layers: Float32Array[]; shape: number[] } | null = null;
 
   constructor(options: ScalarMixOptions) {
@@ -74,8 +77,14 @@ export class ScalarMix {
     ]);
     // alloc zero-fills: w = 0 (equal weights), gradients 0
     this.backend.arena.checkFits(2 * this.layout.bytes, 'ScalarMix parameters and gradients');
-    this.params = this.backend.arena.alloc(this.layout.bytes, 'ScalarMix parameters');
-    this.grads_ = this.backend.arena.alloc(this.layout.bytes, 'ScalarMix gradients');
+    this.memory = new Holding(this, this.backend.arena);
+    try {
+      this.params = this.memory.alloc(this.layout.bytes, 'ScalarMix parameters');
+      this.grads_ = this.memory.alloc(this.layout.bytes, 'ScalarMix gradients');
+    } catch (e) {
+      this.memory.release();
+      throw e;
+    }
     this.backend.arena.f32[f32Index(this.slot(this.params.ptr, 'gamma'))] = gamma;
   }
 
@@ -190,15 +199,14 @@ export class ScalarMix {
 
   /** Bytes of wasm memory this mix holds (its parameters and their gradients). */
   memoryBytes(): number {
-    const p = this.alive('ScalarMix.memoryBytes');
-    return p.bytes + this.grads_!.bytes;
+    this.alive('ScalarMix.memoryBytes');
+    return this.memory.bytes;
   }
 
   /** Returns all memory; any later call throws DISPOSED. */
   dispose(): void {
     if (!this.params) return;
-    this.backend.arena.free(this.params);
-    this.backend.arena.free(this.grads_!);
+    this.memory.release();
     this.params = this.grads_ = null;
     this.tape = null;
   }
