@@ -13,6 +13,7 @@ import { basename, dirname, join } from 'node:path';
 import { RecurrentLayer, RnnError, Sequential, loadSafetensors, saveCheckpoint, type Tensor } from '../node.js';
 import { CliFailure, UsageError, type CommandSpec, type OptionValues } from './args.js';
 import { SIMD_OPTION, buildModel, count, readBytes, readText, size, start, writeFile } from './common.js';
+import { escapeLine } from './escape.js';
 import { moduleTypes } from '../registry.js';
 
 export const CONVERT: CommandSpec = {
@@ -60,6 +61,9 @@ function rename(name: string, rules: string[]): string {
 }
 
 const shapeText = (shape: number[]) => `[${shape.join(', ')}]`;
+
+/** Prints lines that quote a file (node, layer and tensor names), escaped (escape.ts). */
+const say = (...lines: string[]) => { for (const line of lines) console.log(escapeLine(line)); };
 
 export async function convert(o: OptionValues): Promise<void> {
   if (o.onnx !== undefined) return convertOnnx(o);
@@ -111,8 +115,7 @@ export async function convert(o: OptionValues): Promise<void> {
   const out = o.out as string, ckpt = saveCheckpoint(model, undefined, { source: basename(file), converter: 'simd-rnn convert' });
   writeFile(out, ckpt);
   const params = Object.values(expected).reduce((a, s) => a + size(s), 0);
-  console.log(`converted ${Object.keys(expected).length} tensors (${count(params)} parameters) of ${file} into ${out}`);
-  console.log(`model: ${JSON.stringify(model.config())}`);
+  say(`converted ${Object.keys(expected).length} tensors (${count(params)} parameters) of ${file} into ${out}`, `model: ${JSON.stringify(model.config())}`);
 }
 
 /** --onnx: the model's one recurrent node (or --node NAME) as a checkpoint. */
@@ -148,8 +151,7 @@ async function convertOnnx(o: OptionValues): Promise<void> {
   const out = o.out as string, layer = chosen.layer;
   writeFile(out, saveCheckpoint(layer, undefined, { source: basename(file), node: chosen.node.name, converter: 'simd-rnn convert' }));
   const params = Object.values(layer.stateDict()).reduce((a, t) => a + size(t.shape), 0);
-  console.log(`converted the ${label(chosen)} node of ${file} (${count(params)} parameters) into ${out}`);
-  console.log(`model: ${JSON.stringify(layer.config())}`);
+  say(`converted the ${label(chosen)} node of ${file} (${count(params)} parameters) into ${out}`, `model: ${JSON.stringify(layer.config())}`);
   for (const { layer: l } of imported) l.dispose();
 }
 
@@ -205,8 +207,7 @@ async function convertKeras(o: OptionValues): Promise<void> {
     const out = o.out as string;
     writeFile(out, saveCheckpoint(seq, undefined, { source: basename(file), converter: 'simd-rnn convert' }));
     const params = Object.values(seq.stateDict()).reduce((a, t) => a + size(t.shape), 0);
-    console.log(`converted ${modules.length} layers of ${file} (${count(params)} parameters) into ${out}`);
-    console.log(`model: ${JSON.stringify(seq.config())}`);
+    say(`converted ${modules.length} layers of ${file} (${count(params)} parameters) into ${out}`, `model: ${JSON.stringify(seq.config())}`);
   } finally {
     model.dispose();
   }

@@ -25,6 +25,7 @@ import { CliFailure, UsageError, type CommandSpec, type OptionValues } from './a
 import { type Corpus, namesCorpus, printable, rows, sampleNames, sampleText, streamLoss, textCorpus, unigramLoss } from './chars.js';
 import { moduleTypes } from '../registry.js';
 import { SIMD_OPTION, clock, count, loss as fmt, readText, start, writeFile } from './common.js';
+import { escapeLine, escapeText } from './escape.js';
 import { Progress } from './progress.js';
 import { TASKS, type SyntheticTask } from './synthetic.js';
 
@@ -253,10 +254,10 @@ export async function train(o: OptionValues, given: Set<string>): Promise<void> 
   console.log(`${run.baselineName}: ${fmt(run.baseline)} ${run.unit}; the model is ${fmt(Math.abs(drop))} ${drop >= 0 ? 'below (better)' : 'above (worse)'}`);
   if (run.names) {
     const known = run.names;
-    console.log(`samples (temperature ${o.temperature}; * = not in the list): ${samples.map((n) => (known.has(n) ? n : n + '*')).join(', ')}`);
+    console.log(`samples (temperature ${o.temperature}; * = not in the list): ${samples.map((n) => escapeLine(known.has(n) ? n : n + '*')).join(', ')}`);
   }
   else if (synthetic) for (const s of samples) console.log(`  ${s}`);
-  else for (const s of samples) console.log(`sample (temperature ${o.temperature}):\n${s}\n`);
+  else for (const s of samples) console.log(`sample (temperature ${o.temperature}):\n${escapeText(s)}\n`);
   console.log(`checkpoint: ${checkpoint}`);
   console.log(`loss chart: ${chart}`);
   if (flow) {
