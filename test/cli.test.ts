@@ -2,7 +2,7 @@
 // (the suite runs after `npm run build`), checking exit codes, what it prints and the files it
 // writes. Trainings are tiny (a few steps of a small model) to keep the file to seconds.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -41,6 +41,8 @@ describe('help and version', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^Usage: simd-rnn ${command}`));
     expect(r.stdout).toContain('--help');
+    // the commands that write files say how to overwrite them
+    if (['train', 'convert', 'export'].includes(command)) expect(r.stdout).toMatch(/--force +overwrite output files that exist/);
   });
 
   test.concurrent('--help, --version, no command', async () => {
@@ -424,5 +426,58 @@ describe('what a file holds is printed escaped', () => {
     expect(sd.code).toBe(1);
     expect(sd.stderr).toContain('extra extra\\x1b[2J\\x0a [1]');
     for (const r of [k, sd]) { expect(clean(r.stderr)).toBe(true); expect(r.stderr.trimEnd().split('\n')).toHaveLength(1); }
+  });
+});
+
+describe('an existing output path is refused unless --force', () => {
+  const refused = (r: Result, path: string, command: string) => {
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toBe(`simd-rnn ${command}: ${path} exists; add --force to overwrite it\n`);
+  };
+
+  test('train: every file of --out, checked before training', async () => {
+    const args = ['train', ...TINY, '--steps', '1', '--quiet', '--out', 'forced'];
+    expect((await cli(...args)).code).toBe(0);
+    const ckpt = join(dir, 'forced', 'model.safetensors'), before = readFileSync(ckpt);
+    writeFileSync(join(dir, 'forced', 'loss.svg'), 'mine');
+    refused(await cli(...args), join('forced', 'model.safetensors'), 'train');
+    expect(readFileSync(ckpt).equals(before)).toBe(true);
+    expect(readFileSync(join(dir, 'forced', 'loss.svg'), 'utf8')).toBe('mine');
+    // any one of the three files is enough, and nothing else is written
+    mkdirSync(join(dir, 'forced-2'));
+    writeFileSync(join(dir, 'forced-2', 'gradient-flow.svg'), 'mine');
+    refused(await cli('train', ...TINY, '--steps', '1', '--quiet', '--out', 'forced-2'), join('forced-2', 'gradient-flow.svg'), 'train');
+    expect(existsSync(join(dir, 'forced-2', 'model.safetensors')) || existsSync(join(dir, 'forced-2', 'loss.svg'))).toBe(false);
+    const again = await cli(...args, '--force');
+    expect(again.code, again.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'forced', 'loss.svg'), 'utf8')).toMatch(/^<svg/);
+    // `npm start` trains into the default --out on every run, so it passes --force
+    expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.start).toMatch(/ train .*--force/);
+  });
+
+  test.concurrent('convert and export', async () => {
+    for (const f of ['taken.safetensors', 'taken.onnx']) writeFileSync(join(dir, f), 'mine');
+    symlinkSync('nowhere.onnx', join(dir, 'dangling.onnx'));
+    const stateDict = ['--state-dict', join(fixtures, 'torch_lstm.safetensors'), '--prefix', 'rnn.', '--config', '{"type":"LSTM","inputSize":5,"hiddenSize":7,"numLayers":2}'];
+    const onnx = ['--onnx', join(fixtures, 'onnx', 'lstm_all_variants.onnx')];
+    const [sd, ox, ex, dangling] = await Promise.all([
+      cli('convert', ...stateDict, '--out', 'taken.safetensors'),
+      cli('convert', ...onnx, '--out', 'taken.safetensors'),
+      // refused before the checkpoint is even read
+      cli('export', '--checkpoint', 'missing.safetensors', '--onnx', 'taken.onnx'),
+      cli('export', '--checkpoint', 'missing.safetensors', '--onnx', 'dangling.onnx'),
+    ]);
+    refused(sd, 'taken.safetensors', 'convert');
+    refused(ox, 'taken.safetensors', 'convert');
+    refused(ex, 'taken.onnx', 'export');
+    refused(dangling, 'dangling.onnx', 'export');
+    expect(existsSync(join(dir, 'nowhere.onnx'))).toBe(false);
+    for (const f of ['taken.safetensors', 'taken.onnx']) expect(readFileSync(join(dir, f), 'utf8')).toBe('mine');
+
+    const c = await cli('convert', ...stateDict, '--out', 'taken.safetensors', '--force');
+    expect(c.code, c.stderr).toBe(0);
+    const e = await cli('export', '--checkpoint', 'taken.safetensors', '--onnx', 'taken.onnx', '--force');
+    expect(e.code, e.stderr).toBe(0);
+    expect(readOnnx(new Uint8Array(readFileSync(join(dir, 'taken.onnx')))).nodes.some((n) => n.opType === 'LSTM')).toBe(true);
   });
 });
