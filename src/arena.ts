@@ -18,6 +18,13 @@ export const PAGE_BYTES = 65536;
 /** The wasm32 limit: 65536 pages of 64 KiB. */
 export const MAX_MEMORY_BYTES = 65536 * PAGE_BYTES;
 
+/**
+ * `WebAssembly.Memory`, named through `globalThis` rather than the global namespace, so that
+ * the published declarations type-check even where no lib declares WebAssembly (a Node project
+ * with @types/node and without the DOM lib, where this is `never`).
+ */
+export type WasmMemory = typeof globalThis extends Record<'WebAssembly', Record<'Memory', abstract new (...args: never) => infer M>> ? M : never;
+
 export interface Region {
   /** Byte offset of the first byte; a multiple of 64. */
   readonly ptr: number;
@@ -33,7 +40,7 @@ export function alignUp(n: number, align = ALIGN): number {
 }
 
 export class Arena {
-  readonly memory: WebAssembly.Memory;
+  readonly memory: WasmMemory;
   readonly maxBytes: number;
   private readonly base: number;
   private top: number;
@@ -42,7 +49,7 @@ export class Arena {
   private viewBuffer: ArrayBuffer | null = null;
   private view: Float32Array = new Float32Array(0);
 
-  constructor(memory: WebAssembly.Memory, heapBase: number, maxBytes = MAX_MEMORY_BYTES) {
+  constructor(memory: WasmMemory, heapBase: number, maxBytes = MAX_MEMORY_BYTES) {
     this.memory = memory;
     this.base = alignUp(heapBase);
     this.top = this.base;

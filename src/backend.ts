@@ -16,8 +16,16 @@ import { EXPORTED_FUNCTIONS, type Kernels } from './kernels.js';
  */
 export type SimdMode = 'relaxed' | 'baseline';
 
-/** Where the wasm comes from: a compiled module, its bytes, a URL to fetch, or a response. */
-export type WasmSource = WebAssembly.Module | BufferSource | URL | Response | PromiseLike<Response>;
+/**
+ * Where the wasm comes from: a compiled `WebAssembly.Module`, its bytes, a URL to fetch, or a
+ * response. The module's type is named through `globalThis` and the bytes are
+ * `ArrayBuffer | ArrayBufferView` (what `BufferSource` means), so that these declarations
+ * type-check even where no lib declares WebAssembly or `BufferSource` (a Node project with
+ * @types/node and without the DOM lib).
+ */
+export type WasmSource =
+  | (typeof globalThis extends Record<'WebAssembly', Record<'Module', abstract new (...args: never) => infer M>> ? M : never)
+  | ArrayBuffer | ArrayBufferView | URL | Response | PromiseLike<Response>;
 
 /** Options of `init`. */
 export interface InitOptions {

@@ -8,6 +8,8 @@
  * Pointers are byte offsets into `memory`; sizes are element counts; leading dimensions (ld*)
  * are in elements. Every argument is a number.
  */
+import type { WasmMemory } from './arena.js';
+
 /** The activation arguments of lstma_*: each activation's id (ACTIVATION_IDS, rnn/activations.ts), alpha and beta. */
 const ACTS = ['gate_act', 'gate_alpha', 'gate_beta', 'cell_act', 'cell_alpha', 'cell_beta', 'hidden_act', 'hidden_alpha', 'hidden_beta'] as const;
 
@@ -101,7 +103,7 @@ type Twins = {
 
 /** The typed description of every export of the wasm module, derived from `KERNELS`. */
 export type Kernels = {
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   heap_base(): number;
   simd_relaxed(): number;
 } & { [K in KernelName]: KernelFn<Table[K]> } & Twins;

@@ -2,12 +2,14 @@
 // (the suite runs after `npm run build`), checking exit codes, what it prints and the files it
 // writes. Trainings are tiny (a few steps of a small model) to keep the file to seconds.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { LSTM, Sequential, init, loadCheckpoint } from '../src/node.js';
-import { importOnnx, readOnnx } from '../src/onnx.js';
+import { Embedding, LSTM, Linear, Sequential, init, loadCheckpoint, loadSafetensors, saveCheckpoint, saveSafetensors } from '../src/node.js';
+import { exportOnnx, importOnnx, readOnnx } from '../src/onnx.js';
+import { escapeJson, escapeLine, escapeText } from '../src/cli/escape.js';
+import { printable } from '../src/cli/chars.js';
 
 const root = resolve(import.meta.dirname, '..');
 const main = join(root, 'dist', 'cli', 'main.js');
@@ -39,6 +41,8 @@ describe('help and version', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^Usage: simd-rnn ${command}`));
     expect(r.stdout).toContain('--help');
+    // the commands that write files say how to overwrite them
+    if (['train', 'convert', 'export'].includes(command)) expect(r.stdout).toMatch(/--force +overwrite output files that exist/);
   });
 
   test.concurrent('--help, --version, no command', async () => {
@@ -310,5 +314,170 @@ describe('errors: one line, the right exit code, no stack trace', () => {
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+// Characters a file can use to drive or fool a terminal: ESC sequences (colour, clear screen,
+// window title, clipboard), C1 CSI, BEL, CR, a right-to-left override, an isolate, a zero-width
+// space, a line separator.
+const HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
+/** Output with no character that drives or fools a terminal but the newlines between lines. */
+const clean = (out: string) => !HIDDEN.test(out.replaceAll('\n', ''));
+
+describe('what a file holds is printed escaped', () => {
+  test('escapeLine, escapeText, escapeJson, printable', () => {
+    const evil = 'a\x1b[31mb\x9b2J\x07\r\n\t\x7f\u202ec\u2066\u200b\u2028\u{e0041}\ud800é€😀';
+    const line = escapeLine(evil);
+    expect(line).toBe('a\\x1b[31mb\\x9b2J\\x07\\x0d\\x0a\\x09\\x7f\\u{202e}c\\u{2066}\\u{200b}\\u{2028}\\u{e0041}\\u{d800}é€😀');
+    expect(escapeLine(line)).toBe(line);                                      // idempotent
+    expect(escapeText(evil)).toBe(line.replace('\\x0a', '\n').replace('\\x09', '\t'));
+    expect(printable('ab\ncd\x1b')).toBe('ab⏎cd\\x1b');
+    const value = { [evil]: [evil, 1] };
+    const json = escapeJson(value, 2);
+    expect(JSON.parse(json)).toEqual(value);                                  // valid JSON, same strings
+    expect(clean(json)).toBe(true);
+    expect(json).toContain('\\u001b[31mb\\u009b2J');
+  });
+
+  test('inspect: metadata keys and values, config strings, tensor names', async () => {
+    const meta = {
+      format: 1,
+      model: { type: 'LSTM', inputSize: 3, hiddenSize: 4, 'mode\x1b[2J': 'v\x9b31m\u202eexe.txt' },
+      optimizer: { kind: 'Adam', options: { 'lr\x1b]0;title\x07': '\u2066x\r' }, step: 1, buffers: 0 },
+    };
+    writeFileSync(join(dir, 'evil.safetensors'), saveSafetensors({ 'weight\x1b[31m\u202e': { data: new Float32Array(2), shape: [2] } }, {
+      'simd-rnn': JSON.stringify(meta),
+      'key\x1b]52;c;ZXZpbA==\x07': 'x',
+      task: 'names\r\x1b[2K\nfake line',
+      vocabulary: JSON.stringify(['a', '\x1b']),
+      training: JSON.stringify({ steps: '\x9b2J', seconds: 1, kept: { step: '\u202e1', valLoss: 1 }, baseline: { name: '\x1b[1m', loss: 1 } }),
+    }));
+    const [text, json] = await Promise.all([cli('inspect', 'evil.safetensors'), cli('inspect', 'evil.safetensors', '--json')]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(clean(text.stdout)).toBe(true);
+    expect(text.stdout).toContain('mode\\x1b[2J v\\x9b31m\\u{202e}exe.txt');
+    expect(text.stdout).toMatch(/^ {2}weight\\x1b\[31m\\u\{202e\} +\[2\]$/m);
+    expect(text.stdout).toContain('(lr\\x1b]0;title\\x07 "\\u{2066}x\\r")');  // the JSON of the value, escaped
+    expect(text.stdout).toMatch(/^metadata .*key\\x1b\]52;c;ZXZpbA==\\x07.*; task names\\x0d\\x1b\[2K\\x0afake line$/m);
+    expect(text.stdout).toMatch(/^training {4}\\x9b2J steps .* step \\u\{202e\}1, .*\(\\x1b\[1m: 1\)$/m);
+    expect(text.stdout).not.toMatch(/^fake line/m);                            // a newline in a value makes no line
+    expect(json.code, json.stderr).toBe(0);
+    expect(clean(json.stdout)).toBe(true);
+    const d = JSON.parse(json.stdout);
+    expect(d.model['mode\x1b[2J']).toBe('v\x9b31m\u202eexe.txt');
+    expect(Object.keys(d.parameters)).toEqual(['weight\x1b[31m\u202e']);
+    expect(d.metadataKeys).toContain('key\x1b]52;c;ZXZpbA==\x07');
+    expect(d.optimizer.options).toEqual({ 'lr\x1b]0;title\x07': '\u2066x\r' });
+  });
+
+  test('sample: what a model writes, by default; --raw as generated', async () => {
+    const vocab = ['\n', 'a', '\x1b', '\u202e', '\x9b'];
+    // no weights to the logits: ESC, RLO and CSI equally likely, the others never
+    const head = new Linear({ inFeatures: 3, outFeatures: 5, seed: 3 });
+    head.loadStateDict({ weight: new Float32Array(15), bias: Float32Array.from([-30, -30, 5, 5, 5]) });
+    const model = new Sequential([new Embedding({ numEmbeddings: 5, embeddingDim: 2, seed: 1 }), new LSTM({ inputSize: 2, hiddenSize: 3, seed: 2 }), head]);
+    writeFileSync(join(dir, 'evil-vocab.safetensors'), saveCheckpoint(model, undefined, { task: 'text', vocabulary: JSON.stringify(vocab) }));
+    model.dispose();
+    const args = ['sample', '--checkpoint', 'evil-vocab.safetensors', '--length', '40', '--count', '2', '--seed', '4', '--prompt', 'a\n'];
+    const [shown, raw] = await Promise.all([cli(...args), cli(...args, '--raw')]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(clean(shown.stdout)).toBe(true);
+    for (const e of ['\\x1b', '\\u{202e}', '\\x9b']) expect(shown.stdout).toContain(e);
+    expect(shown.stdout.startsWith('a\n')).toBe(true);                         // a text's newline stays one
+    expect(raw.code, raw.stderr).toBe(0);
+    expect(raw.stdout).toMatch(/\x1b/);
+    expect(escapeText(raw.stdout)).toBe(shown.stdout);
+  });
+
+  test('train: samples of a text whose characters include ESC and a bidi override', async () => {
+    writeFileSync(join(dir, 'evil.txt'), 'ab\x1b[31mc\u202ed \x9b\n'.repeat(30));
+    const t = await cli('train', '--text', 'evil.txt', ...TINY, '--steps', '2', '--sample-every', '1', '--out', 'evil-text');
+    expect(t.code, t.stderr).toBe(0);
+    expect(clean(t.stdout)).toBe(true);
+    expect(t.stdout).toMatch(/^step 1 .*\\x1b/m);                               // printed while training
+    expect(t.stdout).toMatch(/sample \(temperature 0\.8\):\n[\s\S]*\\x1b/);    // and at the end
+  });
+
+  test('convert: ONNX node names, Keras layer names, state-dict tensor names', async () => {
+    const lstm = new LSTM({ inputSize: 3, hiddenSize: 4, seed: 1 });
+    const onnx = Buffer.from(exportOnnx(lstm));
+    lstm.dispose();
+    // the node's name, renamed in place with as many bytes (the protobuf stays valid)
+    const from = Buffer.from('/LSTM/l0/LSTM'), to = Buffer.from('\x1b[2J\u202el0LSTM');
+    expect(to.length).toBe(from.length);
+    let at = onnx.indexOf(from), renamed = 0;
+    for (; at >= 0; at = onnx.indexOf(from, at + 1), renamed++) to.copy(onnx, at);
+    expect(renamed).toBeGreaterThan(0);
+    writeFileSync(join(dir, 'evil.onnx'), onnx);
+    writeFileSync(join(dir, 'evil-keras.json'), readFileSync(join(fixtures, 'keras', 'lstm_dense_softmax.json'), 'utf8').replaceAll('lstm_LSTM8', 'lstm\\u001b[2J\\u202eLSTM8'));
+    const expected = JSON.parse(readFileSync(join(fixtures, 'torch_lstm.expected.json'), 'utf8'));
+    const { tensors } = loadSafetensors(readFileSync(join(fixtures, 'torch_lstm.safetensors')));
+    writeFileSync(join(dir, 'evil-sd.safetensors'), saveSafetensors({ ...tensors, 'rnn.extra\x1b[2J\n': { data: new Float32Array(1), shape: [1] } }));
+    const [o, k, sd] = await Promise.all([
+      cli('convert', '--onnx', 'evil.onnx', '--out', 'evil-onnx.safetensors'),
+      cli('convert', '--keras', 'evil-keras.json', '--weights', join(fixtures, 'keras', 'lstm_dense_softmax.bin'), '--out', 'evil-keras.safetensors'),
+      cli('convert', '--state-dict', 'evil-sd.safetensors', '--config', JSON.stringify(expected.config), '--prefix', 'rnn.', '--out', 'evil-sd.ckpt.safetensors'),
+    ]);
+    expect(o.code, o.stderr).toBe(0);
+    expect(clean(o.stdout)).toBe(true);
+    expect(o.stdout).toContain('converted the \\x1b[2J\\u{202e}l0LSTM (LSTM) node');
+    expect(k.code).toBe(1);
+    expect(k.stderr).toMatch(/layer lstm\\x1b\[2J\\u\{202e\}LSTM8 \(LSTM\) returns its last output only/);
+    expect(sd.code).toBe(1);
+    expect(sd.stderr).toContain('extra extra\\x1b[2J\\x0a [1]');
+    for (const r of [k, sd]) { expect(clean(r.stderr)).toBe(true); expect(r.stderr.trimEnd().split('\n')).toHaveLength(1); }
+  });
+});
+
+describe('an existing output path is refused unless --force', () => {
+  const refused = (r: Result, path: string, command: string) => {
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toBe(`simd-rnn ${command}: ${path} exists; add --force to overwrite it\n`);
+  };
+
+  test('train: every file of --out, checked before training', async () => {
+    const args = ['train', ...TINY, '--steps', '1', '--quiet', '--out', 'forced'];
+    expect((await cli(...args)).code).toBe(0);
+    const ckpt = join(dir, 'forced', 'model.safetensors'), before = readFileSync(ckpt);
+    writeFileSync(join(dir, 'forced', 'loss.svg'), 'mine');
+    refused(await cli(...args), join('forced', 'model.safetensors'), 'train');
+    expect(readFileSync(ckpt).equals(before)).toBe(true);
+    expect(readFileSync(join(dir, 'forced', 'loss.svg'), 'utf8')).toBe('mine');
+    // any one of the three files is enough, and nothing else is written
+    mkdirSync(join(dir, 'forced-2'));
+    writeFileSync(join(dir, 'forced-2', 'gradient-flow.svg'), 'mine');
+    refused(await cli('train', ...TINY, '--steps', '1', '--quiet', '--out', 'forced-2'), join('forced-2', 'gradient-flow.svg'), 'train');
+    expect(existsSync(join(dir, 'forced-2', 'model.safetensors')) || existsSync(join(dir, 'forced-2', 'loss.svg'))).toBe(false);
+    const again = await cli(...args, '--force');
+    expect(again.code, again.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'forced', 'loss.svg'), 'utf8')).toMatch(/^<svg/);
+    // `npm start` trains into the default --out on every run, so it passes --force
+    expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.start).toMatch(/ train .*--force/);
+  });
+
+  test.concurrent('convert and export', async () => {
+    for (const f of ['taken.safetensors', 'taken.onnx']) writeFileSync(join(dir, f), 'mine');
+    symlinkSync('nowhere.onnx', join(dir, 'dangling.onnx'));
+    const stateDict = ['--state-dict', join(fixtures, 'torch_lstm.safetensors'), '--prefix', 'rnn.', '--config', '{"type":"LSTM","inputSize":5,"hiddenSize":7,"numLayers":2}'];
+    const onnx = ['--onnx', join(fixtures, 'onnx', 'lstm_all_variants.onnx')];
+    const [sd, ox, ex, dangling] = await Promise.all([
+      cli('convert', ...stateDict, '--out', 'taken.safetensors'),
+      cli('convert', ...onnx, '--out', 'taken.safetensors'),
+      // refused before the checkpoint is even read
+      cli('export', '--checkpoint', 'missing.safetensors', '--onnx', 'taken.onnx'),
+      cli('export', '--checkpoint', 'missing.safetensors', '--onnx', 'dangling.onnx'),
+    ]);
+    refused(sd, 'taken.safetensors', 'convert');
+    refused(ox, 'taken.safetensors', 'convert');
+    refused(ex, 'taken.onnx', 'export');
+    refused(dangling, 'dangling.onnx', 'export');
+    expect(existsSync(join(dir, 'nowhere.onnx'))).toBe(false);
+    for (const f of ['taken.safetensors', 'taken.onnx']) expect(readFileSync(join(dir, f), 'utf8')).toBe('mine');
+
+    const c = await cli('convert', ...stateDict, '--out', 'taken.safetensors', '--force');
+    expect(c.code, c.stderr).toBe(0);
+    const e = await cli('export', '--checkpoint', 'taken.safetensors', '--onnx', 'taken.onnx', '--force');
+    expect(e.code, e.stderr).toBe(0);
+    expect(readOnnx(new Uint8Array(readFileSync(join(dir, 'taken.onnx')))).nodes.some((n) => n.opType === 'LSTM')).toBe(true);
   });
 });

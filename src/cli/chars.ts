@@ -14,6 +14,7 @@
  */
 import { crossEntropy, generate, type FitData, type Random, type RecurrentState, type Sequential } from '../node.js';
 import { CliFailure, UsageError } from './args.js';
+import { escapeLine } from './escape.js';
 
 /** Validation is measured on at most this many characters (a large --text stays quick). */
 export const MAX_VALIDATION_CHARS = 50_000;
@@ -136,9 +137,9 @@ export function unigramLoss(counts: Float64Array, ids: Int32Array, B = 16): numb
   return sum / y.length;
 }
 
-/** Characters shown on one line: newline as '⏎', other control characters as '·'. */
+/** Characters shown on one line: newline as '⏎', every other non-printing character escaped (escape.ts). */
 export function printable(text: string): string {
-  return text.replace(/\n/g, '⏎').replace(/[\u0000-\u001f\u007f]/g, '·');
+  return escapeLine(text.replace(/\n/g, '⏎'));
 }
 
 /** Longest name `sampleNames` generates before it gives up waiting for the end of the line. */

@@ -3,7 +3,7 @@
  * writing files with messages a user can act on, building a model from a configuration, and
  * formatting numbers and durations.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { RnnError, init, loadCheckpoint, type Backend, type Model } from '../node.js';
 import { buildModule } from '../registry.js';
@@ -33,11 +33,37 @@ export function readText(file: string, what = 'file'): string {
   return text.startsWith('\ufeff') ? text.slice(1) : text;
 }
 
-export function writeFile(file: string, data: string | Uint8Array): void {
+/** The --force option of every command that writes files. */
+export const FORCE_OPTION: OptionSpec = {
+  name: 'force', type: 'flag',
+  help: 'overwrite output files that exist (without it, a command refuses an existing path before doing any work)',
+};
+
+function overwriteRefused(file: string): UsageError {
+  return new UsageError(`${file} exists; add --force to overwrite it`);
+}
+
+/**
+ * Refuses (a UsageError, exit code 2) when one of the paths a command is about to write
+ * exists and --force was not given. Commands call it before any work, so a refusal writes
+ * nothing and costs nothing; a dangling symbolic link counts as existing (writing through it
+ * would create its target).
+ */
+export function refuseOverwrite(files: string[], force: unknown): void {
+  if (force) return;
+  for (const file of files) if (lstatSync(file, { throwIfNoEntry: false })) throw overwriteRefused(file);
+}
+
+/**
+ * Writes a file (and its directory). Without `force` the file is created exclusively, so a
+ * path that appeared since refuseOverwrite checked it is still not overwritten.
+ */
+export function writeFile(file: string, data: string | Uint8Array, force: unknown): void {
   try {
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, data);
+    writeFileSync(file, data, { flag: force ? 'w' : 'wx' });
   } catch (e) {
+    if ((e as { code?: string }).code === 'EEXIST') throw overwriteRefused(file);
     throw new CliFailure(`cannot write ${file}: ${fsReason(e)}`);
   }
 }

@@ -12,7 +12,8 @@
 import { basename, dirname, join } from 'node:path';
 import { RecurrentLayer, RnnError, Sequential, loadSafetensors, saveCheckpoint, type Tensor } from '../node.js';
 import { CliFailure, UsageError, type CommandSpec, type OptionValues } from './args.js';
-import { SIMD_OPTION, buildModel, count, readBytes, readText, size, start, writeFile } from './common.js';
+import { FORCE_OPTION, SIMD_OPTION, buildModel, count, readBytes, readText, refuseOverwrite, size, start, writeFile } from './common.js';
+import { escapeLine } from './escape.js';
 import { moduleTypes } from '../registry.js';
 
 export const CONVERT: CommandSpec = {
@@ -25,8 +26,9 @@ export const CONVERT: CommandSpec = {
     { name: 'weights', type: 'list', value: 'FILE', help: "with --keras: the weight files in the manifest's order; repeatable" },
     { name: 'state-dict', type: 'string', value: 'FILE', help: 'the state_dict as a .safetensors file (F32, F16, BF16 or F64)' },
     { name: 'config', type: 'string', value: 'JSON|FILE', help: 'the model for --state-dict: {"type":"LSTM","inputSize":5,"hiddenSize":7,"numLayers":2} or {"type":"Sequential","layers":[...]}, inline or in a file' },
-    { name: 'out', type: 'string', value: 'FILE', help: 'the checkpoint to write (required)' },
+    { name: 'out', type: 'string', value: 'FILE', help: 'the checkpoint to write (required; an existing file only with --force)' },
     { name: 'prefix', type: 'list', value: 'P|P=Q', help: 'strip the module prefix P from the names (or replace it by Q); repeatable' },
+    FORCE_OPTION,
     SIMD_OPTION,
   ],
   notes: [
@@ -61,12 +63,16 @@ function rename(name: string, rules: string[]): string {
 
 const shapeText = (shape: number[]) => `[${shape.join(', ')}]`;
 
+/** Prints lines that quote a file (node, layer and tensor names), escaped (escape.ts). */
+const say = (...lines: string[]) => { for (const line of lines) console.log(escapeLine(line)); };
+
 export async function convert(o: OptionValues): Promise<void> {
   if (o.onnx !== undefined) return convertOnnx(o);
   if (o.keras !== undefined) return convertKeras(o);
   if (o.node !== undefined) throw new UsageError('simd-rnn convert: --node goes with --onnx');
   if ((o.weights as string[]).length) throw new UsageError('simd-rnn convert: --weights goes with --keras');
   for (const need of ['state-dict', 'config', 'out']) if (o[need] === undefined) throw new UsageError(`simd-rnn convert: --${need} is required, or --onnx FILE (see simd-rnn convert --help)`);
+  refuseOverwrite([o.out as string], o.force);
   const config = readConfig(o.config as string);
   const file = o['state-dict'] as string, bytesIn = readBytes(file, 'state dict');
   await start(o.simd);
@@ -109,10 +115,9 @@ export async function convert(o: OptionValues): Promise<void> {
     throw e;
   }
   const out = o.out as string, ckpt = saveCheckpoint(model, undefined, { source: basename(file), converter: 'simd-rnn convert' });
-  writeFile(out, ckpt);
+  writeFile(out, ckpt, o.force);
   const params = Object.values(expected).reduce((a, s) => a + size(s), 0);
-  console.log(`converted ${Object.keys(expected).length} tensors (${count(params)} parameters) of ${file} into ${out}`);
-  console.log(`model: ${JSON.stringify(model.config())}`);
+  say(`converted ${Object.keys(expected).length} tensors (${count(params)} parameters) of ${file} into ${out}`, `model: ${JSON.stringify(model.config())}`);
 }
 
 /** --onnx: the model's one recurrent node (or --node NAME) as a checkpoint. */
@@ -126,6 +131,7 @@ async function convertOnnx(o: OptionValues): Promise<void> {
     if (given !== undefined && !(Array.isArray(given) && given.length === 0)) throw new UsageError(`simd-rnn convert: --${other} does not go with --onnx`);
   }
   if (o.out === undefined) throw new UsageError('simd-rnn convert: --out is required (see simd-rnn convert --help)');
+  refuseOverwrite([o.out as string], o.force);
   const file = o.onnx as string, bytes = readBytes(file, 'ONNX model');
   await start(o.simd);
   const { importOnnx } = await import('../onnx.js'); // the protobuf decoder only for this command
@@ -146,10 +152,9 @@ async function convertOnnx(o: OptionValues): Promise<void> {
       : `${file} has no recurrent node named ${JSON.stringify(o.node)} (it has ${imported.map(label).join(', ')})`);
   }
   const out = o.out as string, layer = chosen.layer;
-  writeFile(out, saveCheckpoint(layer, undefined, { source: basename(file), node: chosen.node.name, converter: 'simd-rnn convert' }));
+  writeFile(out, saveCheckpoint(layer, undefined, { source: basename(file), node: chosen.node.name, converter: 'simd-rnn convert' }), o.force);
   const params = Object.values(layer.stateDict()).reduce((a, t) => a + size(t.shape), 0);
-  console.log(`converted the ${label(chosen)} node of ${file} (${count(params)} parameters) into ${out}`);
-  console.log(`model: ${JSON.stringify(layer.config())}`);
+  say(`converted the ${label(chosen)} node of ${file} (${count(params)} parameters) into ${out}`, `model: ${JSON.stringify(layer.config())}`);
   for (const { layer: l } of imported) l.dispose();
 }
 
@@ -168,6 +173,7 @@ async function convertKeras(o: OptionValues): Promise<void> {
     if (given !== undefined && !(Array.isArray(given) && given.length === 0)) throw new UsageError(`simd-rnn convert: --${other} does not go with --keras`);
   }
   if (o.out === undefined) throw new UsageError('simd-rnn convert: --out is required (see simd-rnn convert --help)');
+  refuseOverwrite([o.out as string], o.force);
   const file = o.keras as string, text = readText(file, 'model.json');
   let json: { weightsManifest?: { paths?: unknown }[] };
   try { json = JSON.parse(text); } catch (e) { throw new CliFailure(`${file} is not valid JSON (${(e as Error).message})`); }
@@ -203,10 +209,9 @@ async function convertKeras(o: OptionValues): Promise<void> {
     if (modules.length === 0) throw new CliFailure(`${file} has no layer with weights to convert`);
     const seq = new Sequential(modules as never);
     const out = o.out as string;
-    writeFile(out, saveCheckpoint(seq, undefined, { source: basename(file), converter: 'simd-rnn convert' }));
+    writeFile(out, saveCheckpoint(seq, undefined, { source: basename(file), converter: 'simd-rnn convert' }), o.force);
     const params = Object.values(seq.stateDict()).reduce((a, t) => a + size(t.shape), 0);
-    console.log(`converted ${modules.length} layers of ${file} (${count(params)} parameters) into ${out}`);
-    console.log(`model: ${JSON.stringify(seq.config())}`);
+    say(`converted ${modules.length} layers of ${file} (${count(params)} parameters) into ${out}`, `model: ${JSON.stringify(seq.config())}`);
   } finally {
     model.dispose();
   }

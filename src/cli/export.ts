@@ -5,16 +5,17 @@
  */
 import { RnnError } from '../node.js';
 import { CliFailure, UsageError, type CommandSpec, type OptionValues } from './args.js';
-import { SIMD_OPTION, bytes, readCheckpoint, start, writeFile } from './common.js';
+import { FORCE_OPTION, SIMD_OPTION, bytes, readCheckpoint, refuseOverwrite, start, writeFile } from './common.js';
 
 export const EXPORT: CommandSpec = {
   name: 'export',
   summary: "Writes a checkpoint's model as an ONNX model that onnxruntime runs with the same results.",
   options: [
     { name: 'checkpoint', type: 'string', value: 'FILE', help: 'the checkpoint (simd-rnn train or convert, or saveCheckpoint) (required)' },
-    { name: 'onnx', type: 'string', value: 'FILE', help: 'the .onnx file to write (required)' },
+    { name: 'onnx', type: 'string', value: 'FILE', help: 'the .onnx file to write (required; an existing file only with --force)' },
     { name: 'opset', type: 'int', min: 14, value: 'N', default: 14, help: "ONNX's operator set, 14 to 22" },
     { name: 'no-states', type: 'flag', help: "a recurrent layer's graph without the h0 / c0 inputs (it starts from zeros)" },
+    FORCE_OPTION,
     SIMD_OPTION,
   ],
   notes: ['Example:', '  simd-rnn export --checkpoint simd-rnn-out/model.safetensors --onnx names.onnx'],
@@ -22,6 +23,7 @@ export const EXPORT: CommandSpec = {
 
 export async function exportModel(o: OptionValues): Promise<void> {
   for (const need of ['checkpoint', 'onnx']) if (o[need] === undefined) throw new UsageError(`simd-rnn export: --${need} FILE is required (see simd-rnn export --help)`);
+  refuseOverwrite([o.onnx as string], o.force);
   await start(o.simd);
   const file = o.checkpoint as string, { model } = readCheckpoint(file);
   const { exportOnnx } = await import('../onnx.js');
@@ -34,6 +36,6 @@ export async function exportModel(o: OptionValues): Promise<void> {
   } finally {
     model.dispose();
   }
-  writeFile(o.onnx as string, out);
+  writeFile(o.onnx as string, out, o.force);
   console.log(`wrote ${o.onnx as string} (${bytes(out.length)}, opset ${o.opset as number}) from ${file}`);
 }

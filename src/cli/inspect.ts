@@ -2,10 +2,15 @@
  * `simd-rnn inspect FILE`: what a checkpoint holds, read with checkpointInfo (nothing is built,
  * so it needs no wasm): the model's configuration, every parameter's name and shape, the
  * parameter count, the optimizer and its step, and the metadata keys.
+ *
+ * Everything shown comes from the file, so every line is escaped (escape.ts): names and
+ * metadata cannot drive the terminal, nor a newline in them fake a line. --json prints valid
+ * JSON with the same characters \u-escaped.
  */
 import { RnnError, checkpointInfo, type CheckpointInfo } from '../node.js';
 import { CliFailure, type CommandSpec, type OptionValues } from './args.js';
 import { bytes, count, readBytes, size } from './common.js';
+import { escapeJson, escapeLine } from './escape.js';
 
 export const INSPECT: CommandSpec = {
   name: 'inspect',
@@ -35,7 +40,7 @@ export function inspect(o: OptionValues, positionals: string[]): void {
   let vocabulary: number | undefined;
   try { const v = JSON.parse(info.metadata.vocabulary ?? 'null'); if (Array.isArray(v)) vocabulary = v.length; } catch { /* not ours */ }
   if (o.json) {
-    console.log(JSON.stringify({ file, bytes: data.length, model: info.model, parameters: Object.fromEntries(params), parameterCount: total, optimizer: info.optimizer, metadataKeys: Object.keys(info.metadata), vocabularySize: vocabulary }, null, 2));
+    console.log(escapeJson({ file, bytes: data.length, model: info.model, parameters: Object.fromEntries(params), parameterCount: total, optimizer: info.optimizer, metadataKeys: Object.keys(info.metadata), vocabularySize: vocabulary }, 2));
     return;
   }
   const lines = [`checkpoint  ${file} (${bytes(data.length)})`];
@@ -45,10 +50,10 @@ export function inspect(o: OptionValues, positionals: string[]): void {
     layers.forEach((l, i) => lines.push(`  ${i}  ${layerLine(l)}`));
   } else lines.push(`model       ${layerLine(info.model)}`);
   lines.push(`parameters  ${count(total)} in ${params.length} tensors`);
-  const width = Math.max(...params.map(([n]) => n.length)) + 2;
-  for (const [name, shape] of params) lines.push(`  ${name.padEnd(width)}[${shape.join(', ')}]`);
+  const names = params.map(([n]) => escapeLine(n)), width = Math.max(...names.map((n) => n.length)) + 2;
+  params.forEach(([, shape], i) => lines.push(`  ${names[i].padEnd(width)}[${shape.join(', ')}]`));
   if (info.optimizer) {
-    const opts = Object.entries(info.optimizer.options).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ');
+    const given = info.optimizer.options, opts = Object.entries(typeof given === 'object' && given !== null ? given : {}).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ');
     lines.push(`optimizer   ${info.optimizer.kind}, step ${info.optimizer.step}${opts ? ` (${opts})` : ''}`);
   } else lines.push('optimizer   none saved');
   const keys = Object.keys(info.metadata);
@@ -56,5 +61,5 @@ export function inspect(o: OptionValues, positionals: string[]): void {
   const training = (() => { try { return JSON.parse(info.metadata.training ?? 'null'); } catch { return null; } })();
   const kept = training?.kept;
   if (kept && typeof kept.valLoss === 'number') lines.push(`training    ${training.steps} steps in ${training.seconds} s; weights of step ${kept.step}, validation loss ${kept.valLoss} (${training.baseline?.name}: ${training.baseline?.loss})`);
-  console.log(lines.join('\n'));
+  console.log(lines.map(escapeLine).join('\n'));
 }

@@ -14,6 +14,7 @@
 import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import { CliFailure, UsageError, helpText, parseArgs, type CommandSpec, type OptionValues } from './args.js';
+import { escapeLine, escapeText } from './escape.js';
 
 // Node 22 and later run relaxed SIMD by default (and a V8 without the flag would print an error);
 // Deno and Bun report a Node version too but have their own engines and defaults.
@@ -86,10 +87,12 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, async (e: unknown) => {
   const { RnnError } = await import('../node.js');
-  const say = (message: string) => process.stderr.write(`${message.startsWith('simd-rnn') ? '' : current ? `simd-rnn ${current}: ` : 'simd-rnn: '}${message}\n`);
+  // a message may quote a file (a tensor, node or layer name): escaped, so it stays one line
+  // and cannot drive the terminal
+  const say = (message: string, escape = escapeLine) => process.stderr.write(`${message.startsWith('simd-rnn') ? '' : current ? `simd-rnn ${current}: ` : 'simd-rnn: '}${escape(message)}\n`);
   if (e instanceof UsageError) { say(e.message); process.exitCode = 2; return; }
   if (e instanceof CliFailure) say(e.message);
   else if (e instanceof RnnError) say(`${e.code}: ${e.message}`);
-  else say(`unexpected error (a bug; please report it):\n${e instanceof Error ? e.stack : String(e)}`);
+  else say(`unexpected error (a bug; please report it):\n${e instanceof Error ? e.stack : String(e)}`, escapeText);
   process.exitCode = 1;
 });

@@ -2,11 +2,17 @@
  * `simd-rnn sample`: text from a character model saved by `simd-rnn train` (the checkpoint's
  * metadata holds the vocabulary and the task). Names come one per line, each ending where the
  * model ends the line; texts are --length characters after the prompt.
+ *
+ * A vocabulary comes from the training text, so it may hold ESC or a bidi override like any
+ * file: what a model writes is printed escaped (escape.ts), every non-printing character but
+ * the newline and the tab of a text sample; --raw prints it exactly as generated (to redirect
+ * it into a file).
  */
 import { Random, Sequential } from '../node.js';
 import { CliFailure, UsageError, type CommandSpec, type OptionValues } from './args.js';
 import { sampleNames, sampleText } from './chars.js';
 import { SIMD_OPTION, readCheckpoint, start } from './common.js';
+import { escapeLine, escapeText } from './escape.js';
 
 export const SAMPLE: CommandSpec = {
   name: 'sample',
@@ -18,6 +24,7 @@ export const SAMPLE: CommandSpec = {
     { name: 'count', type: 'int', min: 1, value: 'N', default: 5, help: 'how many samples' },
     { name: 'prompt', type: 'string', value: 'TEXT', help: 'the text to continue (names: how the names begin)' },
     { name: 'seed', type: 'int', min: 0, value: 'N', help: 'seed of the sampling (default: random)' },
+    { name: 'raw', type: 'flag', help: 'print the samples exactly as generated (default: control and other non-printing characters escaped as \\xNN or \\u{NNNN}, but for the newlines and tabs of a text)' },
     SIMD_OPTION,
   ],
   notes: ['Example:', '  simd-rnn sample --checkpoint simd-rnn-out/model.safetensors --count 10 --prompt ma'],
@@ -35,8 +42,10 @@ export async function sample(o: OptionValues): Promise<void> {
     throw new CliFailure(`${file} is not a character model${task}: sample needs a checkpoint of simd-rnn train --task names or --text`);
   }
   const options = { temperature: o.temperature as number, seed: (o.seed as number | undefined) ?? Random.randomSeed(), prompt: o.prompt as string | undefined };
-  const out = metadata.task === 'names'
+  const names = metadata.task === 'names';
+  const out = names
     ? sampleNames(model, vocab, o.count as number, options)
     : sampleText(model, vocab, o.count as number, o.length as number, options);
-  console.log(out.join(metadata.task === 'names' ? '\n' : '\n\n'));
+  const shown = o.raw ? out : out.map(names ? escapeLine : escapeText);
+  console.log(shown.join(names ? '\n' : '\n\n'));
 }

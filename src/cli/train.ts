@@ -14,6 +14,8 @@
  * streamLoss, on held-out text) rather than by fit, so it comes at any step and in chunks.
  * With --keep best (the default) the weights and optimizer state of the best validation loss
  * are copied aside and saved at the end: a long run that starts to overfit loses nothing.
+ * Files already in --out are refused before anything is trained unless --force is given
+ * (`npm start` gives it: the demo replaces its previous run's files).
  */
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +26,8 @@ import {
 import { CliFailure, UsageError, type CommandSpec, type OptionValues } from './args.js';
 import { type Corpus, namesCorpus, printable, rows, sampleNames, sampleText, streamLoss, textCorpus, unigramLoss } from './chars.js';
 import { moduleTypes } from '../registry.js';
-import { SIMD_OPTION, clock, count, loss as fmt, readText, start, writeFile } from './common.js';
+import { FORCE_OPTION, SIMD_OPTION, clock, count, loss as fmt, readText, refuseOverwrite, start, writeFile } from './common.js';
+import { escapeLine, escapeText } from './escape.js';
 import { Progress } from './progress.js';
 import { TASKS, type SyntheticTask } from './synthetic.js';
 
@@ -60,8 +63,9 @@ export const TRAIN: CommandSpec = {
     { name: 'keep', type: 'string', choices: ['best', 'last'], default: 'best', help: 'save the weights (and optimizer state) of the best validation loss, or the last ones' },
     { name: 'sample-every', type: 'int', min: 0, value: 'N', default: 0, help: 'print samples every N updates (0: only at the end)' },
     { name: 'temperature', type: 'number', min: 0, value: 'X', default: 0.8, help: 'sampling temperature of the printed samples' },
-    { name: 'out', type: 'string', value: 'DIR', default: 'simd-rnn-out', help: 'where model.safetensors and loss.svg go' },
+    { name: 'out', type: 'string', value: 'DIR', default: 'simd-rnn-out', help: 'where model.safetensors, loss.svg and (character tasks) gradient-flow.svg go; files there already are refused before training unless --force' },
     { name: 'quiet', type: 'flag', help: 'no progress bar, header or samples while training' },
+    FORCE_OPTION,
     SIMD_OPTION,
   ],
   notes: [
@@ -163,6 +167,9 @@ export async function train(o: OptionValues, given: Set<string>): Promise<void> 
   const maxSteps = (o.steps as number | undefined) ?? Infinity;
   const seconds = o.minutes !== undefined ? (o.minutes as number) * 60 : o.steps === undefined ? 120 : Infinity;
   const seed = (o.seed as number | undefined) ?? Random.randomSeed() % 1_000_000;
+  // every file the run will write, refused now rather than after minutes of training
+  const out = o.out as string, checkpoint = join(out, 'model.safetensors'), chart = join(out, 'loss.svg'), flowChart = join(out, 'gradient-flow.svg');
+  refuseOverwrite(synthetic ? [checkpoint, chart] : [checkpoint, chart, flowChart], o.force);
 
   const backend = await start(o.simd);
   const run = synthetic ? syntheticRun(o, TASKS[task], seed)
@@ -230,22 +237,21 @@ export async function train(o: OptionValues, given: Set<string>): Promise<void> 
   }
   const kept = o.keep === 'best' ? best.step : steps;
 
-  const out = o.out as string, checkpoint = join(out, 'model.safetensors'), chart = join(out, 'loss.svg');
   const samples = run.sample(synthetic ? 3 : task === 'names' ? 12 : 2, seed, 240);
   const training = {
     task, source: task === 'text' ? basename(o.text as string) : task === 'names' ? 'first-names.txt' : undefined,
-    options: Object.fromEntries(TRAIN.options.map((s) => [s.name, s.name === 'seed' ? seed : s.name === 'lr' ? lr : o[s.name]]).filter(([k, v]) => v !== undefined && k !== 'quiet' && k !== 'out')),
+    options: Object.fromEntries(TRAIN.options.map((s) => [s.name, s.name === 'seed' ? seed : s.name === 'lr' ? lr : o[s.name]]).filter(([k, v]) => v !== undefined && k !== 'quiet' && k !== 'out' && k !== 'force')),
     simd: backend.simd, steps, seconds: +time.toFixed(1), parameters: params, baseline: { name: run.baselineName, loss: +run.baseline.toFixed(4) },
     kept: { step: kept, valLoss: +valLoss.toFixed(4) }, log,
   };
-  writeFile(checkpoint, saveCheckpoint(model, optimizer, { ...run.metadata, task, training: JSON.stringify(training) }));
-  writeFile(chart, lossChart(run, losses, log, `simd-rnn train --task ${task}: ${cell}`));
-  const flow = run.gradientFlow?.(), flowChart = join(out, 'gradient-flow.svg');
+  writeFile(checkpoint, saveCheckpoint(model, optimizer, { ...run.metadata, task, training: JSON.stringify(training) }), o.force);
+  writeFile(chart, lossChart(run, losses, log, `simd-rnn train --task ${task}: ${cell}`), o.force);
+  const flow = run.gradientFlow?.();
   if (flow) {
     writeFile(flowChart, lineChart({
       title: `Gradient flow of the trained ${cell}: loss on the last of ${flow.T} characters`, xLabel: 'time step t', yLabel: '||dL/dh(t)||', logY: true,
       series: flow.norms.map((y, l) => ({ name: flow.norms.length > 1 ? `layer ${l}` : cell, y })),
-    }));
+    }), o.force);
   }
 
   const drop = run.baseline - valLoss;
@@ -253,10 +259,10 @@ export async function train(o: OptionValues, given: Set<string>): Promise<void> 
   console.log(`${run.baselineName}: ${fmt(run.baseline)} ${run.unit}; the model is ${fmt(Math.abs(drop))} ${drop >= 0 ? 'below (better)' : 'above (worse)'}`);
   if (run.names) {
     const known = run.names;
-    console.log(`samples (temperature ${o.temperature}; * = not in the list): ${samples.map((n) => (known.has(n) ? n : n + '*')).join(', ')}`);
+    console.log(`samples (temperature ${o.temperature}; * = not in the list): ${samples.map((n) => escapeLine(known.has(n) ? n : n + '*')).join(', ')}`);
   }
   else if (synthetic) for (const s of samples) console.log(`  ${s}`);
-  else for (const s of samples) console.log(`sample (temperature ${o.temperature}):\n${s}\n`);
+  else for (const s of samples) console.log(`sample (temperature ${o.temperature}):\n${escapeText(s)}\n`);
   console.log(`checkpoint: ${checkpoint}`);
   console.log(`loss chart: ${chart}`);
   if (flow) {
