@@ -9,7 +9,7 @@
 // attributes) and UNSUPPORTED (attributes and activations the layers do not compute). Never
 // another error or code, never a wasm trap; a refusal keeps no layer; no call allocates more
 // than 4x the file's bytes + 1 MiB of wasm or ArrayBuffer memory (test/fuzz-files.ts); what
-// loads is well-formed (tensors fit their shapes; layers run a forward to finite outputs).
+// loads is well-formed (tensors fit their shapes; layers run a forward of the right width).
 // Mutations: byte flips and boundary values, truncation at every field boundary, varint and
 // length lies, wire-type and field-number lies, overlong tags, dropped / repeated / swapped
 // fields (test/fuzz-files-protobuf.ts); and edits through the schema: attribute type lies,
@@ -69,13 +69,14 @@ function checkModel(m: OnnxModel, what: string): void {
   }
 }
 
-/** An imported layer runs: a forward of two steps gives finite outputs of the right width. */
+/** An imported layer runs: a forward of two steps gives outputs of the right width. */
 function checkLayer(layer: RNN | LSTM | GRU, what: string): void {
   const c = layer.config() as { inputSize: number; hiddenSize: number; bidirectional: boolean; batchFirst: boolean };
   const x = { data: new Float32Array(2 * c.inputSize).fill(0.5), shape: c.batchFirst ? [1, 2, c.inputSize] : [2, 1, c.inputSize] };
   const y = layer.forward(x).output;
+  // (not necessarily finite: a flipped exponent makes a finite weight of 1e38, and relu overflows)
   expect(y.shape[2], `${what}: output width`).toBe((c.bidirectional ? 2 : 1) * c.hiddenSize);
-  expect(y.data.every(Number.isFinite), `${what}: finite outputs`).toBe(true);
+  expect(y.data.length, `${what}: output size`).toBe(2 * y.shape[2]);
 }
 
 /** readOnnx, importOnnx and layerFromOnnx on one file. */
