@@ -257,7 +257,7 @@ describe('Keras / TensorFlow.js models, mutated: loadKerasModel', () => {
   test('manifest lies: shapes (byte counts), dtypes, quantization, names, paths, groups, missing / swapped / extra weights', () => {
     fc.assert(fc.property(fc.constantFrom(...SEEDS.keys()), fc.array(manifestLie, { minLength: 1, maxLength: 3 }), (name, lies) => {
       const seed = SEEDS.get(name)!, model = JSON.parse(seed.text) as Json;
-      let weights = seed.weights;
+      let weights: Uint8Array = seed.weights;
       for (const l of lies) weights = applyManifestLie(model, weights, l);
       load(`${name} with ${json(lies)}`, 'manifest lies', model, weights);
     }), fcParams(250));
@@ -284,7 +284,7 @@ describe('what the fuzzer found (each failed before its fix)', () => {
   const codeOf = (f: () => unknown) => { try { (f() as KerasModel).dispose(); return 'loaded'; } catch (e) { return (e as { code?: string }).code ?? String(e); } };
   const lied = (name: string, lies: ManifestLie[]) => {
     const seed = SEEDS.get(name)!, model = JSON.parse(seed.text) as Json;
-    let weights = seed.weights;
+    let weights: Uint8Array = seed.weights;
     for (const l of lies) weights = applyManifestLie(model, weights, l);
     return { model, weights };
   };

@@ -3,10 +3,10 @@
 // the contract every loader keeps:
 //   - it returns, or throws an RnnError with one of the codes its documentation lists; never
 //     another error (a TypeError, a RangeError from a typed-array length, a wasm trap);
-//   - while it runs, it allocates no more than WASM_BOUND bytes of wasm memory (the arena's peak
-//     bytes in use, seen at every alloc) and no more than JS_BOUND bytes of ArrayBuffers
-//     (process.memoryUsage().arrayBuffers after the call, before any GC, against before), both
-//     bounded by the file's size;
+//   - while it runs, it allocates no more than memoryBound(file bytes) = 4 x the file's bytes +
+//     1 MiB of wasm memory (the arena's peak bytes in use, seen at every alloc, and the growth of
+//     its capacity) and of ArrayBuffers (process.memoryUsage().arrayBuffers after the call,
+//     before any GC, against before);
 //   - a refusal leaves the arena as it was (nothing half-built stays allocated).
 // The suites add what is particular to a format: a well-formed result, an existing model left
 // bit-identical on refusal. Case counts and the seed come from test/property-config.ts.
@@ -57,7 +57,7 @@ export const byteOps = (max = 4): fc.Arbitrary<ByteOp[]> => fc.array(byteOp, { m
 
 /** The bytes after `ops`, applied in order (the input is not changed). */
 export function applyByteOps(bytes: Uint8Array, ops: readonly ByteOp[]): Uint8Array {
-  let b = bytes.slice();
+  let b: Uint8Array = bytes.slice();
   for (const o of ops) {
     const n = b.length, i = n === 0 ? 0 : ('at' in o ? o.at % n : 0);
     const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -82,23 +82,34 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** What one call came to: its value, or the code it refused with. */
-export type Outcome<T> = { ok: true; value: T } | { ok: false; code: RnnErrorCode; message: string };
+/** What one call allocated: ArrayBuffer growth and wasm peak above the start, for a file of `file` bytes. */
+export interface Allocated { buffers: number; wasm: number; file: number }
+
+/** What one call came to: its value, or the code it refused with; and what it allocated. */
+export type Outcome<T> = ({ ok: true; value: T } | { ok: false; code: RnnErrorCode; message: string }) & { allocated?: Allocated };
 
 /** Counts of outcomes by name, printed at the end of a suite. */
 export class Tally {
   private counts = new Map<string, Map<string, number>>();
+  /** The most each kind of memory grew, as a multiple of the file, among files over 4 KiB (below, the slack dominates). */
+  private worst = { buffers: 0, wasm: 0 };
   add(entry: string, outcome: Outcome<unknown>): void {
     const m = this.counts.get(entry) ?? new Map<string, number>();
     const key = outcome.ok ? 'loaded' : outcome.code;
     m.set(key, (m.get(key) ?? 0) + 1);
     this.counts.set(entry, m);
+    const a = outcome.allocated;
+    if (a && a.file > 4096) {
+      this.worst.buffers = Math.max(this.worst.buffers, a.buffers / a.file);
+      this.worst.wasm = Math.max(this.worst.wasm, a.wasm / a.file);
+    }
   }
   total(entry: string): number {
     return [...(this.counts.get(entry)?.values() ?? [])].reduce((a, b) => a + b, 0);
   }
   summary(): string {
-    return [...this.counts].map(([entry, m]) => `${entry}: ${[...m.values()].reduce((a, b) => a + b, 0)} files (${[...m].map(([k, v]) => `${k} ${v}`).join(', ')})`).join('\n');
+    return [...this.counts].map(([entry, m]) => `${entry}: ${[...m.values()].reduce((a, b) => a + b, 0)} files (${[...m].map(([k, v]) => `${k} ${v}`).join(', ')})`)
+      .concat(`most allocated per byte of a file over 4 KiB: ArrayBuffers ${this.worst.buffers.toFixed(2)}x, wasm ${this.worst.wasm.toFixed(2)}x`).join('\n');
   }
 }
 
@@ -126,7 +137,7 @@ function withPeak<T>(backend: Backend, run: () => T): { value?: T; error?: unkno
  * called before the arena is compared with its state before the call).
  */
 export function judge<T>(what: string, backend: Backend | null, fileBytes: number, allowed: readonly RnnErrorCode[], call: () => T, release?: (value: T) => void): Outcome<T> {
-  const used = backend?.arena.usedBytes ?? 0;
+  const used = backend?.arena.usedBytes ?? 0, capacity = backend?.arena.capacityBytes ?? 0;
   const buffers = process.memoryUsage().arrayBuffers;
   const r = backend ? withPeak(backend, call) : (() => { try { return { value: call(), peak: 0 }; } catch (error) { return { error, peak: 0 }; } })();
   const grown = process.memoryUsage().arrayBuffers - buffers;
@@ -138,7 +149,9 @@ export function judge<T>(what: string, backend: Backend | null, fileBytes: numbe
   }
   expect(grown, `${what}: ArrayBuffer bytes allocated for a file of ${fileBytes} bytes`).toBeLessThanOrEqual(bound);
   expect(r.peak - used, `${what}: wasm bytes allocated for a file of ${fileBytes} bytes`).toBeLessThanOrEqual(bound);
+  if (backend) expect(backend.arena.capacityBytes - capacity, `${what}: wasm memory grown for a file of ${fileBytes} bytes`).toBeLessThanOrEqual(bound);
   if (r.error === undefined && release) release(r.value as T);
   if (backend) expect(backend.arena.usedBytes, `${what}: wasm bytes in use after the call${r.error ? ' refused' : ' and release'}`).toBe(used);
-  return r.error === undefined ? { ok: true, value: r.value as T } : { ok: false, code: (r.error as RnnError).code, message: (r.error as RnnError).message };
+  const allocated = { buffers: grown, wasm: r.peak - used, file: fileBytes };
+  return r.error === undefined ? { ok: true, value: r.value as T, allocated } : { ok: false, code: (r.error as RnnError).code, message: (r.error as RnnError).message, allocated };
 }
