@@ -48,6 +48,8 @@ export class Arena {
   private live = new Set<Region>();
   private viewBuffer: ArrayBuffer | null = null;
   private view: Float32Array = new Float32Array(0);
+  /** The most bytes in use `withBudget` allows (Infinity outside one). */
+  private ceiling = Infinity;
 
   constructor(memory: WasmMemory, heapBase: number, maxBytes = MAX_MEMORY_BYTES) {
     this.memory = memory;
@@ -77,6 +79,7 @@ export class Arena {
       throw new RnnError('BAD_ARGUMENT', `alloc(${name}): bytes must be a non-negative integer, got ${bytes}`);
     }
     const size = Math.max(ALIGN, alignUp(bytes));
+    if (this.ceiling !== Infinity) this.checkBudget(size, name);
     const fit = this.freeBlocks.findIndex((b) => b.bytes >= size);
     let ptr: number;
     if (fit >= 0) {
@@ -106,6 +109,32 @@ export class Arena {
     if (!Number.isSafeInteger(bytes) || bytes > left) {
       throw new RnnError('OUT_OF_MEMORY',
         `cannot allocate ${bytes} bytes for ${name}: over what the memory limit of ${this.maxBytes} bytes leaves (${Math.max(left, 0)} bytes, ${this.usedBytes} in use)`);
+    }
+    if (this.ceiling !== Infinity) this.checkBudget(bytes, name);
+  }
+
+  /**
+   * Runs `build` with the bytes in use allowed to rise at most `bytes` above what they are now:
+   * beyond, checkFits and alloc throw OUT_OF_MEMORY as they would at the memory limit. Loaders
+   * build what a file describes inside a budget from the size of its weights, so a small file
+   * whose configuration claims huge layers is refused before anything is allocated for them
+   * (or drawn in JavaScript: the constructors call checkFits first).
+   */
+  withBudget<T>(bytes: number, build: () => T): T {
+    const saved = this.ceiling;
+    this.ceiling = Math.min(saved, this.usedBytes + bytes);
+    try {
+      return build();
+    } finally {
+      this.ceiling = saved;
+    }
+  }
+
+  private checkBudget(bytes: number, name: string): void {
+    const used = this.usedBytes;
+    if (bytes > this.ceiling - used) {
+      throw new RnnError('OUT_OF_MEMORY',
+        `cannot allocate ${bytes} bytes for ${name}: over the budget of ${this.ceiling - used} bytes left for what is being built (a loader's budget, from the size of the file's weights)`);
     }
   }
 

@@ -70,6 +70,22 @@ describe('arena', () => {
     try { full.arena.alloc(5 * 2 ** 30, 'weights'); } catch (e) { expect((e as Error).message).toMatch(/weights/); }
   });
 
+  test('withBudget: checkFits and alloc refuse beyond the budget with OUT_OF_MEMORY, nested budgets take the smaller, and it ends with the call', async () => {
+    const { arena } = await loadBackend('baseline');
+    const used = arena.usedBytes;
+    const regions = arena.withBudget(4096, () => {
+      const a = arena.alloc(1024, 'a');
+      expect(code(() => arena.checkFits(4096, 'over'))).toBe('OUT_OF_MEMORY');
+      expect(code(() => arena.alloc(4096, 'over'))).toBe('OUT_OF_MEMORY');
+      expect(arena.withBudget(1 << 20, () => code(() => arena.alloc(4096, 'inner')))).toBe('OUT_OF_MEMORY');
+      return [a, arena.alloc(3072, 'b')];
+    });
+    expect(arena.usedBytes).toBe(used + 4096);
+    const after = arena.alloc(8192, 'after the budget');
+    for (const r of [...regions, after]) arena.free(r);
+    expect(arena.usedBytes).toBe(used);
+  });
+
   test('bad sizes and double frees are BAD_ARGUMENT', async () => {
     const { arena } = await loadBackend('baseline');
     expect(code(() => arena.alloc(-1, 'x'))).toBe('BAD_ARGUMENT');

@@ -9,6 +9,7 @@
 import { RnnError, describe } from '../errors.js';
 import { buildModule, moduleType, moduleTypeOf, moduleTypes, optimizerType, optimizerTypeOf, optimizerTypes, type Module, type Optimizer } from '../registry.js';
 import type { Tensor } from '../tensor.js';
+import { getBackend } from '../backend.js';
 import { loadSafetensors, saveSafetensors } from './safetensors.js';
 
 /**
@@ -17,6 +18,8 @@ import { loadSafetensors, saveSafetensors } from './safetensors.js';
  */
 export type Model = Module;
 const KEY = 'simd-rnn';
+/** The name of optimizer state buffer i: "optimizer.<i>", i written without leading zeros. */
+const STATE_NAME = /^optimizer\.(0|[1-9]\d*)$/;
 
 /**
  * The model's weights, its configuration and (optionally) its optimizer in one safetensors
@@ -73,9 +76,9 @@ export interface CheckpointInfo {
  */
 export function checkpointInfo(bytes: Uint8Array | ArrayBuffer): CheckpointInfo {
   const { tensors, meta, metadata } = read(bytes);
-  const info: CheckpointInfo = { model: meta.model, tensors: {}, metadata };
+  // Object.fromEntries: every name an own key, even "__proto__"
+  const info: CheckpointInfo = { model: meta.model, tensors: Object.fromEntries(Object.entries(tensors).map(([name, t]) => [name, t.shape])), metadata };
   if (meta.optimizer) info.optimizer = { kind: meta.optimizer.kind, options: meta.optimizer.options, step: meta.optimizer.step };
-  for (const [name, t] of Object.entries(tensors)) info.tensors[name] = t.shape;
   return info;
 }
 
@@ -83,7 +86,12 @@ function bad(message: string): never {
   throw new RnnError('BAD_FILE', `loadCheckpoint: ${message}`);
 }
 
-/** A new model (and optimizer, when the file has one) rebuilt from a checkpoint, and its metadata strings. */
+/**
+ * A new model (and optimizer, when the file has one) rebuilt from a checkpoint, and its
+ * metadata strings. BAD_FILE for a corrupt file, including one whose configuration claims
+ * more parameters than its weights hold (refused before the model is built, so a small file
+ * cannot make it allocate more than a small multiple of its size).
+ */
 export function loadCheckpoint(bytes: Uint8Array | ArrayBuffer): {
   /** The rebuilt model, with the saved weights. */
   model: Model;
@@ -93,27 +101,34 @@ export function loadCheckpoint(bytes: Uint8Array | ArrayBuffer): {
   metadata: Record<string, string>;
 } {
   const { tensors, meta, metadata } = read(bytes);
+  // The model holds a parameter and a gradient for each weight in the file, and no more: built
+  // inside a budget of 8 bytes per weight (+ 64 KiB for alignment), a configuration that lies
+  // about its sizes is refused before it can allocate more than a small multiple of the file.
+  const weights = Object.entries(tensors).reduce((n, [name, t]) => n + (STATE_NAME.test(name) ? 0 : t.data.length), 0);
   let model: Model;
   try {
-    model = buildModule(meta.model, 'model');
+    model = getBackend('loadCheckpoint').arena.withBudget(8 * weights + 65536, () => buildModule(meta.model, 'model'));
   } catch (e) {
     if (e instanceof RnnError && e.code !== 'BAD_FILE') bad(`the model configuration is invalid (${e.message})`);
     throw e;
   }
   try {
-    return { ...restore(model, undefined, tensors, meta), metadata };
+    return { ...restore(model, undefined, tensors, meta, true), metadata };
   } catch (e) {
     model.dispose();
     throw e;
   }
 }
 
-/** Loads a checkpoint into an existing model (and optimizer) of the same configuration. */
+/**
+ * Loads a checkpoint into an existing model (and optimizer) of the same configuration; all or
+ * nothing (BAD_FILE, and neither changes). Without `optimizer`, only the weights are loaded.
+ */
 export function loadCheckpointInto(bytes: Uint8Array | ArrayBuffer, model: Model, optimizer?: Optimizer): void {
   const { tensors, meta } = read(bytes);
   const want = JSON.stringify(model.config()), got = JSON.stringify(meta.model);
   if (want !== got) bad(`the file is for another model: ${got}, this model is ${want}`);
-  restore(model, optimizer, tensors, meta);
+  restore(model, optimizer, tensors, meta, false);
 }
 
 interface Meta { model: Record<string, unknown>; optimizer?: { kind: string; options: Record<string, unknown>; step: number; buffers: number } }
@@ -130,8 +145,10 @@ function read(bytes: Uint8Array | ArrayBuffer): { tensors: Record<string, Tensor
   }
   checkTypes(meta.model, 'model');
   if (meta.optimizer !== undefined) {
-    const kind = (meta.optimizer as { kind?: unknown } | null)?.kind;
+    const { kind, options, step } = (meta.optimizer ?? {}) as { kind?: unknown; options?: unknown; step?: unknown };
     if (typeof kind !== 'string' || !optimizerType(kind)) bad(`unknown optimizer ${describe(kind)}`);
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) bad(`the optimizer's options must be an object, got ${describe(options)}`);
+    if (!Number.isSafeInteger(step) || (step as number) < 0) bad(`the optimizer's step must be an integer >= 0, got ${describe(step)}`);
   }
   return { tensors, meta, metadata };
 }
@@ -150,20 +167,33 @@ function checkTypes(config: unknown, what: string): void {
   }
 }
 
-function restore(model: Model, given: Optimizer | undefined, tensors: Record<string, Tensor>, meta: Meta): { model: Model; optimizer?: Optimizer } {
-  const weights: Record<string, Tensor> = {}, state: Float32Array[] = [];
+// `build`: make an optimizer for the file's state when none is given (loadCheckpoint);
+// loadCheckpointInto without an optimizer loads the weights only, since it could hand no new
+// optimizer back and one built anyway would keep its state memory for ever.
+function restore(model: Model, given: Optimizer | undefined, tensors: Record<string, Tensor>, meta: Meta, build: boolean): { model: Model; optimizer?: Optimizer } {
+  const weightEntries: [string, Tensor][] = [], state: Float32Array[] = [];
+  let stateCount = 0;
   for (const [name, t] of Object.entries(tensors)) {
-    const m = /^optimizer\.(\d+)$/.exec(name);
-    if (m) state[Number(m[1])] = t.data;
-    else weights[name] = t;
+    const m = STATE_NAME.exec(name);
+    if (m) { state[Number(m[1])] = t.data; stateCount++; }
+    else weightEntries.push([name, t]);
   }
+  // exactly optimizer.0 to optimizer.<n - 1> (an index past 2^32 - 2 is no array index at all)
+  if (stateCount !== state.length || state.includes(undefined as never)) bad('the optimizer state tensors are not numbered optimizer.0 to optimizer.<n - 1>');
+  // own keys, even "__proto__", so that loadStateDict sees (and refuses) every name in the file
+  const weights: Record<string, Tensor> = Object.fromEntries(weightEntries);
   if (given && !meta.optimizer) bad('the file holds no optimizer state');
   let optimizer = given;
-  if (meta.optimizer && !given) {
+  if (meta.optimizer && !given && build) {
     const { kind, options } = meta.optimizer;
     const type = typeof kind === 'string' ? optimizerType(kind) : undefined;
     if (!type) bad(`unknown optimizer ${describe(kind)}`);
-    optimizer = type.build(model, options);
+    try {
+      optimizer = type.build(model, options);
+    } catch (e) {
+      if (e instanceof RnnError) bad(`the optimizer's options are invalid (${e.message})`);
+      throw e;
+    }
   }
   if (optimizer && meta.optimizer && optimizer.kind !== meta.optimizer.kind) bad(`the file holds ${meta.optimizer.kind} state, the optimizer is ${optimizer.kind}`);
   // check everything before changing anything: the weights through a throwaway copy of the

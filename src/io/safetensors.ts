@@ -71,7 +71,9 @@ function halfToFloat(h: number): number {
 /**
  * Reads a safetensors file: F32, F16, BF16 and F64 tensors, converted to float32. The file is
  * checked whole first (every tensor inside the buffer, sizes matching shapes, no overlap, no
- * gap, no bytes left over); anything else is BAD_FILE naming what is wrong. Needs no `init`.
+ * gap, no bytes left over); anything else is BAD_FILE naming what is wrong. A header size over
+ * 100 MB is refused from the size field alone, before any of the header is decoded. Tensor
+ * and metadata names are kept as own properties, "__proto__" included. Needs no `init`.
  */
 export function loadSafetensors(bytes: Uint8Array | ArrayBuffer): {
   /** Every tensor by its name in the file, as float32. */
@@ -84,7 +86,9 @@ export function loadSafetensors(bytes: Uint8Array | ArrayBuffer): {
   if (u8.length < 8) bad(`the file has ${u8.length} bytes, fewer than the 8 of the header size`);
   const view = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
   const n = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
-  if (n > MAX_HEADER || 8 + n > u8.length) bad(`the header claims ${n} bytes, but the file has ${u8.length - 8} after the size field`);
+  // checked before a byte of the header is decoded: a header is never read beyond 100 MB
+  if (n > MAX_HEADER) bad(`the header claims ${n} bytes, over the limit of ${MAX_HEADER} (100 MB); not read`);
+  if (8 + n > u8.length) bad(`the header claims ${n} bytes, but the file has ${u8.length - 8} after the size field`);
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(u8.subarray(8, 8 + n)));
@@ -93,7 +97,8 @@ export function loadSafetensors(bytes: Uint8Array | ArrayBuffer): {
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) bad('the header is not a JSON object');
   const dataStart = 8 + n, dataBytes = u8.length - dataStart;
-  const metadata: Record<string, string> = {};
+  // names become keys through Object.fromEntries (own properties, even "__proto__")
+  const metadata: [string, string][] = [];
   const spans: [number, number, string][] = [];
   const entries: [string, string, number[], number][] = [];
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
@@ -101,7 +106,7 @@ export function loadSafetensors(bytes: Uint8Array | ArrayBuffer): {
       if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) bad('__metadata__ is not an object');
       for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
         if (typeof v !== 'string') bad(`__metadata__.${k} is not a string`);
-        metadata[k] = v;
+        metadata.push([k, v]);
       }
       continue;
     }
@@ -125,7 +130,7 @@ export function loadSafetensors(bytes: Uint8Array | ArrayBuffer): {
     covered = end;
   }
   if (covered !== dataBytes) bad(`${dataBytes - covered} bytes after the last tensor belong to no tensor`);
-  const tensors: Record<string, Tensor> = {};
+  const tensors: [string, Tensor][] = [];
   const bits = new Uint32Array(1), bitsAsFloat = new Float32Array(bits.buffer);
   for (const [name, dtype, shape, begin] of entries) {
     const count = shape.reduce((a, b) => a * b, 1), data = new Float32Array(count), at = dataStart + begin;
@@ -135,7 +140,7 @@ export function loadSafetensors(bytes: Uint8Array | ArrayBuffer): {
       else if (dtype === 'F16') data[i] = halfToFloat(view.getUint16(at + 2 * i, true));
       else { bits[0] = view.getUint16(at + 2 * i, true) << 16; data[i] = bitsAsFloat[0]; } // BF16: the top half of an F32
     }
-    tensors[name] = { data, shape: [...shape] };
+    tensors.push([name, { data, shape: [...shape] }]);
   }
-  return { tensors, metadata };
+  return { tensors: Object.fromEntries(tensors), metadata: Object.fromEntries(metadata) };
 }

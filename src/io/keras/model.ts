@@ -515,7 +515,7 @@ function buildStep(b: Builder, entry: Json, index: number, first: boolean): { st
   const shapeOf = (): (number | null)[] | undefined => {
     const s = c.batch_input_shape ?? c.batch_shape;
     if (s === undefined || s === null) return undefined;
-    if (!Array.isArray(s) || !s.every((d) => d === null || (Number.isSafeInteger(d) && d >= 0))) bad(`${where}: batch_input_shape must be an array of sizes or nulls, got ${describe(s)}`);
+    if (!Array.isArray(s) || !s.every((d) => d === null || (Number.isSafeInteger(d) && d >= 1))) bad(`${where}: batch_input_shape must be an array of sizes >= 1 or nulls, got ${describe(s)}`);
     return s;
   };
   const inputShape = shapeOf();
@@ -601,7 +601,11 @@ export function loadKerasModel(modelJson: object | string, weights: Uint8Array |
       bad(`model.json is not JSON (${(e as Error).message})`);
     }
   }
-  if (!isObject(json)) throw new RnnError('BAD_ARGUMENT', `loadKerasModel: modelJson must be the model.json object or its text, got ${describe(json)}`);
+  if (!isObject(json)) {
+    // text that is JSON but no object is a broken model.json; any other value a wrong argument
+    if (typeof modelJson === 'string') bad(`model.json must hold a JSON object, got ${describe(json)}`);
+    throw new RnnError('BAD_ARGUMENT', `loadKerasModel: modelJson must be the model.json object or its text, got ${describe(json)}`);
+  }
   if (json.format !== undefined && json.format !== 'layers-model') unsupported(`model.json is a ${describe(json.format)}, not a 'layers-model' (graph models are not supported)`);
   let topology = json.modelTopology;
   if (!isObject(topology)) bad(`model.json needs modelTopology, an object, got ${describe(topology)}`);
@@ -623,6 +627,7 @@ export function loadKerasModel(modelJson: object | string, weights: Uint8Array |
     });
     const unused = [...b.weights.keys()].filter((n) => !b.used.has(n));
     if (unused.length) bad(`weightsManifest holds weights no layer uses: ${unused.slice(0, 5).map((n) => JSON.stringify(n)).join(', ')}${unused.length > 5 ? ', ...' : ''}`);
+    if (takesIds && inputShape && (inputShape as unknown[]).length !== 2) bad(`the model starts with an Embedding, which takes ids [batch, steps], but its batch_input_shape is [${(inputShape as unknown[]).map((d) => d ?? 'null').join(', ')}]`);
     if (!takesIds && b.width === null) bad('model.json gives no input shape (batch_input_shape) and the first layer has no kernel to tell the input width');
     return new KerasModel(steps, inputShape, takesIds, maskZero);
   } catch (e) {

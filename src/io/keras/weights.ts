@@ -5,7 +5,9 @@
  * padding. float32 weights are read as they are; quantized ones (tensorflowjs_converter's
  * `--quantize_uint8`, `--quantize_uint16`, `--quantize_float16`) are dequantized to float32 as
  * tfjs does: q * scale + min for uint8 / uint16, the half-precision value for float16. Any
- * other dtype is UNSUPPORTED; a manifest that does not describe the bytes exactly is BAD_FILE.
+ * other dtype is UNSUPPORTED; a manifest that does not describe the bytes exactly, or a weight
+ * holding NaN or Infinity, is BAD_FILE. Each weight's size is checked against the bytes left
+ * before its array is allocated, so a shape that lies allocates nothing.
  */
 import { RnnError, describe } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
@@ -55,15 +57,18 @@ export function readWeights(manifest: unknown, bytes: Uint8Array): Map<string, T
       if (typeof name !== 'string') bad(`${where}.name must be a string, got ${describe(name)}`);
       if (!isDims(shape)) bad(`${where}.shape (${name}) must be an array of non-negative integers, got ${describe(shape)}`);
       if (out.has(name)) bad(`the weight ${JSON.stringify(name)} appears twice in weightsManifest`);
+      // n is a float product: compared with the bytes there are before anything is allocated
       const n = shape.reduce((a, b) => a * b, 1);
-      const data = new Float32Array(n);
+      const short = (size: number): void => { if (at + n * size > bytes.length) bad(`the weight files hold ${bytes.length} bytes, but ${name} needs bytes ${at} to ${at + n * size}: the files are shorter than the manifest`); };
+      let data: Float32Array;
       if (quantization !== undefined && quantization !== null) {
         const q = quantization as Record<string, unknown>;
         const original = q.original_dtype ?? dtype;
         if (original !== 'float32') throw new RnnError('UNSUPPORTED', `loadKerasModel: ${where} (${name}): quantized weights of dtype ${describe(original)} are not supported (float32 only)`);
         const size = q.dtype === 'uint8' ? 1 : q.dtype === 'uint16' || q.dtype === 'float16' ? 2 : 0;
         if (!size) throw new RnnError('UNSUPPORTED', `loadKerasModel: ${where} (${name}): quantization dtype ${describe(q.dtype)} is not supported (uint8, uint16, float16)`);
-        if (at + n * size > bytes.length) bad(`the weight files hold ${bytes.length} bytes, but ${name} needs bytes ${at} to ${at + n * size}: the files are shorter than the manifest`);
+        short(size);
+        data = new Float32Array(n);
         if (q.dtype === 'float16') {
           for (let k = 0; k < n; k++) data[k] = halfToFloat(view.getUint16(at + 2 * k, true));
         } else {
@@ -76,10 +81,14 @@ export function readWeights(manifest: unknown, bytes: Uint8Array): Map<string, T
         at += n * size;
       } else {
         if (dtype !== 'float32') throw new RnnError('UNSUPPORTED', `loadKerasModel: ${where} (${name}): dtype ${describe(dtype)} is not supported (float32, or quantized uint8 / uint16 / float16)`);
-        if (at + n * 4 > bytes.length) bad(`the weight files hold ${bytes.length} bytes, but ${name} needs bytes ${at} to ${at + n * 4}: the files are shorter than the manifest`);
+        short(4);
+        data = new Float32Array(n);
         for (let k = 0; k < n; k++) data[k] = view.getFloat32(at + 4 * k, true);
         at += n * 4;
       }
+      // NaN or Infinity in a file's weights is a broken file (as for checkpoints and ONNX)
+      const nonFinite = data.findIndex((v) => !Number.isFinite(v));
+      if (nonFinite >= 0) bad(`${where} (${name}) holds ${data[nonFinite]} at index ${nonFinite}`);
       out.set(name, { data, shape: [...shape] });
     });
   });

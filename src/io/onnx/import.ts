@@ -71,6 +71,8 @@ function weightOf(node: OnnxNode, weights: Record<string, Tensor>, i: number, sh
   if (t.shape.length !== shape.length || t.shape.some((d, k) => d !== shape[k])) {
     bad(node, `${JSON.stringify(name)} has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`, 'SHAPE_MISMATCH');
   }
+  const at = t.data.findIndex((v) => !Number.isFinite(v));
+  if (at >= 0) throw new RnnError('NOT_FINITE', `ONNX ${node.opType} node ${JSON.stringify(node.name)}: ${JSON.stringify(name)} holds ${t.data[at]} at index ${at}`);
   return t.data;
 }
 
@@ -112,7 +114,7 @@ function activationOptions(node: OnnxNode, kind: Kind, dirs: number): Record<str
  * The layer that computes an ONNX RNN, LSTM or GRU node: `weights` maps the node's input
  * names (W, R, and B, P where given) to their values. Attributes and activations this library
  * cannot compute are refused with UNSUPPORTED naming them; a missing or misshapen weight is
- * BAD_FILE or SHAPE_MISMATCH.
+ * BAD_FILE or SHAPE_MISMATCH; one holding NaN or Infinity, NOT_FINITE naming it.
  */
 export function layerFromOnnx(node: OnnxNode, weights: Record<string, Tensor>): RNN | LSTM | GRU {
   if (typeof node !== 'object' || node === null || typeof node.opType !== 'string' || !Array.isArray(node.inputs) || typeof node.attributes !== 'object') {
@@ -155,7 +157,14 @@ export function layerFromOnnx(node: OnnxNode, weights: Record<string, Tensor>): 
   Object.assign(options, activations);
   if (kind === 'LSTM') Object.assign(options, { coupled, peepholes: p !== null, cellClip: clip ?? 0 });
   if (kind === 'GRU') options.resetAfter = a.linear_before_reset === 1;
-  const layer = kind === 'LSTM' ? new LSTM(options as never) : kind === 'GRU' ? new GRU(options as never) : new RNN(options as never);
+  let layer: RNN | LSTM | GRU;
+  try {
+    layer = kind === 'LSTM' ? new LSTM(options as never) : kind === 'GRU' ? new GRU(options as never) : new RNN(options as never);
+  } catch (e) {
+    // values no layer takes (a clip of Infinity, an activation_alpha of NaN): the file's fault
+    if (e instanceof RnnError && e.code === 'BAD_ARGUMENT') bad(node, `its attributes give no valid layer (${e.message})`);
+    throw e;
+  }
 
   try {
     const order = coupled ? GATES[kind].coupled : GATES[kind].plain, GH = order.length * H;
@@ -192,7 +201,8 @@ export interface OnnxImport {
  * model's node order. Weights come from initializers (of the node's graph or an enclosing
  * one) or from constants folded through Constant, Identity, Unsqueeze, Squeeze, Reshape,
  * Cast, Slice, Concat, Transpose and Gather. A node whose weights are computed at run time
- * is BAD_FILE; what layerFromOnnx refuses, importOnnx refuses. On any error, no layer is kept.
+ * is BAD_FILE; what layerFromOnnx refuses, importOnnx refuses (weights holding NaN or
+ * Infinity as BAD_FILE: it is the file that is broken). On any error, no layer is kept.
  */
 export function importOnnx(bytes: Uint8Array): OnnxImport[] {
   const model = readOnnx(bytes);
@@ -204,6 +214,8 @@ export function importOnnx(bytes: Uint8Array): OnnxImport[] {
     for (const node of model.nodes) if (node.domain === '' && node.opType in GATES) out.push({ node, layer: layerFromOnnx(node, weights) });
   } catch (e) {
     for (const { layer } of out) layer.dispose();
+    // weights holding NaN or Infinity in a file are a broken file (as for checkpoints)
+    if (e instanceof RnnError && e.code === 'NOT_FINITE') throw new RnnError('BAD_FILE', `importOnnx: ${e.message}`, { cause: e });
     throw e;
   }
   return out;
