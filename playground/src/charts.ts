@@ -5,7 +5,10 @@
  */
 import { lineChart, type LineChartOptions } from 'simd-rnn';
 
-type Options = Omit<LineChartOptions, 'width' | 'height'>;
+/** A series may carry a short name for the legend of a narrow chart (the legend sits right of the plot). */
+type Series = LineChartOptions['series'][number] & { short?: string };
+type Options = Omit<LineChartOptions, 'width' | 'height' | 'series'> & { series: Series[] };
+const NARROW = 560;
 const latest = new WeakMap<HTMLElement, Options>();
 
 const observer = new ResizeObserver((entries) => {
@@ -18,7 +21,8 @@ const observer = new ResizeObserver((entries) => {
 function draw(el: HTMLElement, o: Options): void {
   const width = Math.max(300, Math.floor(el.clientWidth || 600));
   const height = Math.round(Math.min(380, Math.max(240, width * 0.5)));
-  const svg = lineChart({ ...o, width, height });
+  const series = o.series.map(({ short, ...s }) => (width < NARROW && short ? { ...s, name: short } : s));
+  const svg = lineChart({ ...o, series, width, height });
   // the same picture twice is skipped: the observer fires after every draw
   if (el.dataset.svg !== svg) { el.innerHTML = svg; el.dataset.svg = svg; }
 }

@@ -41,7 +41,8 @@ export function setupLab(onReady: (text: string) => void): LabView {
       clip: Number($<HTMLInputElement>('lab-clip').value),
     };
   };
-  const runs: { name: string; norms: number[] }[] = [];
+  const runs: { name: string; norms: number[]; n: number }[] = [];
+  let runCount = 0;
   const describe = (c: LabConfig) => [
     cellById(c.cell).label, c.init !== 'pytorch' ? `${c.init} init` : '', c.gateBias !== null ? `bias ${c.gateBias}` : '', c.scale !== 1 ? `W_hh × ${c.scale}` : '',
   ].filter(Boolean).join(', ');
@@ -64,16 +65,19 @@ export function setupLab(onReady: (text: string) => void): LabView {
   });
 
   function showFlow(r: LabResult, c: LabConfig): void {
-    runs.push({ name: `${describe(c)}, T=${c.T}`, norms: r.norms });
+    runs.push({ name: `${describe(c)}, T=${c.T}`, norms: r.norms, n: ++runCount });
     if (runs.length > MAX_RUNS) runs.shift();
     $('flow-ratio').textContent = sig(r.ratio);
+    $('flow-ratio').dataset.value = String(r.ratio); // full precision, for tests and the curious
     const top = r.spectrum.reduce((a, s) => (s.sigmaMax * s.gamma > a.sigmaMax * a.gamma ? s : a), r.spectrum[0]);
     $('flow-sigma').textContent = top ? sig(top.sigmaMax * top.gamma) : '–';
     $('flow-regime').textContent = top ? top.regime : '–';
     showChart($('flow-chart'), {
       title: `Gradient flow, loss on the last step (the last ${runs.length > 1 ? `${runs.length} runs` : 'run'})`, xLabel: 'time step t', yLabel: '‖dL/dh(t)‖', logY: true,
-      series: runs.map((run) => ({ name: run.name, y: run.norms })).reverse(),
+      series: runs.map((run) => ({ name: run.name, short: `run ${run.n}`, y: run.norms })).reverse(),
     });
+    const list = $('flow-runs');
+    list.replaceChildren(...runs.map((run) => Object.assign(document.createElement('li'), { textContent: `run ${run.n}: ${run.name}` })).reverse());
     spectrumTable($<HTMLTableElement>('flow-spectrum'), r.spectrum);
     fillTable($<HTMLTableElement>('flow-gates'), ['gate', 'mean', 'saturated low', 'saturated high'],
       r.gates.map((g) => [g.gate, sig(g.mean), percent(g.saturatedLow), percent(g.saturatedHigh)]));

@@ -89,9 +89,9 @@ function drawLoss(): void {
     showChart(lossChart, {
       title, xLabel: 'step', yLabel: 'nats per character',
       series: [
-        { name: w > 1 ? `train (mean of ${w})` : 'train', x, y },
-        { name: 'validation', x: valPoints.map((p) => p[0]), y: valPoints.map((p) => p[1]) },
-        ...(Number.isFinite(baseline) ? [{ name: 'unigram baseline', x: [0, last], y: [baseline, baseline] }] : []),
+        { name: w > 1 ? `train (mean of ${w})` : 'train', short: 'train', x, y },
+        { name: 'validation', short: 'val', x: valPoints.map((p) => p[0]), y: valPoints.map((p) => p[1]) },
+        ...(Number.isFinite(baseline) ? [{ name: 'unigram baseline', short: 'baseline', x: [0, last], y: [baseline, baseline] }] : []),
       ],
     });
   }, Math.max(0, 250 - (performance.now() - lastDraw)));
@@ -234,6 +234,16 @@ trainer.onmessage = (event: MessageEvent<FromTrainer>) => {
       resetView();
       showInfo(m.info);
       title = '';
+      if (m.info.log) {
+        // the curve the file's own training recorded (train: the mean loss between validations)
+        title = `${m.info.source}: its training record`;
+        valPoints = m.info.log.map((e) => [e.step, e.valLoss]);
+        trainPoints = m.info.log.filter((e) => e.loss !== null).map((e) => [e.step, e.loss!]);
+        $('step-value').textContent = String(m.info.log[m.info.log.length - 1].step);
+        $('val-loss-value').textContent = loss(valPoints[valPoints.length - 1][1]);
+        if (trainPoints.length) $('loss-value').textContent = loss(trainPoints[trainPoints.length - 1][1]);
+        drawLoss();
+      }
       say(fileStatus, `Loaded ${m.info.source}: sample it (section 2) or look inside (section 4).`, 'good');
       say(trainMessage, `A loaded model (${m.info.source}); Train starts a new one from the form.`);
       break;

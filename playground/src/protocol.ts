@@ -31,6 +31,8 @@ export interface ModelInfo {
   baseline?: number;
   /** Where the model came from: 'trained here' or the loaded file's name. */
   source: string;
+  /** A loaded checkpoint's training record (`simd-rnn train` writes one): loss and validation loss by step. */
+  log?: { step: number; loss: number | null; valLoss: number }[];
 }
 
 /** A trained model's insides (gradient flow over a validation window, gates, spectrum). */

@@ -209,7 +209,7 @@ function load(bytes: ArrayBuffer, name: string): void {
   }
   dispose();
   const task = metadata.task === 'names' ? 'names' : 'text';
-  let training: { steps?: number; source?: string; baseline?: { loss?: number }; kept?: { valLoss?: number } } | null = null;
+  let training: { steps?: number; source?: string; baseline?: { loss?: number }; kept?: { valLoss?: number }; log?: unknown } | null = null;
   try { training = JSON.parse(metadata.training ?? 'null'); } catch { training = null; }
   const parameters = seq.parameters().reduce((a, p) => a + p.data.length, 0);
   const list = task === 'names' ? namesList() : undefined;
@@ -219,7 +219,7 @@ function load(bytes: ArrayBuffer, name: string): void {
     model: seq, optimizer, vocab: vocab as string[], task, steps: training?.steps ?? 0, seconds: 0, pos: 0, states: [], log: [],
     corpus: undefined, training: metadata.training,
     info: {
-      task, parameters, vocabSize: vocab.length, source: name,
+      task, parameters, vocabSize: vocab.length, source: name, log: trainingLog(training?.log),
       baseline: training?.baseline?.loss ?? (sameNames ? unigramLoss(list.counts, list.validation) : undefined),
       describe: `${name}: ${rec.spec.kind} ${rec.spec.numLayers > 1 ? `${rec.spec.numLayers} layers of ` : ''}${rec.spec.hiddenSize}, ${task}${training?.source ? ` (${training.source})` : ''}, ${training?.steps ?? '?'} steps${training?.kept?.valLoss !== undefined ? `, validation loss ${training.kept.valLoss}` : ''}`,
     },
@@ -227,6 +227,14 @@ function load(bytes: ArrayBuffer, name: string): void {
   if (sameNames) names = list;
   post({ type: 'loaded', info: run.info });
   post({ type: 'state', state: 'loaded' });
+}
+
+/** The entries of a training record's log that have a step and a validation loss. */
+function trainingLog(log: unknown): ModelInfo['log'] {
+  if (!Array.isArray(log)) return undefined;
+  const ok = log.filter((e) => typeof e?.step === 'number' && typeof e?.valLoss === 'number')
+    .map((e) => ({ step: e.step as number, valLoss: e.valLoss as number, loss: typeof e.loss === 'number' ? e.loss as number : null }));
+  return ok.length ? ok : undefined;
 }
 
 /** The model's gradient flow for a loss on the last of up to 100 characters of 8 held-out windows (as `simd-rnn train` charts it), its gates and spectrum. */
