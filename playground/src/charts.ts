@@ -20,7 +20,7 @@ const observer = new ResizeObserver((entries) => {
 
 function draw(el: HTMLElement, o: Options): void {
   const width = Math.max(300, Math.floor(el.clientWidth || 600));
-  const height = Math.round(Math.min(380, Math.max(240, width * 0.5)));
+  const height = Math.round(Math.min(360, Math.max(240, width * 0.45)));
   const series = o.series.map(({ short, ...s }) => (width < NARROW && short ? { ...s, name: short } : s));
   const svg = lineChart({ ...o, series, width, height });
   // the same picture twice is skipped: the observer fires after every draw
