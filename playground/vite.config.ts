@@ -8,7 +8,7 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   root: import.meta.dirname,
   base: './',
-  // module workers in the build as in dev (the default 'iife' cannot hold import.meta.url's asset URLs as ES modules do)
+  // the workers are module workers (new Worker(url, { type: 'module' })), in the build as in dev
   worker: { format: 'es' },
   build: { outDir: 'dist', emptyOutDir: true, target: 'es2022' },
   server: { fs: { allow: ['..'] } },

@@ -6,7 +6,8 @@
 // and a checkpoint made by `simd-rnn train` loads in the page (both give the same greedy names
 // as the CLI); the gradient-flow lab's ratio is the one the library computes here in Node.
 // Any console error, page error or failed request fails the suite. Screenshots at 1280x800 and
-// 390x844 go to artifacts/playground/ (git-ignored). Runs after `npm run build` (dist/, wasm/).
+// 390x844 go to artifacts/playground/ (git-ignored): of the trained model, and of the whole
+// page once every section has run. Runs after `npm run build` (dist/, wasm/).
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -124,8 +125,21 @@ describe.sequential('the playground in Chromium', () => {
     await page.getByTestId('train-pause').click();
     await expect.poll(() => text('train-pause')).toBe('Resume');
     console.log(`trained ${await text('step-value')} steps at ${await text('speed-value')} steps/s: validation loss ${await text('val-loss-value')}, unigram baseline ${await text('baseline-value')} nats per character`);
-    await shoot('train');
   }, 180_000);
+
+  /** At 390x844 (a phone) no horizontal scrolling; screenshots at both sizes (`full`: the whole page). */
+  async function sizes(name: string, full: boolean): Promise<void> {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(300);   // the charts redraw at the new width
+    const [scroll, client] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+    expect(scroll).toBeLessThanOrEqual(client);
+    await shoot(`${name}-phone`, full ? undefined : '.watch', full);   // on a phone the numbers and the chart come below the form
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.waitForTimeout(300);
+    await shoot(`${name}-laptop`, undefined, full);
+  }
+
+  test('fits a phone screen without horizontal scrolling; screenshots of the trained model', () => sizes('trained', false), 60_000);
 
   async function sample(prompt: string, temperature: number, length: number): Promise<string> {
     await page.fill('#prompt', prompt);
@@ -207,7 +221,7 @@ describe.sequential('the playground in Chromium', () => {
     await page.getByTestId('bench-run').click();
     await expect.poll(() => page.locator('[data-testid=bench-table] tbody tr').count(), { timeout: 60_000 }).toBe(7);
     await expect.poll(() => page.getByTestId('bench-run').isEnabled(), { timeout: 30_000 }).toBe(true);
-    const medians = await page.locator('[data-testid=bench-table] tbody tr td:nth-child(3)').allTextContents();
+    const medians = await page.locator('[data-testid=bench-table] tbody tr td:nth-child(2)').allTextContents();
     for (const m of medians) expect(m).toMatch(/^\d+(\.\d+)? (ms|µs)$/);
 
     await page.context().setOffline(true);
@@ -219,17 +233,30 @@ describe.sequential('the playground in Chromium', () => {
     await page.context().setOffline(false);
   }, 120_000);
 
-  test('fits a phone screen without horizontal scrolling; screenshots', async () => {
-    await page.setViewportSize({ width: 390, height: 844 });
-    await page.waitForTimeout(300);   // the charts redraw at the new width
-    const [scroll, client] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
-    expect(scroll).toBeLessThanOrEqual(client);
-    await shoot('phone', '.watch');   // on a phone the numbers and the chart come below the form
-    await page.setViewportSize({ width: 1280, height: 800 });
-    await page.waitForTimeout(300);
-    await shoot('laptop');
+  test('every section filled in: still no horizontal scrolling on a phone; full-page screenshots', () => sizes('all', true), 60_000);
+
+  test('trains on pasted text; too little text is refused with a message; reset', async () => {
+    await page.check('input[name=corpus][value=text]');
+    await page.fill('#corpus-text', 'too short');
+    await page.getByTestId('train-start').click();
+    await expect.poll(() => text('train-message')).toMatch(/at least 200 characters/);
+    const prose = readFileSync(join(root, 'README.md'), 'utf8').slice(0, 6000);
+    await page.fill('#corpus-text', prose);
+    await page.getByTestId('train-start').click();
+    await expect.poll(() => number('step-value'), { timeout: 60_000 }).toBeGreaterThanOrEqual(5);
+    expect(await text('model-info')).toMatch(/^pasted text: [\d,]+ characters/);
+    const out = await sample('The ', 0.5, 60);
+    expect(out.startsWith('The ')).toBe(true);
+    expect(out.length).toBe(4 + 60);
+    await page.getByTestId('train-reset').click();
+    await expect.poll(() => text('step-value')).toBe('–');
+    expect(await page.getByTestId('checkpoint-download').isDisabled()).toBe(true);
+    await page.check('input[name=corpus][value=names]');
+  }, 90_000);
+
+  test('no console error, page error or failed request in the whole visit', () => {
     expect(problems).toEqual([]);
-  }, 60_000);
+  });
 });
 
 /** The first name of a names sample as `simd-rnn sample` prints it: up to the newline, or all of it and '…'. */
@@ -237,10 +264,9 @@ function firstName(out: string): string {
   return out.includes('\n') ? out.slice(0, out.indexOf('\n')) : `${out}…`;
 }
 
-/** A viewport screenshot (from the top, or with `at` at the top) and a full-page one. */
-async function shoot(name: string, at?: string): Promise<void> {
+/** A screenshot of the viewport (from the top, or with `at` at the top) or of the whole page. */
+async function shoot(name: string, at: string | undefined, fullPage: boolean): Promise<void> {
   const { width, height } = page.viewportSize()!;
   await page.evaluate((selector) => (selector ? document.querySelector(selector)!.scrollIntoView() : window.scrollTo(0, 0)), at);
-  await page.screenshot({ path: join(artifacts, `${name}-${width}x${height}.png`) });
-  await page.screenshot({ path: join(artifacts, `${name}-${width}x${height}-full.png`), fullPage: true });
+  await page.screenshot({ path: join(artifacts, `${name}-${width}x${height}${fullPage ? '-full' : ''}.png`), fullPage });
 }

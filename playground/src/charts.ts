@@ -7,7 +7,8 @@ import { lineChart, type LineChartOptions } from 'simd-rnn';
 
 /** A series may carry a short name for the legend of a narrow chart (the legend sits right of the plot). */
 type Series = LineChartOptions['series'][number] & { short?: string };
-type Options = Omit<LineChartOptions, 'width' | 'height' | 'series'> & { series: Series[] };
+/** And a short title for a narrow chart (the title is centred over the plot and would be cut). */
+type Options = Omit<LineChartOptions, 'width' | 'height' | 'series'> & { series: Series[]; shortTitle?: string };
 const NARROW = 560;
 const latest = new WeakMap<HTMLElement, Options>();
 
@@ -21,8 +22,9 @@ const observer = new ResizeObserver((entries) => {
 function draw(el: HTMLElement, o: Options): void {
   const width = Math.max(300, Math.floor(el.clientWidth || 600));
   const height = Math.round(Math.min(360, Math.max(240, width * 0.45)));
-  const series = o.series.map(({ short, ...s }) => (width < NARROW && short ? { ...s, name: short } : s));
-  const svg = lineChart({ ...o, series, width, height });
+  const narrow = width < NARROW, { shortTitle, ...rest } = o;
+  const series = o.series.map(({ short, ...s }) => (narrow && short ? { ...s, name: short } : s));
+  const svg = lineChart({ ...rest, ...(narrow && shortTitle !== undefined ? { title: shortTitle } : {}), series, width, height });
   // the same picture twice is skipped: the observer fires after every draw
   if (el.dataset.svg !== svg) { el.innerHTML = svg; el.dataset.svg = svg; }
 }

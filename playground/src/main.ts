@@ -70,7 +70,8 @@ function setState(s: typeof state): void {
   insideButton.disabled = s === 'idle';
 }
 
-// the loss history of the run shown
+// the run shown (-1: none; see protocol.ts) and its loss history
+let shownRun = 0, runCount = 0;
 let trainPoints: [number, number][] = [], valPoints: [number, number][] = [], baseline = NaN, title = '';
 const lossChart = $('loss-chart');
 let drawPending = false, lastDraw = 0;
@@ -87,7 +88,7 @@ function drawLoss(): void {
     }
     const last = Math.max(1, trainPoints.at(-1)?.[0] ?? 1);
     showChart(lossChart, {
-      title, xLabel: 'step', yLabel: 'nats per character',
+      title, shortTitle: title.length > 34 ? 'Loss' : title, xLabel: 'step', yLabel: 'nats per character',
       series: [
         { name: w > 1 ? `train (mean of ${w})` : 'train', short: 'train', x, y },
         { name: 'validation', short: 'val', x: valPoints.map((p) => p[0]), y: valPoints.map((p) => p[1]) },
@@ -130,10 +131,10 @@ $<HTMLFormElement>('train-form').addEventListener('submit', (e) => {
   const cell = CELLS.find((c) => c.id === config.cell)!.label;
   title = `${cell}${config.layers > 1 ? ` ${config.layers} layers of` : ''} ${config.hidden} on ${kind === 'names' ? 'first names' : corpusName}`;
   say(trainMessage, 'Building the model…');
-  send({ type: 'start', config });
+  send({ type: 'start', run: (shownRun = ++runCount), config });
 });
 pauseButton.addEventListener('click', () => send({ type: state === 'paused' ? 'resume' : 'pause' }));
-resetButton.addEventListener('click', () => { send({ type: 'reset' }); resetView(); say(trainMessage, ''); });
+resetButton.addEventListener('click', () => { shownRun = -1; send({ type: 'reset' }); resetView(); say(trainMessage, ''); });
 
 // ---- Sample ----------------------------------------------------------------------------
 
@@ -191,6 +192,7 @@ trainer.onmessage = (event: MessageEvent<FromTrainer>) => {
       recentLosses.length = 0;
       break;
     case 'progress': {
+      if (m.run !== shownRun) break;
       trainPoints.push(...m.train);
       valPoints.push(...m.val);
       for (const [, l] of m.train) { recentLosses.push(l); if (recentLosses.length > 20) recentLosses.shift(); }
@@ -202,6 +204,7 @@ trainer.onmessage = (event: MessageEvent<FromTrainer>) => {
       break;
     }
     case 'samples': {
+      if (m.run !== shownRun) break;
       const li = document.createElement('li'), step = document.createElement('span');
       step.className = 'step';
       step.textContent = `step ${m.step} (val ${loss(m.valLoss)}): `;
@@ -231,6 +234,7 @@ trainer.onmessage = (event: MessageEvent<FromTrainer>) => {
       break;
     }
     case 'loaded':
+      shownRun = -1; // the worker has dropped the run it trained
       resetView();
       showInfo(m.info);
       title = '';

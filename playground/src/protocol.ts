@@ -43,8 +43,12 @@ export interface Inside {
   spectrum: { name: string; gate: string; sigmaMax: number; gamma: number; regime: string }[];
 }
 
+/**
+ * `run` numbers a training run (the page's count of Train presses): progress posted before a
+ * reset or a new run arrives after it, and the page drops what is not of the run it shows.
+ */
 export type ToTrainer =
-  | { type: 'start'; config: TrainConfig }
+  | { type: 'start'; run: number; config: TrainConfig }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'reset' }
@@ -56,8 +60,8 @@ export type ToTrainer =
 export type FromTrainer =
   | { type: 'ready'; simd: string }
   | { type: 'started'; info: ModelInfo }
-  | { type: 'progress'; step: number; stepsPerSecond: number; train: [number, number][]; val: [number, number][] }
-  | { type: 'samples'; step: number; valLoss: number; texts: string[] }
+  | { type: 'progress'; run: number; step: number; stepsPerSecond: number; train: [number, number][]; val: [number, number][] }
+  | { type: 'samples'; run: number; step: number; valLoss: number; texts: string[] }
   | { type: 'state'; state: 'idle' | 'running' | 'paused' | 'loaded' }
   | { type: 'sample-chunk'; id: number; text: string }
   | { type: 'sample-done'; id: number; error?: string }

@@ -21,6 +21,8 @@ const post = (m: FromTrainer, transfer: Transferable[] = []) => (self as unknown
 const SLICE_MS = 100;
 
 interface Run {
+  /** The page's number of this run (see protocol.ts). */
+  id: number;
   model: Sequential;
   optimizer?: Optimizer;
   vocab: string[];
@@ -55,7 +57,7 @@ function dispose(): void {
 
 const recurrentOf = (model: Sequential) => model.layers.find((l): l is RecurrentLayer => typeof (l as RecurrentLayer).gradientNorms === 'function');
 
-function start(c: TrainConfig): void {
+function start(c: TrainConfig, id: number): void {
   dispose();
   const corpus = c.corpus.kind === 'names' ? namesList() : textCorpus(c.corpus.text);
   const V = corpus.vocab.length;
@@ -69,7 +71,7 @@ function start(c: TrainConfig): void {
   const baseline = unigramLoss(corpus.counts, corpus.validation);
   const source = c.corpus.kind === 'names' ? 'first-names.txt' : c.corpus.name;
   run = {
-    model, optimizer, vocab: corpus.vocab, task: corpus.task, corpus, config: c, steps: 0, seconds: 0, random: new Random(c.seed), pos: 0, states: [], log: [],
+    id, model, optimizer, vocab: corpus.vocab, task: corpus.task, corpus, config: c, steps: 0, seconds: 0, random: new Random(c.seed), pos: 0, states: [], log: [],
     info: { task: corpus.task, describe: `${source}: ${corpus.describe}`, parameters, vocabSize: V, baseline, source: 'trained here' },
   };
   post({ type: 'started', info: run.info });
@@ -127,14 +129,14 @@ function loop(): void {
   } catch (e) {
     running = false;
     r.seconds += (performance.now() - t0) / 1000;
-    post({ type: 'progress', step: r.steps, stepsPerSecond: r.steps / Math.max(r.seconds, 1e-9), train, val });
+    post({ type: 'progress', run: r.id, step: r.steps, stepsPerSecond: r.steps / Math.max(r.seconds, 1e-9), train, val });
     const diverged = e instanceof RnnError && e.code === 'NOT_FINITE';
     post({ type: 'error', where: 'train', message: diverged ? `training diverged at step ${r.steps + 1} (${e.message}); try a lower learning rate${c.clip ? '' : ' or clipping'}` : messageOf(e) });
     post({ type: 'state', state: 'paused' });
     return;
   }
   r.seconds += (performance.now() - t0) / 1000;
-  post({ type: 'progress', step: r.steps, stepsPerSecond: r.steps / Math.max(r.seconds, 1e-9), train, val });
+  post({ type: 'progress', run: r.id, step: r.steps, stepsPerSecond: r.steps / Math.max(r.seconds, 1e-9), train, val });
   setTimeout(loop, 0);
 }
 
@@ -142,7 +144,7 @@ function samples(r: Run, valLoss: number): void {
   const texts: string[] = [];
   const count = r.task === 'names' ? 6 : 1;
   for (let i = 0; i < count; i++) texts.push(generateText(r, '', 0.8, r.task === 'names' ? 40 : 160, r.config!.seed + r.steps + i, r.task === 'names'));
-  post({ type: 'samples', step: r.steps, valLoss, texts });
+  post({ type: 'samples', run: r.id, step: r.steps, valLoss, texts });
 }
 
 /** The prompt and `length` characters after it (a names model: up to the end of the name when `oneName`). */
@@ -216,7 +218,7 @@ function load(bytes: ArrayBuffer, name: string): void {
   const sameNames = list && list.vocab.join('') === (vocab as string[]).join('');
   const rec = recurrentOf(seq)!;
   run = {
-    model: seq, optimizer, vocab: vocab as string[], task, steps: training?.steps ?? 0, seconds: 0, pos: 0, states: [], log: [],
+    id: -1, model: seq, optimizer, vocab: vocab as string[], task, steps: training?.steps ?? 0, seconds: 0, pos: 0, states: [], log: [],
     corpus: undefined, training: metadata.training,
     info: {
       task, parameters, vocabSize: vocab.length, source: name, log: trainingLog(training?.log),
@@ -281,7 +283,7 @@ self.onmessage = async (event: MessageEvent<ToTrainer>) => {
   const where = m.type === 'load' ? 'load' : m.type === 'save' ? 'save' : m.type === 'inspect' ? 'inspect' : 'train';
   try {
     switch (m.type) {
-      case 'start': start(m.config); break;
+      case 'start': start(m.config, m.run); break;
       case 'pause': if (running) { running = false; post({ type: 'state', state: 'paused' }); } break;
       case 'resume': if (run?.corpus && !running) { running = true; post({ type: 'state', state: 'running' }); setTimeout(loop, 0); } break;
       case 'reset': dispose(); post({ type: 'state', state: 'idle' }); break;
