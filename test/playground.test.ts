@@ -250,7 +250,7 @@ describe.sequential('the playground in Chromium', () => {
     expect(out.length).toBe(4 + 60);
     await page.getByTestId('train-reset').click();
     await expect.poll(() => text('step-value')).toBe('–');
-    expect(await page.getByTestId('checkpoint-download').isDisabled()).toBe(true);
+    await expect.poll(() => page.getByTestId('checkpoint-download').isDisabled()).toBe(true);
     await page.check('input[name=corpus][value=names]');
   }, 90_000);
 

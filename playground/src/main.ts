@@ -134,7 +134,7 @@ $<HTMLFormElement>('train-form').addEventListener('submit', (e) => {
   send({ type: 'start', run: (shownRun = ++runCount), config });
 });
 pauseButton.addEventListener('click', () => send({ type: state === 'paused' ? 'resume' : 'pause' }));
-resetButton.addEventListener('click', () => { shownRun = -1; send({ type: 'reset' }); resetView(); say(trainMessage, ''); });
+resetButton.addEventListener('click', () => { shownRun = -1; send({ type: 'reset' }); resetView(); setState('idle'); say(trainMessage, ''); });
 
 // ---- Sample ----------------------------------------------------------------------------
 
