@@ -171,7 +171,7 @@ describe.sequential('the playground in Chromium', () => {
     expect(info.stdout).toMatch(/training +\d+ steps/);
   }, 60_000);
 
-  test('loads a checkpoint made by `simd-rnn train`; a bad file gives a message', async () => {
+  test('loads a checkpoint made by `simd-rnn train` (picked or dropped); a bad file gives a message', async () => {
     await page.getByTestId('checkpoint-load').setInputFiles(cliCheckpoint);
     await expect.poll(() => text('checkpoint-status')).toMatch(/^Loaded model\.safetensors/);
     expect(await text('model-info')).toMatch(/LSTM 24/);
@@ -184,6 +184,16 @@ describe.sequential('the playground in Chromium', () => {
     await expect.poll(() => text('checkpoint-status')).toMatch(/^notes\.safetensors is not a readable simd-rnn checkpoint: /);
     expect(await page.getByTestId('checkpoint-status').getAttribute('class')).toContain('bad');
     // the loaded model is still there
+    expect(firstName(await sample('ma', 0, 40))).toBe(greedy);
+
+    // dropped on the drop zone, as a file from the desktop
+    const bytes = [...readFileSync(cliCheckpoint)];
+    await page.evaluate((b) => {
+      const drop = new DataTransfer();
+      drop.items.add(new File([new Uint8Array(b)], 'dropped.safetensors'));
+      document.querySelector('[data-testid=drop-zone]')!.dispatchEvent(new DragEvent('drop', { dataTransfer: drop, bubbles: true, cancelable: true }));
+    }, bytes);
+    await expect.poll(() => text('checkpoint-status')).toMatch(/^Loaded dropped\.safetensors/);
     expect(firstName(await sample('ma', 0, 40))).toBe(greedy);
 
     await page.getByTestId('inside-run').click();
