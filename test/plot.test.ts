@@ -57,6 +57,13 @@ describe('lineChart', () => {
     expect(new Set(colours).size).toBe(3);
   });
 
+  test('the longest legend name is never cut when the legend is sized for it', () => {
+    for (const n of [3, 6, 7, 14, 28]) {   // lengths whose width in float rounding fell just short of n characters
+      const name = 'x'.repeat(n);
+      expect(texts(lineChart({ width: 1200, series: [{ name, y: [1, 2] }] }))).toContain(name);
+    }
+  });
+
   test('more series than colours: dashes tell them apart', () => {
     const series = Array.from({ length: 12 }, (_, k) => ({ name: `s${k}`, y: [k, k + 1] }));
     const svg = lineChart({ series, height: 600 });

@@ -228,7 +228,7 @@ export function lineChart(options: LineChartOptions): string {
 
   // legend
   if (o.series.length) {
-    const lx = left + pw + 14, maxChars = Math.max(1, Math.floor((legendW - 34) / CHAR_W));
+    const lx = left + pw + 14, maxChars = Math.max(1, Math.floor((legendW - 34) / CHAR_W + 1e-9)); // + 1e-9: 3 * 7.2 is 21.599..., so a name as long as the longest was cut
     out.push('<g>');
     o.series.forEach((s, k) => {
       const ly = top + 8 + k * (FONT + 8);
