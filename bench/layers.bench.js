@@ -356,7 +356,7 @@ for (const r of rows) {
   const cells = [r.layer, r.what, r.D, r.H, r.unit, mmm(ours)];
   if (other) cells.push(mmm(old), (ours.median / old.median).toFixed(3), pairedRatio(ours.samples, old.samples).toFixed(3));
   for (const p of PEERS) cells.push(mmm(r.result[p.who]), (r.result[p.who].median / ours.median).toFixed(2));
-  cells.push(Math.max(...PEERS.map((p) => r.diff[p.who] ?? 0)).toExponential(1));
+  cells.push(PEERS.length ? Math.max(...PEERS.map((p) => r.diff[p.who] ?? 0)).toExponential(1) : '-');
   if (other) cells.push(r.diff.ab.toExponential(1));
   console.log(`| ${cells.join(' | ')} |`);
 }
