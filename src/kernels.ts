@@ -20,7 +20,7 @@ export const KERNELS = {
 
   // assembly/panels.ts (B in column panels, for the batch-1 recurrent step)
   f32_pack_panels: { file: 'panels', scalar: false, args: ['p', 'b', 'ldb', 'K', 'N'] },
-  f32_gemm_nn_panels: { file: 'panels', scalar: true, args: ['c', 'ldc', 'a', 'lda', 'p', 'bias', 'M', 'N', 'K', 'accumulate'] },
+  f32_gemm_nn_panels: { file: 'panels', scalar: true, bench: true, args: ['c', 'ldc', 'a', 'lda', 'p', 'bias', 'M', 'N', 'K', 'accumulate'] },
 
   // assembly/activation.ts
   f32_sigmoid_fwd: { file: 'activation', scalar: true, bench: true, args: ['y', 'x', 'n'] },
