@@ -4,13 +4,15 @@
 //   f32_pack_panels      P = B[K,N] cut into column panels (the layout below)
 //   f32_gemm_nn_panels   C[M,N] = (acc ? C : 0) + bias[N] + A[M,K] B[K,N], B given as panels
 //
-// Why panels: a row of C is a sum over K rows of B. Kept in registers for one panel (six
-// vectors, 24 columns) while all K rows of the panel stream past, it is loaded and stored once
+// Why panels: a row of C is a sum over K rows of B. Kept in registers for one panel (seven
+// vectors, 28 columns) while all K rows of the panel stream past, it is loaded and stored once
 // instead of once per few rows of B (gemm.ts's row form did that: a load, a store and a
-// dependent chain per four products). Six accumulators, because V8 (x64, 16 XMM registers)
-// loads the six vectors of B for a k before their multiply-adds: 6 + 6 + the splat of a[k]
-// fit, 8 + 8 + 1 spill and run at half speed (measured, Node 20). Six independent chains of
-// one multiply-add per k hide its latency (four cycles, two per cycle issued).
+// dependent chain per four products). The accumulators' chains of multiply-adds bound the
+// speed (one multiply-add per k each, four cycles of latency), so more is faster up to what
+// the registers hold: V8 in Node 20 (x64, 16 XMM registers) loads all vectors of B for a k
+// before their multiply-adds, so 7 + 7 + the splat of a[k] fit and 8 + 8 + 1 spill and run at
+// half speed. Measured, GFLOP/s of 4, 6, 7, 8 accumulators at K = 256, N = 1024: Node 20
+// 28 / 38 / 40 / 16, Deno 2.9 30 / 38 / 40 / 40, Bun 1.4 34 / 36 / 41 / 35.
 //
 // Panel layout (f32_pack_panels): panel q holds the columns q*NR .. q*NR + w - 1 (w = NR, the
 // last panel w = N - q*NR) as [K][w] contiguous floats, and starts at float q*K*NR: the whole
@@ -21,7 +23,7 @@
 // B is larger than L2 (H = 512), the same within L2.
 //
 // Sub-ranges (splitting the columns between threads): columns j0 .. j1 with j0 a multiple of
-// NR (and j1 a multiple of NR, or N) are the call with c + 4*j0, bias + 4*j0, P + 4*j0*K and
+// NR (28) (and j1 a multiple of NR, or N) are the call with c + 4*j0, bias + 4*j0, P + 4*j0*K and
 // N = j1 - j0; every column's result is the same as in the whole call.
 //
 // Accumulation order, as gemm.ts's f32_gemm_nn: the initial value (C or 0, then + bias), then
@@ -31,9 +33,9 @@
 
 import { madd } from './simd';
 
-/** Columns per panel: six vectors of four. */
+/** Columns per panel: seven vectors of four. */
 // @ts-ignore: decorator
-@inline const NR = 24;
+@inline const NR = 28;
 
 // @ts-ignore: decorator
 @inline function init4(c: usize, bias: usize, acc: i32): v128 {
@@ -49,7 +51,27 @@ import { madd } from './simd';
   return s;
 }
 
-// Columns 0 .. 23 of one panel: row a (step a_k between its k), panel rows b (step b_k).
+// Columns 0 .. 27 of one panel: row a (step a_k between its k), panel rows b (step b_k).
+// @ts-ignore: decorator
+@inline function cols28(c: usize, a: usize, a_k: usize, b: usize, b_k: usize, bias: usize,
+                        K: i32, acc: i32): void {
+  let c0 = init4(c, bias, acc), c1 = init4(c + 16, bias ? bias + 16 : 0, acc);
+  let c2 = init4(c + 32, bias ? bias + 32 : 0, acc), c3 = init4(c + 48, bias ? bias + 48 : 0, acc);
+  let c4 = init4(c + 64, bias ? bias + 64 : 0, acc), c5 = init4(c + 80, bias ? bias + 80 : 0, acc);
+  let c6 = init4(c + 96, bias ? bias + 96 : 0, acc);
+  for (let k = 0; k < K; k++) {
+    const s = v128.load32_splat(a);
+    c0 = madd(s, v128.load(b), c0); c1 = madd(s, v128.load(b, 16), c1);
+    c2 = madd(s, v128.load(b, 32), c2); c3 = madd(s, v128.load(b, 48), c3);
+    c4 = madd(s, v128.load(b, 64), c4); c5 = madd(s, v128.load(b, 80), c5);
+    c6 = madd(s, v128.load(b, 96), c6);
+    a += a_k; b += b_k;
+  }
+  v128.store(c, c0); v128.store(c, c1, 16); v128.store(c, c2, 32); v128.store(c, c3, 48);
+  v128.store(c, c4, 64); v128.store(c, c5, 80); v128.store(c, c6, 96);
+}
+
+// The partial panels: columns 0 .. 23, 15, 7, 3 and single columns.
 // @ts-ignore: decorator
 @inline function cols24(c: usize, a: usize, a_k: usize, b: usize, b_k: usize, bias: usize,
                         K: i32, acc: i32): void {
@@ -122,9 +144,10 @@ import { madd } from './simd';
 // @ts-ignore: decorator
 @inline export function panel_row(c: usize, a: usize, a_k: usize, b: usize, b_k: usize,
                                   bias: usize, w: i32, K: i32, acc: i32): void {
-  if (w == NR) { cols24(c, a, a_k, b, b_k, bias, K, acc); return; }
+  if (w == NR) { cols28(c, a, a_k, b, b_k, bias, K, acc); return; }
   let j = 0;
-  if (w - j >= 16) { cols16(c, a, a_k, b, b_k, bias, K, acc); j += 16; }
+  if (w >= 24) { cols24(c, a, a_k, b, b_k, bias, K, acc); j = 24; }
+  if (w - j >= 16) { cols16(c, a, a_k, b, b_k, bias, K, acc); j += 16; } // (j is 0 here)
   if (w - j >= 8) {
     const o = <usize>j << 2;
     cols8(c + o, a, a_k, b + o, b_k, bias ? bias + o : 0, K, acc); j += 8;

@@ -56,7 +56,7 @@ describe.each(makers)('%s', (_name, make) => {
   });
 
   test('a forward at B < 4 (recurrent weights packed in panels) gives, bit for bit, the rows of a forward at B = 4', () => {
-    // H = 30: 4H and 3H are no multiples of the panel width 24, so the last panel is partial
+    // H = 30: 4H and 3H are no multiples of the panel width 28, so the last panel is partial
     const variants: [string, (o: object) => RecurrentLayer][] = [
       ['default', make],
       ['GRU reset before', (o) => new GRU({ inputSize: 5, hiddenSize: 30, resetAfter: false, ...o })],
