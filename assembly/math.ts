@@ -4,7 +4,9 @@
 // Both go through expm1 rather than exp, so neither loses relative accuracy near 0 by
 // cancellation:
 //   sigmoid(x) = 1 / (2 + expm1(-x))
-//   tanh(|x|)  = -u / (2 + u),  u = expm1(-2|x|),  sign restored from x
+//   tanh(x)    = -u / (2 + u),  u = expm1(-2x)   (any sign: for x < 0, u is large and the
+//                quotient tends to -1; expm1 clamps its argument, so u stays finite), with
+//                x's sign (which only +0 needs)
 // expm1(z), z clamped to [-87.3, 88.3] so 2^n stays a normal float:
 //   n = nearest(z / ln2), r = z - n*C1 - n*C2 (Cody-Waite split of ln2, |r| <= ln2/2),
 //   where n comes from adding 1.5 * 2^23 + 127: the addition itself rounds to an integer and
@@ -101,16 +103,15 @@ import { madd } from './simd';
 
 // @ts-ignore: decorator
 @inline export function tanh_v(x: v128): v128 {
-  const ax = f32x4.abs(x);
-  const u = expm1_v(f32x4.mul(ax, f32x4.splat(-2)));
+  const u = expm1_v(f32x4.mul(x, f32x4.splat(-2)));
   const t = f32x4.div(f32x4.neg(u), f32x4.add(f32x4.splat(2), u));
-  // copysign(t, x); t may be -0 when x is +-0, so its own sign is cleared first
-  return v128.or(f32x4.abs(t), v128.and(x, i32x4.splat(0x80000000)));
+  // copysign(t, x): already t's sign except at x = +0, where expm1(-0) gives +0, so t is -0
+  return v128.bitselect(x, t, i32x4.splat(0x80000000));
 }
 
 // @ts-ignore: decorator
 @inline export function tanh_s(x: f32): f32 {
-  const u = expm1_s(abs(x) * -2);
+  const u = expm1_s(x * -2);
   return copysign(-u / (2 + u), x);
 }
 
