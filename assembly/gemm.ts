@@ -129,11 +129,18 @@ import { row_panels_strided } from './panels';
 // Above this size of B (bytes of its K rows), the rows outside the tiles stream B row by row
 // (row_stream) instead of in column panels (panels.ts): panels of row-major B use part of each
 // cache line they touch per row, and once B is out of L2 the lines come twice from farther
-// away. Measured (Node 20, x64): K = 128, N = 512 panels 1.35x row_stream; K = 512, N = 2048
+// away. Measured (Node 20, x64): K = 128, N = 512 panels 1.2x row_stream; K = 512, N = 2048
 // row_stream 1.3x panels. (The recurrent step of a small batch reads packed panels instead,
 // which win at every size.)
 // @ts-ignore: decorator
 @inline const PANEL_BYTES: usize = 1 << 20;
+// Nor when rows of B are a multiple of this many bytes apart: a panel's rows then fall into a
+// few cache sets (rows 1536 bytes apart, as an unpadded 3H = 384: eight of the 64 sets of
+// L1) and evict each other: measured, a GRU stream step at H = 128 (N = 384) 1.03 to 1.05x
+// slower with panels than with row_stream, three runs.
+// (paddedWidth pads the widths that are multiples of 256 floats.)
+// @ts-ignore: decorator
+@inline const PANEL_ALIAS: usize = 512;
 
 // Rows of B per pass of the 4x8 tiles: a strip of KC rows x 8 columns stays in L1 while the
 // blocks of four rows use it, and KC pages (at most) are live in the TLB however wide B is.
@@ -171,7 +178,7 @@ import { row_panels_strided } from './panels';
   } while (k0 < K);
   // the columns right of the tiles, and the rows below them (all rows when M < 4, as a
   // stream's step at batch 1): one row at a time
-  const panels = <usize>K * ldb <= PANEL_BYTES;
+  const panels = <usize>K * ldb <= PANEL_BYTES && (ldb & (PANEL_ALIAS - 1)) != 0;
   for (let i = 0; i < M; i++) {
     const ci = c + <usize>i * ldc, ai = a + <usize>i * a_row, j0 = i < M4 ? N8 : 0;
     if (panels) row_panels_strided(ci, ai, a_k, b, ldb, bias, j0, N, K, acc);
