@@ -51,7 +51,9 @@ import { madd } from './simd';
   return s;
 }
 
-// Columns 0 .. 27 of one panel: row a (step a_k between its k), panel rows b (step b_k).
+// Columns 0 .. 4v-1 of one panel, v = 7 .. 1 vectors in as many registers: row a (step a_k
+// between its k), panel rows b (step b_k). One pass over K each, so a partial panel costs one
+// pass too.
 // @ts-ignore: decorator
 @inline function cols28(c: usize, a: usize, a_k: usize, b: usize, b_k: usize, bias: usize,
                         K: i32, acc: i32): void {
@@ -71,7 +73,6 @@ import { madd } from './simd';
   v128.store(c, c4, 64); v128.store(c, c5, 80); v128.store(c, c6, 96);
 }
 
-// The partial panels: columns 0 .. 23, 15, 7, 3 and single columns.
 // @ts-ignore: decorator
 @inline function cols24(c: usize, a: usize, a_k: usize, b: usize, b_k: usize, bias: usize,
                         K: i32, acc: i32): void {
@@ -85,8 +86,25 @@ import { madd } from './simd';
     c4 = madd(s, v128.load(b, 64), c4); c5 = madd(s, v128.load(b, 80), c5);
     a += a_k; b += b_k;
   }
-  v128.store(c, c0); v128.store(c, c1, 16); v128.store(c, c2, 32);
-  v128.store(c, c3, 48); v128.store(c, c4, 64); v128.store(c, c5, 80);
+  v128.store(c, c0); v128.store(c, c1, 16); v128.store(c, c2, 32); v128.store(c, c3, 48);
+  v128.store(c, c4, 64); v128.store(c, c5, 80);
+}
+
+// @ts-ignore: decorator
+@inline function cols20(c: usize, a: usize, a_k: usize, b: usize, b_k: usize, bias: usize,
+                        K: i32, acc: i32): void {
+  let c0 = init4(c, bias, acc), c1 = init4(c + 16, bias ? bias + 16 : 0, acc);
+  let c2 = init4(c + 32, bias ? bias + 32 : 0, acc), c3 = init4(c + 48, bias ? bias + 48 : 0, acc);
+  let c4 = init4(c + 64, bias ? bias + 64 : 0, acc);
+  for (let k = 0; k < K; k++) {
+    const s = v128.load32_splat(a);
+    c0 = madd(s, v128.load(b), c0); c1 = madd(s, v128.load(b, 16), c1);
+    c2 = madd(s, v128.load(b, 32), c2); c3 = madd(s, v128.load(b, 48), c3);
+    c4 = madd(s, v128.load(b, 64), c4);
+    a += a_k; b += b_k;
+  }
+  v128.store(c, c0); v128.store(c, c1, 16); v128.store(c, c2, 32); v128.store(c, c3, 48);
+  v128.store(c, c4, 64);
 }
 
 // @ts-ignore: decorator
@@ -101,6 +119,20 @@ import { madd } from './simd';
     a += a_k; b += b_k;
   }
   v128.store(c, c0); v128.store(c, c1, 16); v128.store(c, c2, 32); v128.store(c, c3, 48);
+}
+
+// @ts-ignore: decorator
+@inline function cols12(c: usize, a: usize, a_k: usize, b: usize, b_k: usize, bias: usize,
+                        K: i32, acc: i32): void {
+  let c0 = init4(c, bias, acc), c1 = init4(c + 16, bias ? bias + 16 : 0, acc);
+  let c2 = init4(c + 32, bias ? bias + 32 : 0, acc);
+  for (let k = 0; k < K; k++) {
+    const s = v128.load32_splat(a);
+    c0 = madd(s, v128.load(b), c0); c1 = madd(s, v128.load(b, 16), c1);
+    c2 = madd(s, v128.load(b, 32), c2);
+    a += a_k; b += b_k;
+  }
+  v128.store(c, c0); v128.store(c, c1, 16); v128.store(c, c2, 32);
 }
 
 // @ts-ignore: decorator
@@ -120,7 +152,8 @@ import { madd } from './simd';
                        K: i32, acc: i32): void {
   let c0 = init4(c, bias, acc);
   for (let k = 0; k < K; k++) {
-    c0 = madd(v128.load32_splat(a), v128.load(b), c0);
+    const s = v128.load32_splat(a);
+    c0 = madd(s, v128.load(b), c0);
     a += a_k; b += b_k;
   }
   v128.store(c, c0);
@@ -144,19 +177,16 @@ import { madd } from './simd';
 // @ts-ignore: decorator
 @inline export function panel_row(c: usize, a: usize, a_k: usize, b: usize, b_k: usize,
                                   bias: usize, w: i32, K: i32, acc: i32): void {
-  if (w == NR) { cols28(c, a, a_k, b, b_k, bias, K, acc); return; }
-  let j = 0;
-  if (w >= 24) { cols24(c, a, a_k, b, b_k, bias, K, acc); j = 24; }
-  if (w - j >= 16) { cols16(c, a, a_k, b, b_k, bias, K, acc); j += 16; } // (j is 0 here)
-  if (w - j >= 8) {
-    const o = <usize>j << 2;
-    cols8(c + o, a, a_k, b + o, b_k, bias ? bias + o : 0, K, acc); j += 8;
+  switch (w >> 2) {
+    case 7: cols28(c, a, a_k, b, b_k, bias, K, acc); break;
+    case 6: cols24(c, a, a_k, b, b_k, bias, K, acc); break;
+    case 5: cols20(c, a, a_k, b, b_k, bias, K, acc); break;
+    case 4: cols16(c, a, a_k, b, b_k, bias, K, acc); break;
+    case 3: cols12(c, a, a_k, b, b_k, bias, K, acc); break;
+    case 2: cols8(c, a, a_k, b, b_k, bias, K, acc); break;
+    case 1: cols4(c, a, a_k, b, b_k, bias, K, acc); break;
   }
-  if (w - j >= 4) {
-    const o = <usize>j << 2;
-    cols4(c + o, a, a_k, b + o, b_k, bias ? bias + o : 0, K, acc); j += 4;
-  }
-  for (; j < w; j++) {
+  for (let j = w & ~3; j < w; j++) {
     const o = <usize>j << 2;
     col1(c + o, a, a_k, b + o, b_k, bias ? bias + o : 0, K, acc);
   }
