@@ -21,6 +21,7 @@
 // Aliasing: C must not overlap A or B. bias = 0 means no bias (the arena never hands out 0).
 
 import { madd, hsum } from './simd';
+import { row_panels_strided } from './panels';
 
 // ---------------------------------------------------------------------------------------
 // C = init + A B with A read through two byte steps: a_row (next row of C) and a_k (next k).
@@ -70,7 +71,7 @@ import { madd, hsum } from './simd';
 // One row of C over columns j0..N, streaming B row by row: C is first set to its initial
 // value, then for every four k, C[j0..N] += a_k0 B[k0, :] + ... + a_k3 B[k3, :]. B is read
 // sequentially (prefetch-friendly, one TLB page after another), the row of C stays in L1.
-// Used for the rows that do not fill a block of four (B = 1 recurrent steps above all).
+// Used for the rows that do not fill a block of four when B is larger than PANEL_BYTES.
 // @ts-ignore: decorator
 @inline function row_stream(c: usize, a: usize, a_k: usize, b: usize, ldb: usize, bias: usize,
                             j0: i32, N: i32, K: i32, acc: i32): void {
@@ -125,6 +126,22 @@ import { madd, hsum } from './simd';
   }
 }
 
+// Above this size of B (bytes of its K rows), the rows outside the tiles stream B row by row
+// (row_stream) instead of in column panels (panels.ts): panels of row-major B use part of each
+// cache line they touch per row, and once B is out of L2 the lines come twice from farther
+// away. Measured (Node 20, x64): K = 128, N = 512 panels 1.2x row_stream; K = 512, N = 2048
+// row_stream 1.3x panels. (The recurrent step of a small batch reads packed panels instead,
+// which win at every size.)
+// @ts-ignore: decorator
+@inline const PANEL_BYTES: usize = 1 << 20;
+// Nor when rows of B are a multiple of this many bytes apart: a panel's rows then fall into a
+// few cache sets (rows 1536 bytes apart, as an unpadded 3H = 384: eight of the 64 sets of
+// L1) and evict each other: measured, a GRU stream step at H = 128 (N = 384) 1.03 to 1.05x
+// slower with panels than with row_stream, three runs.
+// (paddedWidth pads the widths that are multiples of 256 floats.)
+// @ts-ignore: decorator
+@inline const PANEL_ALIAS: usize = 512;
+
 // Rows of B per pass of the 4x8 tiles: a strip of KC rows x 8 columns stays in L1 while the
 // blocks of four rows use it, and KC pages (at most) are live in the TLB however wide B is.
 // @ts-ignore: decorator
@@ -159,11 +176,13 @@ import { madd, hsum } from './simd';
     }
     k0 += KC;
   } while (k0 < K);
-  for (let i = 0; i < M4; i++) {
-    row_stream(c + <usize>i * ldc, a + <usize>i * a_row, a_k, b, ldb, bias, N8, N, K, acc);
-  }
-  for (let i = M4; i < M; i++) {
-    row_stream(c + <usize>i * ldc, a + <usize>i * a_row, a_k, b, ldb, bias, 0, N, K, acc);
+  // the columns right of the tiles, and the rows below them (all rows when M < 4, as a
+  // stream's step at batch 1): one row at a time
+  const panels = <usize>K * ldb <= PANEL_BYTES && (ldb & (PANEL_ALIAS - 1)) != 0;
+  for (let i = 0; i < M; i++) {
+    const ci = c + <usize>i * ldc, ai = a + <usize>i * a_row, j0 = i < M4 ? N8 : 0;
+    if (panels) row_panels_strided(ci, ai, a_k, b, ldb, bias, j0, N, K, acc);
+    else row_stream(ci, ai, a_k, b, ldb, bias, j0, N, K, acc);
   }
 }
 

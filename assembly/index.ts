@@ -2,6 +2,7 @@
 // memory) and sizes; none allocates. The host owns the memory layout (src/layout.ts).
 export { simd_relaxed } from './simd';
 export * from './gemm';
+export { f32_pack_panels, f32_gemm_nn_panels, f32_gemm_nn_panels__scalar } from './panels';
 export * from './activation';
 export * from './vector';
 export * from './lstm';

@@ -6,6 +6,10 @@
 //                   Its dist/node.js is imported beside ours: a separate module graph, so it
 //                   has its own init(), its own wasm instance and its own memory.
 //   --quick         (or BENCH_QUICK=1) fewer samples and shorter warm-up, for a first look.
+//   --only TEXT     (layers.bench.js) time only the rows whose label contains TEXT (case
+//                   insensitive, for example "LSTM T=128 B=1"); may be given more than once.
+//   --peers LIST    (layers.bench.js) the peers to run, comma-separated from web, web2, node
+//                   (default all of them), or none.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -15,6 +19,8 @@ import { pathToFileURL } from 'node:url';
 export function benchOptions(argv = process.argv.slice(2), env = process.env) {
   let against = env.SIMD_RNN_AGAINST || null;
   let quick = env.BENCH_QUICK === '1';
+  const only = [];
+  let peers = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--against') {
@@ -22,15 +28,21 @@ export function benchOptions(argv = process.argv.slice(2), env = process.env) {
       against = argv[++i];
     } else if (a.startsWith('--against=')) against = a.slice('--against='.length);
     else if (a === '--quick') quick = true;
-    else usage(`unknown argument ${a}`);
+    else if (a === '--only' || a === '--peers') {
+      if (i + 1 >= argv.length) usage(`${a} needs a value`);
+      if (a === '--only') only.push(argv[++i].toLowerCase());
+      else peers = argv[++i] === 'none' ? [] : argv[i].split(',');
+    } else usage(`unknown argument ${a}`);
   }
-  return { against: against ? resolve(against) : null, quick };
+  return { against: against ? resolve(against) : null, quick, only, peers };
 }
 
 function usage(problem) {
-  console.error(`${problem}\nusage: node --experimental-wasm-relaxed-simd bench/<name>.bench.js [--quick] [--against DIR]\n` +
+  console.error(`${problem}\nusage: node --experimental-wasm-relaxed-simd bench/<name>.bench.js [--quick] [--against DIR] [--only TEXT] [--peers LIST]\n` +
     '  --against DIR  also time the build in DIR (another checkout of simd-rnn, built with npm run build)\n' +
-    '  --quick        fewer samples and a shorter warm-up');
+    '  --quick        fewer samples and a shorter warm-up\n' +
+    '  --only TEXT    (layers) only the rows whose label contains TEXT\n' +
+    '  --peers LIST   (layers) peers to run: web,web2,node (default) or none');
   process.exit(2);
 }
 

@@ -1,8 +1,13 @@
 // Throughput of the LSTM recurrent product (gates[B,4H] += h[B,H] W[H,4H], f32_gemm_nn with
-// accumulate = 1) and of the sigmoid / tanh forward kernels, for three variants of each
-// kernel: the scalar twin, the baseline SIMD build and the relaxed SIMD build. Which kernels
-// are timed, and whether they have a scalar twin, comes from the kernel table
-// (src/kernels.ts, `bench: true`).
+// accumulate = 1, and at B = 1 f32_gemm_nn_panels on W packed in column panels, as the layers
+// run it) and of the sigmoid / tanh forward kernels, for three variants of each kernel: the
+// scalar twin, the baseline SIMD build and the relaxed SIMD build. Which kernels are timed, and
+// whether they have a scalar twin, comes from the kernel table (src/kernels.ts, `bench: true`).
+//
+// Every row is rated against what this machine does at best, measured in the same run
+// (bench/peak.ts, compiled here with each build's features): the peak of a register-tile loop
+// of multiply-adds (GFLOP/s, per build: fused in the relaxed one) and the bandwidth of a copy
+// of W's size (GB/s, bytes read and written), so each row says how far it is from the limit.
 //
 //   npm run bench     (builds first; node needs --experimental-wasm-relaxed-simd on Node 20)
 //
@@ -15,6 +20,7 @@
 // would put that drift into the SIMD/scalar and relaxed/baseline ratios. Every sample is
 // saved as JSON in bench/results/ (git-ignored).
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import asc from 'assemblyscript/asc';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { createBackend, runtimeSupport } from '../dist/backend.js';
@@ -58,7 +64,9 @@ const ACTS = {
   f32_tanh_fwd: Math.tanh,
 };
 const timed = Object.keys(KERNELS).filter((name) => KERNELS[name].bench);
-const products = timed.filter((name) => name === 'f32_gemm_nn');
+// the products and the batches each is timed at (the packed panels serve batches below 4)
+const PRODUCT_BATCHES = { f32_gemm_nn: [1, 16], f32_gemm_nn_panels: [1] };
+const products = timed.filter((name) => name in PRODUCT_BATCHES);
 const activations = timed.filter((name) => name in ACTS);
 const unknown = timed.filter((name) => !products.includes(name) && !activations.includes(name));
 if (unknown.length > 0) {
@@ -81,12 +89,20 @@ function place(arena, arrays) {
   return regions;
 }
 
+// The clock: CPU time of this process in ms (user + system), not wall time, so the time the
+// thread spends descheduled on a busy machine is not counted. Everything timed here runs on
+// this thread; after the warm-up V8's background threads are idle.
+function cpuMs() {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e3;
+}
+
 // Runs fn for WARMUP_MS; returns how many calls take about 1 ms, the batch between two
 // clock reads when sampling (so reading the clock costs nothing measurable).
 function warmUp(fn) {
-  const t0 = performance.now();
+  const t0 = cpuMs();
   let calls = 0, t;
-  do { fn(); calls++; t = performance.now() - t0; } while (t < WARMUP_MS);
+  do { fn(); calls++; t = cpuMs() - t0; } while (t < WARMUP_MS);
   return Math.max(1, Math.round(calls / t));
 }
 
@@ -100,12 +116,12 @@ function time(cases) {
   const seconds = Object.fromEntries(cases.map((c) => [c.name, []]));
   for (let r = 0; r < SAMPLES; r++) {
     for (const { name, run, batch } of cases) {
-      const t0 = performance.now();
+      const t0 = cpuMs();
       let calls = 0, t;
       do {
         for (let i = 0; i < batch; i++) run();
         calls += batch;
-      } while ((t = performance.now() - t0) < SAMPLE_MS);
+      } while ((t = cpuMs() - t0) < SAMPLE_MS);
       seconds[name].push(t / 1e3 / calls);
     }
   }
@@ -119,10 +135,53 @@ function rates(work, secondsPerCall) {
   return { min: r[0], median: r.length % 2 ? r[mid] : (r[mid - 1] + r[mid]) / 2, max: r[r.length - 1] };
 }
 
+// ---- the limits: peak multiply-add rate and copy bandwidth ---------------------------------
+
+// bench/peak.ts built as each variant's build is (scalar twins live in the baseline build)
+async function peakModule(relaxed) {
+  const source = await readFile(new URL('./peak.ts', import.meta.url), 'utf8');
+  const out = await asc.compileString({ 'peak.ts': source }, {
+    optimizeLevel: 3, runtime: 'stub', noAssert: true, initialMemory: 1, enable: relaxed ? ['simd', 'relaxed-simd'] : ['simd'],
+  });
+  if (out.error) fail(`bench/peak.ts: ${out.error.message}\n${out.stderr}`);
+  return (await WebAssembly.instantiate(out.binary)).instance.exports;
+}
+// The peak is the fused multiply-add rate of the relaxed build where the runtime has it (what
+// the machine can issue from wasm: the baseline build's multiply and add cannot exceed it), else
+// the baseline build's; every variant is rated against it.
+const peakBuild = variants.some((v) => v.name === 'relaxed') ? 'relaxed' : 'baseline';
+const peak = await peakModule(peakBuild === 'relaxed');
+const copyModule = peak;
+
+// The limits are timed inside every row's interleaved samples (the peak of the row's build, the
+// copy of the row's W size): a row's share of a limit is the median over samples of its rate
+// over the limit's rate in the same round, so load that comes and goes cancels out.
+const PEAK_ROUNDS = 1 << 14;
+const peakCase = () => {
+  const run = () => peak.fma_peak(PEAK_ROUNDS, 1);
+  return { name: `peak ${peakBuild}`, run, batch: warmUp(run), work: 96 * PEAK_ROUNDS };
+};
+const copyMemory = copyModule.memory;
+const copyCase = (bytes) => {
+  const pages = Math.ceil((2 * bytes + 65536) / 65536) - copyMemory.buffer.byteLength / 65536;
+  if (pages > 0) copyMemory.grow(pages);
+  const n = bytes / 4, run = () => copyModule.f32_copy(bytes + 64, 0, n);
+  return { name: `copy ${bytes}`, run, batch: warmUp(run), work: 2 * bytes };
+};
+const limitSamples = {}; // case name -> rates (GFLOP/s or GB/s), every sample of every row
+const keepLimits = (cases, seconds) => {
+  for (const c of cases) if (c.work) (limitSamples[c.name] ??= []).push(...seconds[c.name].map((t) => c.work / t / 1e9));
+};
+/** Median over samples of rate(sample) / limit rate in the same sample round. */
+function shareOf(work, seconds, limit, limitSeconds) {
+  const r = seconds.map((t, i) => (work / t) / (limit.work / limitSeconds[i])).sort((a, b) => a - b);
+  return r[r.length >> 1];
+}
+
 // ---- recurrent product -----------------------------------------------------------------
 
 const gemmRows = [];
-for (const name of products) for (const { B, H } of SHAPES) {
+for (const name of products) for (const { B, H } of SHAPES.filter((c) => PRODUCT_BATCHES[name].includes(c.B))) {
   const M = B, K = H, N = 4 * H;
   // h as a tanh output, W as PyTorch's U(-1/sqrt(H), 1/sqrt(H)) init, gates as the input
   // projection already accumulated into them.
@@ -143,9 +202,13 @@ for (const name of products) for (const { B, H } of SHAPES) {
     // W with the row length the layers give it (rows padded where 4H is a multiple of 256)
     const ldw = paddedWidth(N), wPadded = new Float64Array(K * ldw);
     for (let k = 0; k < K; k++) wPadded.set(w.subarray(k * N, (k + 1) * N), k * ldw);
-    const [ra, rw, rc] = place(v.backend.arena, [a, wPadded, c0]);
-    allocated.push([v.backend.arena, ra, rw, rc]);
-    const run = () => gemm(rc.ptr, N, ra.ptr, K, rw.ptr, ldw, 0, M, N, K, 1);
+    const [ra, rw, rc, rp] = place(v.backend.arena, [a, wPadded, c0, new Float32Array(K * N)]);
+    allocated.push([v.backend.arena, ra, rw, rc, rp]);
+    let run = () => gemm(rc.ptr, N, ra.ptr, K, rw.ptr, ldw, 0, M, N, K, 1);
+    if (name === 'f32_gemm_nn_panels') {
+      v.backend.kernels.f32_pack_panels(rp.ptr, rw.ptr, ldw, K, N);
+      run = () => gemm(rc.ptr, N, ra.ptr, K, rp.ptr, 0, M, N, K, 1);
+    }
     run();
     const c = v.backend.arena.f32At(rc.ptr, M * N);
     let worst = 0;
@@ -157,12 +220,18 @@ for (const name of products) for (const { B, H } of SHAPES) {
     cases.push({ name: v.name, run, batch: warmUp(run) });
   }
 
+  const limits = { copy: copyCase(4 * K * N), peak: peakCase() };
+  const all = [...cases, ...Object.values(limits)];
   console.error(`timing ${name} B=${B} H=${H} (verified)`); // progress, off the table's stream
-  const samples = time(cases);
-  const flops = 2 * M * N * K;
+  const samples = time(all);
+  keepLimits(all, samples);
+  const flops = 2 * M * N * K, bytes = 4 * (K * N + M * K + 2 * M * N); // W and h read, C read and written
   for (const v of variantsOf(name)) {
-    const seconds = samples[v.name];
-    gemmRows.push({ kernel: name, B, H, variant: v.name, ...rates(flops, seconds), error: errors[v.name], seconds });
+    const seconds = samples[v.name], r = rates(flops, seconds);
+    const { peak: top, copy } = limits;
+    gemmRows.push({ kernel: name, B, H, variant: v.name, ...r, error: errors[v.name], seconds,
+      peakShare: shareOf(flops, seconds, top, samples[top.name]),
+      gbs: rates(bytes, seconds).median, copyShare: shareOf(bytes, seconds, copy, samples[copy.name]) });
   }
   for (const [arena, ...regions] of allocated) regions.reverse().forEach((r) => arena.free(r));
 }
@@ -214,21 +283,38 @@ const date = new Date().toISOString();
 const machine = `${os.cpus()[0].model}, ${os.cpus().length} CPUs, ${os.platform()} ${os.release()}; Node ${process.version}`;
 await mkdir(RESULTS, { recursive: true });
 const file = `${RESULTS}/recurrent-product-${date.replace(/[:.]/g, '-')}.json`;
-await writeFile(file, JSON.stringify({ date, machine, samples: SAMPLES, sampleMs: SAMPLE_MS, gemm: gemmRows, activations: actRows }, null, 1));
+const limitRows = Object.entries(limitSamples).map(([name, r]) => {
+  const s = [...r].sort((a, b) => a - b);
+  return { name, min: s[0], median: s[s.length >> 1], max: s[s.length - 1], rates: r };
+});
+await writeFile(file, JSON.stringify({ date, machine, clock: 'process CPU time', samples: SAMPLES, sampleMs: SAMPLE_MS, limits: limitRows, gemm: gemmRows, activations: actRows }, null, 1));
 
 console.log(`\n## simd-rnn recurrent product and activations\n`);
 console.log(`${machine}; ${date}`);
-console.log(`${SAMPLES} interleaved samples of >= ${SAMPLE_MS} ms per case, single thread; ` +
+console.log(`${SAMPLES} interleaved samples of >= ${SAMPLE_MS} ms CPU time per case, single thread; ` +
   `ratios compare medians; every sample in ${file}\n`);
 
-for (const name of products) console.log(`### ${name}: gates[B,4H] += h[B,H] W[H,4H] (GFLOP/s = 2*B*4H*H / s)\n`);
-console.log('| B | H | variant | min | median | max | SIMD/scalar | relaxed/baseline | max rel err | goal |');
-console.log('|---:|---:|---|---:|---:|---:|---:|---:|---:|---|');
-for (const r of gemmRows) {
-  const same = (o) => o.kernel === r.kernel && o.B === r.B && o.H === r.H;
-  const goal = r.variant === 'scalar' ? '' : `${r.median >= GOAL[r.B] ? 'met' : 'MISSED'} (${GOAL[r.B]})`;
-  console.log(`| ${r.B} | ${r.H} | ${r.variant} | ${f(r.min)} | ${f(r.median)} | ${f(r.max)} | ` +
-    `${speedups(gemmRows, r, same).join(' | ')} | ${r.error.toExponential(1)} | ${goal} |`);
+const pct = (x) => `${(100 * x).toFixed(0)} %`;
+console.log('### the limits, timed in every row\'s samples: register-tile multiply-add peak and copy bandwidth\n');
+console.log('| measure | build / size | min | median | max |');
+console.log('|---|---|---:|---:|---:|');
+for (const r of limitRows) {
+  const [what, arg] = r.name.split(' ');
+  console.log(what === 'peak' ? `| multiply-add peak, GFLOP/s | ${arg} build |` : `| copy, GB/s read + written | ${Number(arg) / 1024} KiB |`, `${f(r.min)} | ${f(r.median)} | ${f(r.max)} |`);
+}
+console.log(`\n% of peak and % of copy: median over samples of the row's rate / the limit's rate in the same round; every variant against the ${peakBuild} build's peak.\n`);
+
+for (const name of products) {
+  console.log(`### ${name}: gates[B,4H] += h[B,H] W[H,4H] (GFLOP/s = 2*B*4H*H / s; GB/s: W and h read, gates read and written)\n`);
+  console.log('| B | H | variant | min | median | max | % of peak | GB/s | % of copy | SIMD/scalar | relaxed/baseline | max rel err | goal |');
+  console.log('|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  for (const r of gemmRows.filter((o) => o.kernel === name)) {
+    const same = (o) => o.kernel === r.kernel && o.B === r.B && o.H === r.H;
+    const goal = r.variant === 'scalar' ? '' : `${r.median >= GOAL[r.B] ? 'met' : 'MISSED'} (${GOAL[r.B]})`;
+    console.log(`| ${r.B} | ${r.H} | ${r.variant} | ${f(r.min)} | ${f(r.median)} | ${f(r.max)} | ${pct(r.peakShare)} | ${f(r.gbs)} | ${pct(r.copyShare)} | ` +
+      `${speedups(gemmRows, r, same).join(' | ')} | ${r.error.toExponential(1)} | ${goal} |`);
+  }
+  console.log('');
 }
 
 console.log(`\n### activations forward, n = ${ACT_N}, x in [-8, 8] (Gelem/s)\n`);

@@ -56,7 +56,7 @@ const path = (p) => fileURLToPath(new URL(p, import.meta.url));
 // (tfjs itself is checked: a node_modules installed before tfjs joined bench/peers lacks it)
 if (!existsSync(path('./peers/node_modules/@tensorflow/tfjs-backend-wasm'))) {
   console.error('installing bench/peers (npm ci)');
-  execSync('npm ci --no-audit --no-fund', { cwd: path('./peers'), stdio: ['ignore', 2, 2] }); // off the table's stdout
+  execSync('npm ci --no-audit --no-fund --ignore-scripts', { cwd: path('./peers'), stdio: ['ignore', 2, 2], env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } }); // off the table's stdout
 }
 const requirePeer = createRequire(path('./peers/package.json'));
 const tf = requirePeer('@tensorflow/tfjs'); // core + layers, with the gradients and chained ops

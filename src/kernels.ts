@@ -20,6 +20,10 @@ export const KERNELS = {
   f32_gemm_tn_acc: { file: 'gemm', scalar: true, args: ['c', 'ldc', 'a', 'lda', 'b', 'ldb', 'M', 'N', 'K'] },
   f32_colsum_acc: { file: 'gemm', scalar: true, args: ['y', 'a', 'lda', 'M', 'N'] },
 
+  // assembly/panels.ts (B in column panels, for the batch-1 recurrent step)
+  f32_pack_panels: { file: 'panels', scalar: false, args: ['p', 'b', 'ldb', 'K', 'N'] },
+  f32_gemm_nn_panels: { file: 'panels', scalar: true, bench: true, args: ['c', 'ldc', 'a', 'lda', 'p', 'bias', 'M', 'N', 'K', 'accumulate'] },
+
   // assembly/activation.ts
   f32_sigmoid_fwd: { file: 'activation', scalar: true, bench: true, args: ['y', 'x', 'n'] },
   f32_tanh_fwd: { file: 'activation', scalar: true, bench: true, args: ['y', 'x', 'n'] },
@@ -78,7 +82,7 @@ export const KERNELS = {
 /** What the table says of one kernel. */
 export interface KernelSpec {
   /** The stem of its assembly file and of its test file. */
-  readonly file: 'gemm' | 'activation' | 'vector' | 'lstm' | 'gru' | 'rnn' | 'optim';
+  readonly file: 'gemm' | 'panels' | 'activation' | 'vector' | 'lstm' | 'gru' | 'rnn' | 'optim';
   /** Whether `<name>__scalar`, the same computation without SIMD, is exported too. */
   readonly scalar: boolean;
   /** 'number' when the kernel returns a value. */

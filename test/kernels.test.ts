@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { EXPORTED_FUNCTIONS, KERNELS, KERNEL_NAMES, kernelsIn, type KernelFile } from '../src/kernels.js';
 import { BUILDS, loadBackend } from './helpers.js';
 
-const FILES: KernelFile[] = ['gemm', 'activation', 'vector', 'lstm', 'gru', 'rnn', 'optim'];
+const FILES: KernelFile[] = ['gemm', 'panels', 'activation', 'vector', 'lstm', 'gru', 'rnn', 'optim'];
 
 /** name -> parameter names of every `export function` in assembly/<file>.ts. */
 function exportedFunctions(file: string): Map<string, string[]> {

@@ -55,6 +55,33 @@ describe.each(makers)('%s', (_name, make) => {
     layer.dispose();
   });
 
+  test('a forward at B < 4 (recurrent weights packed in panels) gives, bit for bit, the rows of a forward at B = 4', () => {
+    // H = 30: 4H and 3H are no multiples of the panel width 28, so the last panel is partial
+    const variants: [string, (o: object) => RecurrentLayer][] = [
+      ['default', make],
+      ['GRU reset before', (o) => new GRU({ inputSize: 5, hiddenSize: 30, resetAfter: false, ...o })],
+      ['GRU minimal', (o) => new GRU({ inputSize: 5, hiddenSize: 30, minimal: true, ...o })],
+      ['LSTM peepholes', (o) => new LSTM({ inputSize: 5, hiddenSize: 30, peepholes: true, ...o })],
+    ];
+    for (const [what, build] of variants) {
+      if (what !== 'default' && !_name.startsWith(what.split(' ')[0])) continue;
+      const layer = build({ numLayers: 2, bidirectional: true, seed: 5 });
+      const T = 6, D = 5, x = f32(randomArray(13, T * 4 * D));
+      const all = layer.forward({ data: x, shape: [T, 4, D] });
+      const P = all.output.shape[2];
+      for (const B of [1, 2, 3]) {
+        const xs = new Float32Array(T * B * D);
+        for (let t = 0; t < T; t++) xs.set(x.subarray(t * 4 * D, t * 4 * D + B * D), t * B * D);
+        const some = layer.forward({ data: xs, shape: [T, B, D] });
+        for (let t = 0; t < T; t++) {
+          expect(Array.from(some.output.data.subarray(t * B * P, (t + 1) * B * P)), `${what} B=${B} t=${t}`)
+            .toEqual(Array.from(all.output.data.subarray(t * 4 * P, t * 4 * P + B * P)));
+        }
+      }
+      layer.dispose();
+    }
+  });
+
   test('stateDict round-trips, seeds reproduce, and loadStateDict is strict and all-or-nothing', () => {
     const a = make({ seed: 42, bidirectional: true }), b = make({ seed: 42, bidirectional: true }), c = make({ seed: 43, bidirectional: true });
     const sa = a.stateDict(), sb = b.stateDict(), sc = c.stateDict();

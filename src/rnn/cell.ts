@@ -21,6 +21,13 @@
 import type { Kernels } from '../kernels.js';
 import type { ActivationSpec } from './activations.js';
 
+/**
+ * Batches below this run the recurrent product one row at a time (f32_gemm_nn's tiles take four
+ * rows), reading the weights once per row: for them the tape keeps the cells' 'packed' copies,
+ * whose column panels stream from memory faster than the row-major parameter (panels.ts).
+ */
+export const PANEL_BATCH = 4;
+
 /** The sizes a cell is built for (from the common options, spec.ts). */
 export interface CellDims {
   readonly inputSize: number;
@@ -45,12 +52,17 @@ export interface CellParam {
  *   tape; one scratch entry in a stream.
  * - 'unit': one value per unit ([width]), set by `prepare`.
  * - 'scratch': one entry [B, width] shared by every layer and direction.
+ * - 'packed': a parameter matrix copied into the layout the step's product reads best
+ *   (column panels, assembly/panels.ts), one entry [width] per (layer, direction), written by
+ *   `pack` at the start of each forward over the tape. Only in a tape with B < PANEL_BATCH
+ *   (the batches whose product runs a row at a time); a stream has none and its product reads
+ *   the parameter itself, live.
  * Gradient slots (`gradSlots`, training only) are 'step' (one entry [B, width], shared),
  * 'seq' (T entries, shared) or 'unit' ([width], shared).
  */
 export interface CellSlot {
   readonly name: string;
-  readonly role: 'state' | 'saved' | 'unit' | 'scratch' | 'step' | 'seq';
+  readonly role: 'state' | 'saved' | 'unit' | 'scratch' | 'packed' | 'step' | 'seq';
   /** Floats per batch row (per entry for 'unit'). */
   readonly width: number;
   /** What the slot holds and why (what backward reads instead of recomputing). */
@@ -90,6 +102,11 @@ export interface CellFrame {
 export interface BoundCell {
   /** Sets the 'unit' slots from the parameters: before each forward and each stream step. */
   prepare?(): void;
+  /**
+   * Fills the 'packed' slots from the parameters (those present: none in a stream, none when
+   * B >= PANEL_BATCH): before each forward over the tape, after `prepare`.
+   */
+  pack?(): void;
   forward(t: number, prev: number, next: number, nb: number): void;
   /**
    * dL/dh(t) of the running rows is in `dh` (with historyGrad: in `dhs` entry `next`). Writes

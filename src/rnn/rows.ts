@@ -21,12 +21,20 @@ export function rowOrder(lengths: ArrayLike<number> | undefined, T: number, B: n
   return { perm, active };
 }
 
+/** Whether the layouts agree (time-major, rows in order): then a move is one block copy. */
+function sameLayout(batchFirst: boolean, perm: Int32Array): boolean {
+  if (batchFirst) return false;
+  for (let k = 0; k < perm.length; k++) if (perm[k] !== k) return false;
+  return true;
+}
+
 /**
  * Copies [T, B, width] (or [B, T, width] when batchFirst) from `src` into the heap at float
  * index `at`, time-major, batch row perm[k] going to position k.
  */
 export function gather(heap: Float32Array, at: number, src: Float32Array, T: number, B: number,
   width: number, batchFirst: boolean, perm: Int32Array): void {
+  if (sameLayout(batchFirst, perm)) { heap.set(src.subarray(0, T * B * width), at); return; }
   for (let t = 0; t < T; t++) {
     for (let k = 0; k < B; k++) {
       const from = (batchFirst ? perm[k] * T + t : t * B + perm[k]) * width;
@@ -38,6 +46,7 @@ export function gather(heap: Float32Array, at: number, src: Float32Array, T: num
 /** The inverse of gather: a new array in the caller's layout and row order. */
 export function scatter(heap: Float32Array, at: number, T: number, B: number, width: number,
   batchFirst: boolean, perm: Int32Array): Float32Array {
+  if (sameLayout(batchFirst, perm)) return heap.slice(at, at + T * B * width);
   const out = new Float32Array(T * B * width);
   for (let t = 0; t < T; t++) {
     for (let k = 0; k < B; k++) {

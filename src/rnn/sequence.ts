@@ -74,6 +74,7 @@ export function forwardDirection(c: SeqContext, l: number, d: number): void {
   const out = f.at(`out_l${l}`), outRow = f.stride(`out_l${l}`), ldo = s.dirs * P, outCol = f32Bytes(d * P);
   const states = stateSlots(c, f), back = s.timeOrder(d) === 1;
   cell.prepare?.();
+  cell.pack?.();
   // h and c start from the caller's state (layer.ts); the cell's other states from zero
   for (const st of states) if (st.name !== 'h' && st.name !== 'c') k.f32_fill(entry(st.at, st.stride, back ? T : 0), 0, B * st.width);
 

@@ -9,17 +9,20 @@
  *
  * Size in floats (H hidden, P = hOut, GH = gates * H, W = max(inputSize, dirs * P)):
  *   T*B*inputSize + per layer T*B*dirs*P
- *   + per layer and direction: T*B*GH + (T+1)*B*P + the cell's slots
+ *   + per layer and direction: T*B*GH + (T+1)*B*P + the cell's slots (with B < PANEL_BATCH
+ *     (cell.ts) its 'packed' copies of the recurrent weights, P*GH)
  *   + training: T*B*GH (twice with a hidden-side gate gradient) + B*P + 2*T*B*W
  *     (+ (T+1)*B*P when dL/dh is kept per state) + the cell's gradient slots
  * each slot rounded up to 64 bytes. The cells' slots:
- *   LSTM: c (T+1)*B*H, tanhc T*B*H, with projection hpre T*B*H, with gate recurrence ifo (T+1)*B*3H;
+ *   LSTM: c (T+1)*B*H, tanhc T*B*H, with projection hpre T*B*H, with gate recurrence ifo (T+1)*B*3H,
+ *         with B < PANEL_BATCH whh_panels P*GH;
  *         training dc B*H, with projection dhtot T*B*P + dhpre B*H, with gate recurrence 2*B*3H
- *   GRU: ghn (reset after) or rh (reset before) T*B*H, gh B*GH; training: drh B*H (reset before)
+ *   GRU: ghn (reset after) or rh (reset before) T*B*H, gh B*GH, with B < PANEL_BATCH whh_panels H*GH;
+ *        training: drh B*H (reset before)
  *   CEC: c (T+1)*B*H; training dc, dtmp B*H      RNN: with tau alpha H; training with trainTau dalpha H
  */
 import type { Slot } from '../layout.js';
-import type { CellSlot } from './cell.js';
+import { PANEL_BATCH, type CellSlot } from './cell.js';
 import { suffix, type Spec } from './spec.js';
 
 /** The shape of a cell slot in the tape: T+1 entries for a state, T for a saved or 'seq' one. */
@@ -27,7 +30,7 @@ function tapeShape(c: CellSlot, T: number, B: number): number[] {
   switch (c.role) {
     case 'state': return [T + 1, B, c.width];
     case 'saved': case 'seq': return [T, B, c.width];
-    case 'unit': return [c.width];
+    case 'unit': case 'packed': return [c.width];
     default: return [B, c.width];
   }
 }
@@ -41,7 +44,7 @@ export function tapeSlots(s: Spec, T: number, B: number, train: boolean): Slot[]
       const x = suffix(l, d);
       slots.push({ name: `gates${x}`, shape: [T, B, GH], comment: 'x W_ih + b_ih for all steps, then the post-activation gates (saved: backward reads them)' });
       slots.push({ name: `h${x}`, shape: [T + 1, B, P], comment: 'states in time order; index 0 (forward) or T (reverse) holds the initial state, so h_prev always exists' });
-      for (const c of own) if (c.role !== 'scratch') slots.push({ name: `${c.name}${x}`, shape: tapeShape(c, T, B), comment: c.comment });
+      for (const c of own) if (c.role !== 'scratch' && (c.role !== 'packed' || B < PANEL_BATCH)) slots.push({ name: `${c.name}${x}`, shape: tapeShape(c, T, B), comment: c.comment });
     }
   }
   for (const c of own) if (c.role === 'scratch') slots.push({ name: c.name, shape: tapeShape(c, T, B), comment: c.comment });

@@ -68,6 +68,7 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
         ? { name: 'ghn', role: 'saved', width: H, comment: 'h_prev W_hn + b_hn, for the gradient of r', inStream: false }
         : { name: 'rh', role: 'saved', width: H, comment: 'r * h_prev (f * h_prev, minimal unit): the input of W_hn, for dW_hn; zero for rows past their length' },
       { name: 'gh', role: 'scratch', width: GH, comment: 'h_prev W_hh + b_hh of the current step' },
+      { name: 'whh_panels', role: 'packed', width: H * GH, comment: 'weight_hh in column panels for the row-at-a-time product of small batches (reset before: the r, z columns, then the n columns, each in panels)' },
     ],
     gradSlots: (): CellSlot[] => (resetAfter ? [] : [{ name: 'drh', role: 'step', width: H, comment: 'dL/d(r * h_prev) of the current step' }]),
     gateReports: () => gates.map((g, block) => ({ name: g, activation: activation(g), source: 'gates', block })),
@@ -80,26 +81,41 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
       const gh = f.at('gh'), ghn = f.at('ghn'), ghnRow = f.stride('ghn'), rh = f.at('rh'), rhRow = f.stride('rh');
       const dgx = f.at('dgx'), dgh = f.at('dgh'), dgRow = f.stride('dgx'), dh = f.at('dh'), drh = f.at('drh');
       const whh = f.param('weight_hh'), bhh = f.param('bias_hh');
+      // 0: the products read weight_hh (a stream, B >= PANEL_BATCH); reset before packs the
+      // n columns apart (the second product), after the others' panels
+      const panels = f.at('whh_panels'), nPanels = panels && panels + f32Bytes(H * (GH - H));
+      /** gh[:, 0 .. N) = h W_hh[:, 0 .. N) + b_hh, from the panels when packed. */
+      const hidden = (hp: number, nb: number, N: number) => {
+        if (panels) k.f32_gemm_nn_panels(gh, GH, hp, P, panels, bhh, nb, N, P, 0);
+        else k.f32_gemm_nn(gh, GH, hp, P, whh, ldW, bhh, nb, N, P, 0);
+      };
       return {
+        pack() {
+          if (!panels) return;
+          if (resetAfter) { k.f32_pack_panels(panels, whh, ldW, H, GH); return; }
+          k.f32_pack_panels(panels, whh, ldW, H, GH - H);
+          k.f32_pack_panels(nPanels, whh + nOff, ldW, H, H);
+        },
         forward(t, prev, next, nb) {
           const g = entry(gates, gRow, t), hp = entry(hs, hRow, prev), hn = entry(hs, hRow, next);
           if (resetAfter && general) {
-            k.f32_gemm_nn(gh, GH, hp, P, whh, ldW, bhh, nb, GH, P, 0);
+            hidden(hp, nb, GH);
             k.gruact_gate_fwd(g, gh, 0, hp, nb, H, G, gId, gAlpha, gBeta);
             k.gruact_out_fwd(g, gh, ghn && entry(ghn, ghnRow, t), hp, hn, nb, H, G, 1, cId, cAlpha, cBeta);
             return;
           }
           if (resetAfter) {
-            k.f32_gemm_nn(gh, GH, hp, P, whh, ldW, bhh, nb, GH, P, 0);
+            hidden(hp, nb, GH);
             k.gru_cell_fwd(g, gh, ghn && entry(ghn, ghnRow, t), hp, hn, nb, H);
             return;
           }
           // reset before the hidden product: r (and z) first, then (r * h_prev) W_hn
           const rht = entry(rh, rhRow, t);
-          k.f32_gemm_nn(gh, GH, hp, P, whh, ldW, bhh, nb, GH - H, P, 0);
+          hidden(hp, nb, GH - H);
           if (general) k.gruact_gate_fwd(g, gh, rht, hp, nb, H, G, gId, gAlpha, gBeta);
           else k.gru_rb_gate_fwd(g, gh, rht, hp, nb, H, G);
-          k.f32_gemm_nn(gh + nOff, GH, rht, H, whh + nOff, ldW, bhh && bhh + nOff, nb, H, H, 0);
+          if (panels) k.f32_gemm_nn_panels(gh + nOff, GH, rht, H, nPanels, bhh && bhh + nOff, nb, H, H, 0);
+          else k.f32_gemm_nn(gh + nOff, GH, rht, H, whh + nOff, ldW, bhh && bhh + nOff, nb, H, H, 0);
           if (general) k.gruact_out_fwd(g, gh, 0, hp, hn, nb, H, G, 0, cId, cAlpha, cBeta);
           else k.gru_rb_out_fwd(g, gh, hp, hn, nb, H, G);
           if (nb < B) k.f32_fill(rht + f32Bytes(nb * H), 0, (B - nb) * H);

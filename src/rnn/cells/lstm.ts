@@ -111,6 +111,7 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
       { name: 'tanhc', role: 'saved', width: H, comment: 'tanh(c) (hiddenActivation(c)), saved rather than recomputed in backward' },
       ...(projSize ? [{ name: 'hpre', role: 'saved', width: H, comment: 'o * tanh(c) before the projection, for dW_hr' } as const] : []),
       ...(gateRecurrence ? [{ name: 'ifo', role: 'state', width: H3, comment: 'the gates i, f, o of every step, contiguous, indexed like h (the initial entry zero): the input of W_gg' } as const] : []),
+      { name: 'whh_panels', role: 'packed', width: P * GH, comment: 'weight_hh in column panels for the row-at-a-time product of small batches' },
     ],
     gradSlots: (): CellSlot[] => [
       { name: 'dc', role: 'step', width: H, comment: 'dL/dc of the current step' },
@@ -140,13 +141,18 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
       const difo = f.at('difo'), difoPre = f.at('difo_pre');
       const whh = f.param('weight_hh'), bhh = f.param('bias_hh'), whr = f.param('weight_hr');
       const peep = f.param('weight_ch'), dpeep = f.grad('weight_ch'), wgg = f.param('weight_gg');
+      const panels = f.at('whh_panels'); // 0: the product reads weight_hh (a stream, B >= PANEL_BATCH)
       const o3 = f32Bytes(3 * H), o2 = f32Bytes(2 * H); // the o block of the gates; the o block of [i, f, o]
       return {
+        pack() {
+          if (panels) k.f32_pack_panels(panels, whh, ldW, P, GH);
+        },
         forward(t, prev, next, nb) {
           const g = entry(gates, gRow, t), hp = entry(hs, hRow, prev), hn = entry(hs, hRow, next);
           const cp = entry(cs, cRow, prev), cn = entry(cs, cRow, next), tc = entry(tanhc, tRow, t);
           const hcell = projSize ? entry(hpre, hpreRow, t) : hn;
-          k.f32_gemm_nn(g, GH, hp, P, whh, ldW, bhh, nb, GH, P, 1);
+          if (panels) k.f32_gemm_nn_panels(g, GH, hp, P, panels, bhh, nb, GH, P, 1);
+          else k.f32_gemm_nn(g, GH, hp, P, whh, ldW, bhh, nb, GH, P, 1);
           if (gateRecurrence) {
             // i, f (columns 0..2H) and o (3H..4H) see the previous i, f, o through W_gg
             const prevGates = entry(ifo, ifoRow, prev);
