@@ -1,11 +1,11 @@
 // The counterexamples the malformed-argument properties (properties-errors-*.test.ts) found,
 // each as a plain test: before the fixes each call below was accepted (an option given as
 // null taken as its default, a string 'false' taken as true, Sequential.backward(null) doing
-// nothing), threw a TypeError or RangeError instead of an RnnError, or hung (narma10 of 2^31
-// steps).
+// nothing, fit clamping a length over T), threw a TypeError or RangeError instead of an
+// RnnError, hung (narma10 of 2^31 steps), or changed the model before refusing (fit).
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
-  Adam, EchoStateNetwork, Embedding, GRU, LSTM, Linear, RNN, Random, RnnError, SGD, ScalarMix, Sequential, clipGradNorm, crossEntropy,
+  Adam, EchoStateNetwork, Embedding, GRU, LSTM, Linear, RNN, Random, RnnError, SGD, ScalarMix, Sequential, clipGradNorm, crossEntropy, fit,
   generate, init, loadCheckpointInto, mse, narma10, orthogonal, saveCheckpoint, tensor, uniformInit, xavierNormal,
   type Tensor,
 } from '../src/node.js';
@@ -18,6 +18,7 @@ function code(f: () => unknown): string {
 }
 const t = (shape: number[], fill = 0.5): Tensor => ({ data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(fill), shape });
 const never = <T>(v: unknown) => v as T;
+const bits = (d: Record<string, Tensor>) => Object.values(d).map((v) => Array.from(new Uint32Array(v.data.slice().buffer)));
 
 describe('an option given as null is refused like any other wrong type, not taken as its default', () => {
   const lstm = () => new LSTM({ inputSize: 2, hiddenSize: 3, seed: 1 });
@@ -90,5 +91,40 @@ describe('a TypeError or RangeError becomes an RnnError', () => {
     const dead = new SGD(lin, { lr: 0.1, momentum: 0.5 });
     dead.dispose();
     expect(code(() => loadCheckpointInto(bytes, lin, dead))).toBe('DISPOSED');
+  });
+});
+
+describe('fit checks everything before the first update and changes nothing when it refuses', () => {
+  const T = 3, N = 2;
+  const model = () => new Sequential([new LSTM({ inputSize: 2, hiddenSize: 3, seed: 1 }), new Linear({ inFeatures: 3, outFeatures: 4, seed: 2 })]);
+  const x = () => t([T, N, 2]);
+  const classes = () => Int32Array.of(0, 1, 2, 3, 0, 1);
+  const cases: [string, (m: Sequential) => unknown, string][] = [
+    ['a recurrent layer for the model (TypeError after training)', () => fit(never(new LSTM({ inputSize: 2, hiddenSize: 3 })), { x: x(), y: classes() }, { optimizer: never({ step: () => true }) }), 'BAD_ARGUMENT'],
+    ['x without data (TypeError)', (m) => fit(m, never({ x: { shape: [T, N, 2] }, y: classes() }), { optimizer: new SGD(m, { lr: 0.1 }) }), 'BAD_ARGUMENT'],
+    ['x.data a Float64Array (was rounded silently)', (m) => fit(m, never({ x: { data: new Float64Array(12), shape: [T, N, 2] }, y: classes() }), { optimizer: new SGD(m, { lr: 0.1 }) }), 'BAD_ARGUMENT'],
+    ['lengths [3, 4] with T = 3 (was clamped)', (m) => fit(m, { x: x(), y: classes(), lengths: [3, 4] }, { optimizer: new SGD(m, { lr: 0.1 }) }), 'BAD_ARGUMENT'],
+    ['onProgress 5 (TypeError after the first update)', (m) => fit(m, { x: x(), y: classes() }, never({ optimizer: new SGD(m, { lr: 0.1 }), onProgress: 5 })), 'BAD_ARGUMENT'],
+    ["shuffle 'yes'", (m) => fit(m, { x: x(), y: classes() }, never({ optimizer: new SGD(m, { lr: 0.1 }), shuffle: 'yes' })), 'BAD_ARGUMENT'],
+    ['seed 1.5', (m) => fit(m, { x: x(), y: classes() }, { optimizer: new SGD(m, { lr: 0.1 }), seed: 1.5 }), 'BAD_ARGUMENT'],
+    ['epochs null', (m) => fit(m, { x: x(), y: classes() }, never({ optimizer: new SGD(m, { lr: 0.1 }), epochs: null })), 'BAD_ARGUMENT'],
+    ['bptt {} (k1 missing)', (m) => fit(m, { x: x(), y: classes() }, never({ optimizer: new SGD(m, { lr: 0.1 }), bptt: {} })), 'BAD_ARGUMENT'],
+    ["earlyStopping 'x'", (m) => fit(m, { x: x(), y: classes() }, never({ optimizer: new SGD(m, { lr: 0.1 }), earlyStopping: 'x' })), 'BAD_ARGUMENT'],
+    ["earlyStopping.minDelta 'x'", (m) => fit(m, { x: x(), y: classes() }, never({ optimizer: new SGD(m, { lr: 0.1 }), earlyStopping: { patience: 1, minDelta: 'x' } })), 'BAD_ARGUMENT'],
+    ['y a tensor holding NaN', (m) => fit(m, { x: x(), y: t([T, N, 4], NaN) }, { optimizer: new SGD(m, { lr: 0.1 }) }), 'NOT_FINITE'],
+    // known only once the model has run: refused after the first forward, before zeroGrad
+    ['a class beyond the output width 4', (m) => fit(m, { x: x(), y: Int32Array.of(0, 1, 2, 3, 0, 4) }, { optimizer: new SGD(m, { lr: 0.1 }) }), 'BAD_ARGUMENT'],
+    ['y a tensor of width 3 for an output of 4 (was NaN gradients)', (m) => fit(m, { x: x(), y: t([T, N, 3]) }, { optimizer: new SGD(m, { lr: 0.1 }) }), 'SHAPE_MISMATCH'],
+  ];
+  test.each(cases)('%s', (_, f, want) => {
+    const m = model();
+    // gradients that a zeroGrad or a backward would change
+    m.forward(x(), { train: true });
+    m.backward(t([T, N, 4], 0.25));
+    const params = bits(m.stateDict()), grads = bits(m.grads());
+    expect(code(() => f(m))).toBe(want);
+    expect(bits(m.stateDict())).toEqual(params);
+    expect(bits(m.grads())).toEqual(grads);
+    m.dispose();
   });
 });
