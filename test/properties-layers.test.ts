@@ -40,7 +40,7 @@ import {
 import { SEED, RUNS_FACTOR, fcParams } from './property-config.js';
 
 const FORWARD_TOL = 1e-5, GRADIENT_TOL = 2e-5, LARGE = 100, HUGE = 1e6;
-const RUNS = 60;
+const RUNS = 150;
 
 console.log(`properties-layers: seed ${SEED}, runs x${RUNS_FACTOR}`);
 
