@@ -160,6 +160,12 @@ function checkInitOptions(options: unknown): InitOptions {
   if (o.simd !== undefined && o.simd !== 'auto' && o.simd !== 'relaxed' && o.simd !== 'baseline') {
     throw new RnnError('BAD_ARGUMENT', `init: options.simd must be 'auto', 'relaxed' or 'baseline', got ${describe(o.simd)}`);
   }
+  // checked here too, not only when compiled: a second init() never compiles it
+  const w = o.wasm as unknown;
+  if (w !== undefined && !(w instanceof WebAssembly.Module || w instanceof ArrayBuffer || ArrayBuffer.isView(w) ||
+      (typeof URL !== 'undefined' && w instanceof URL) || (typeof Response !== 'undefined' && w instanceof Response) || isPromiseLike(w))) {
+    throw new RnnError('BAD_ARGUMENT', `init: options.wasm must be a WebAssembly.Module, bytes, a URL or a Response, got ${describe(w)}`);
+  }
   if (o.maxMemoryBytes !== undefined &&
       (!Number.isSafeInteger(o.maxMemoryBytes) || o.maxMemoryBytes <= 0)) {
     throw new RnnError('BAD_ARGUMENT', `init: options.maxMemoryBytes must be a positive integer, got ${describe(o.maxMemoryBytes)}`);

@@ -90,6 +90,12 @@ export function checkFlag(v: unknown, name: string, fallback: boolean): boolean 
   return v;
 }
 
+/** A seed: an integer (any safe one: the generator keeps its low 32 bits), or BAD_ARGUMENT naming it. */
+export function checkSeed(v: unknown, name: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new RnnError('BAD_ARGUMENT', `${name} must be an integer, got ${describe(v)}`);
+  return v;
+}
+
 /** A finite number option accepted by `ok`, described as `expected` in the error. */
 export function checkNumber(v: unknown, name: string, ok: (x: number) => boolean, expected: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new RnnError('BAD_ARGUMENT', `${name} must be ${expected}, got ${describe(v)}`);

@@ -14,7 +14,7 @@
  * Neural Networks 11(3), 2000 (NARMA); M. C. Mackey, L. Glass, Oscillation and chaos in
  * physiological control systems, Science 197, 1977.
  */
-import { checkOptions } from './checks.js';
+import { checkOptions, checkSeed } from './checks.js';
 import { RnnError, describe } from './errors.js';
 import { Random } from './random.js';
 import type { Tensor } from './tensor.js';
@@ -34,13 +34,10 @@ function checkLength(length: unknown, what: string): number {
   return length as number;
 }
 
-function checkSeed(seed: unknown, what: string): number {
-  if (!Number.isSafeInteger(seed)) throw new RnnError('BAD_ARGUMENT', `${what}: seed must be an integer, got ${describe(seed)}`);
-  return seed as number;
-}
-
 /** Steps run and dropped before the returned window, so y has left its all-zero start. */
 const NARMA_WARMUP = 200;
+/** The longest series narma10 builds (2 GiB of float64 working arrays). */
+const NARMA_MAX = 2 ** 27;
 
 /**
  * NARMA-10 of `length` steps: inputs[t] = u(t), targets[t] = y(t + 1) (the model sees u(t),
@@ -52,7 +49,9 @@ const NARMA_WARMUP = 200;
  */
 export function narma10(length: number, seed = 0): SeriesTask {
   const what = 'narma10';
-  const T = checkLength(length, what), random = new Random(checkSeed(seed, what));
+  const T = checkLength(length, what), random = new Random(checkSeed(seed, `${what}: seed`));
+  // the series is built in float64 arrays in one go: a bound like mackeyGlass's, not a hang
+  if (T > NARMA_MAX) throw new RnnError('BAD_ARGUMENT', `${what}: length ${T} is over the limit of 2^27 steps`);
   const total = T + NARMA_WARMUP;
   const u = new Float64Array(total), y = new Float64Array(total + 1);
   for (let attempt = 0; ; attempt++) {
@@ -117,7 +116,7 @@ export function mackeyGlass(length: number, options: MackeyGlassOptions = {}): S
   const lag = steps(tau, 'tau'), every = steps(sample, 'sample');
   const skip = Math.ceil(MG_TRANSIENT / dt), n = skip + (T + horizon) * every;
   if (n > 2 ** 27) throw new RnnError('BAD_ARGUMENT', `${what}: length ${T} with sample / dt = ${every} needs ${n} integration steps, over the limit of 2^27`);
-  const x0 = 0.5 + new Random(checkSeed(seed, what)).nextUnit();
+  const x0 = 0.5 + new Random(checkSeed(seed, `${what}: seed`)).nextUnit();
   // x[k] = x(k dt); history x(t <= 0) = x0 is read through past().
   const x = new Float64Array(n + 1);
   x[0] = x0;

@@ -170,7 +170,7 @@ export class EchoStateNetwork {
       if (!Number.isSafeInteger(o[key]) || o[key] < 1) throw new RnnError('BAD_ARGUMENT', `${what}: ${key} must be an integer >= 1, got ${describe(o[key])}`);
     }
     const num = (key: keyof EchoStateOptions, dflt: number, ok: (v: number) => boolean, expected: string): number => {
-      const v = o[key] ?? dflt;
+      const v = o[key] === undefined ? dflt : o[key];
       if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new RnnError('BAD_ARGUMENT', `${what}: ${key} must be ${expected}, got ${describe(v)}`);
       return v;
     };

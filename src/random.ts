@@ -1,3 +1,5 @@
+import { checkSeed } from './checks.js';
+
 /**
  * Seeded random numbers that are the same on every runtime: 32-bit integer arithmetic only
  * (mulberry32), and floats built exactly from 24 random bits, so no runtime's Math functions
@@ -7,8 +9,9 @@
 export class Random {
   private state: number;
 
+  /** @param seed An integer; its low 32 bits seed the generator. */
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.state = checkSeed(seed, 'new Random: seed') >>> 0;
   }
 
   /** A fresh seed from the platform's crypto source (for layers built without `seed`). */

@@ -39,7 +39,11 @@ export function tensor(data: Float32Array | readonly number[], shape: readonly n
   const n = shapeSize(shape, 'tensor');
   let f32: Float32Array;
   if (data instanceof Float32Array) f32 = data;
-  else if (Array.isArray(data)) f32 = Float32Array.from(data as number[]);
+  else if (Array.isArray(data)) {
+    const bad = data.findIndex((v) => typeof v !== 'number');
+    if (bad >= 0) throw new RnnError('BAD_ARGUMENT', `tensor: data[${bad}] must be a number, got ${describe(data[bad])}`);
+    f32 = Float32Array.from(data as number[]);
+  }
   else {
     throw new RnnError('BAD_ARGUMENT', `tensor: data must be a Float32Array or an array of numbers, got ${describe(data)}${ArrayBuffer.isView(data) ? ' (convert it with Float32Array.from)' : ''}`);
   }

@@ -125,6 +125,12 @@ export function loadCheckpoint(bytes: Uint8Array | ArrayBuffer): {
  * nothing (BAD_FILE, and neither changes). Without `optimizer`, only the weights are loaded.
  */
 export function loadCheckpointInto(bytes: Uint8Array | ArrayBuffer, model: Model, optimizer?: Optimizer): void {
+  if (!moduleTypeOf(model)) {
+    throw new RnnError('BAD_ARGUMENT', `loadCheckpointInto: model must be a module (${moduleTypes().map((t) => t.type).join(', ')}), got ${describe(model)}`);
+  }
+  if (optimizer !== undefined && !optimizerTypeOf(optimizer)) {
+    throw new RnnError('BAD_ARGUMENT', `loadCheckpointInto: optimizer must be ${optimizerTypes().map((t) => t.kind).join(', ')} (or absent), got ${describe(optimizer)}`);
+  }
   const { tensors, meta } = read(bytes);
   const want = JSON.stringify(model.config()), got = JSON.stringify(meta.model);
   if (want !== got) bad(`the file is for another model: ${got}, this model is ${want}`);
@@ -204,7 +210,8 @@ function restore(model: Model, given: Optimizer | undefined, tensors: Record<str
     if (optimizer && meta.optimizer) optimizer.loadStateDict({ kind: meta.optimizer.kind, step: meta.optimizer.step, buffers: state });
   } catch (e) {
     model.loadStateDict(before);
-    if (e instanceof RnnError) bad(`the file does not fit this model: ${e.message}`);
+    // a disposed optimizer is the caller's mistake, not the file's
+    if (e instanceof RnnError && e.code !== 'DISPOSED') bad(`the file does not fit this model: ${e.message}`);
     throw e;
   }
   return optimizer ? { model, optimizer } : { model };

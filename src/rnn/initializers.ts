@@ -32,7 +32,7 @@
 import { getBackend, type Backend } from '../backend.js';
 import { RnnError, describe } from '../errors.js';
 import { addresses, entry, f32Bytes, f32Index, planLayout, type Layout } from '../layout.js';
-import type { Random } from '../random.js';
+import { Random } from '../random.js';
 import { defaultBuildFuses, gemmTwins, type QrKernels } from './gemm-twin.js';
 import type { ParamInfo, Spec } from './spec.js';
 
@@ -58,6 +58,10 @@ function checkScale(what: string, name: string, x: unknown, allowNegative = fals
   }
 }
 
+function checkRandom(what: string, random: unknown): void {
+  if (!(random instanceof Random)) throw new RnnError('BAD_ARGUMENT', `${what}: random must be a Random (new Random(seed)), got ${describe(random)}`);
+}
+
 // ---- uniform, Xavier, identity -------------------------------------------------------
 
 /** values ~ U[-bound, bound). PyTorch's RNN/LSTM/GRU default is bound = 1/sqrt(hiddenSize). */
@@ -66,6 +70,7 @@ export function uniformInit(values: Float32Array, bound: number, random: Random)
     throw new RnnError('BAD_ARGUMENT', `uniformInit: values must be a Float32Array, got ${describe(values)}`);
   }
   checkScale('uniformInit', 'bound', bound);
+  checkRandom('uniformInit', random);
   random.fillUniform(values, bound);
   return values;
 }
@@ -74,6 +79,7 @@ export function uniformInit(values: Float32Array, bound: number, random: Random)
 export function xavierUniform(values: Float32Array, rows: number, cols: number, random: Random, gain = 1): Float32Array {
   checkMatrix('xavierUniform', values, rows, cols);
   checkScale('xavierUniform', 'gain', gain);
+  checkRandom('xavierUniform', random);
   random.fillUniform(values, gain * Math.sqrt(6 / (rows + cols)));
   return values;
 }
@@ -82,6 +88,7 @@ export function xavierUniform(values: Float32Array, rows: number, cols: number, 
 export function xavierNormal(values: Float32Array, rows: number, cols: number, random: Random, gain = 1): Float32Array {
   checkMatrix('xavierNormal', values, rows, cols);
   checkScale('xavierNormal', 'gain', gain);
+  checkRandom('xavierNormal', random);
   const std = gain * Math.sqrt(2 / (rows + cols));
   random.fillNormal(values, std);
   return values;
@@ -109,6 +116,7 @@ export function identityInit(values: Float32Array, rows: number, cols: number, s
 export function orthogonal(values: Float32Array, rows: number, cols: number, random: Random, gain = 1): Float32Array {
   checkMatrix('orthogonal', values, rows, cols);
   checkScale('orthogonal', 'gain', gain);
+  checkRandom('orthogonal', random);
   const tall = rows >= cols, m = tall ? rows : cols, n = tall ? cols : rows;
   // a: [m, n] row-major, the Gaussian (transposed when wide)
   const g = new Float32Array(m * n);
@@ -142,6 +150,7 @@ export function orthogonalBlocks(values: Float32Array, gates: number, H: number,
   }
   checkMatrix('orthogonalBlocks', values, gates * H, cols);
   checkScale('orthogonalBlocks', 'gain', gain);
+  checkRandom('orthogonalBlocks', random);
   for (let g = 0; g < gates; g++) orthogonal(values.subarray(g * H * cols, (g + 1) * H * cols), H, cols, random, gain);
   return values;
 }

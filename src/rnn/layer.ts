@@ -20,7 +20,7 @@ import { Random } from '../random.js';
 import { checkStateDict } from '../state-dict.js';
 import { initialValue } from './initializers.js';
 import type { Tensor } from '../tensor.js';
-import { checkFinite, checkInt, checkLengths, checkOptions, checkShape, checkTensor } from '../checks.js';
+import { checkFinite, checkFlag, checkInt, checkLengths, checkOptions, checkShape, checkTensor } from '../checks.js';
 import { gather, rowOrder, scatter } from './rows.js';
 import { backwardDirection, forwardDirection, type SeqContext } from './sequence.js';
 import { gateStatsOf, spectrumOf, type GateStats, type GradientTrace, type SpectrumEntry } from './diagnostics.js';
@@ -157,11 +157,9 @@ export class RecurrentLayer {
       throw new RnnError('BAD_ARGUMENT', `${name}.forward: opts must be an object { train?, lengths? }, got ${describe(opts)}`);
     }
     checkOptions(opts, ['train', 'lengths', 'allLayers'], `${name}.forward: opts`);
-    const train = opts?.train ?? false;
-    if (typeof train !== 'boolean') throw new RnnError('BAD_ARGUMENT', `${name}.forward: opts.train must be true or false, got ${describe(train)}`);
+    const train = checkFlag(opts?.train, `${name}.forward: opts.train`, false);
     const lengths = opts?.lengths === undefined ? undefined : checkLengths(opts.lengths, T, B, `${name}.forward: opts.lengths`);
-    const allLayers = opts?.allLayers ?? false;
-    if (typeof allLayers !== 'boolean') throw new RnnError('BAD_ARGUMENT', `${name}.forward: opts.allLayers must be true or false, got ${describe(allLayers)}`);
+    const allLayers = checkFlag(opts?.allLayers, `${name}.forward: opts.allLayers`, false);
     const h0 = this.checkState(state, 'h', B, unbatched, `${name}.forward`);
     const c0 = this.checkState(state, 'c', B, unbatched, `${name}.forward`);
     checkFinite(input.data, `${name}.forward: x`);
@@ -212,8 +210,7 @@ export class RecurrentLayer {
     const s = this.spec, name = s.kind;
     this.alive(`${name}.backward`);
     checkOptions(opts, ['inputGrad', 'dLayers'], `${name}.backward: opts`);
-    const inputGrad = opts?.inputGrad ?? true;
-    if (typeof inputGrad !== 'boolean') throw new RnnError('BAD_ARGUMENT', `${name}.backward: opts.inputGrad must be true or false, got ${describe(inputGrad)}`);
+    const inputGrad = checkFlag(opts?.inputGrad, `${name}.backward: opts.inputGrad`, true);
     const tape = this.tape;
     if (!tape) {
       throw new RnnError('NO_TAPE', `${name}.backward: no tape to go back through; call forward(x, state, { train: true }) first (each backward consumes its tape)`);

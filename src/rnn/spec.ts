@@ -108,7 +108,7 @@ export function makeSpec(kind: CellKind, options: unknown): Spec {
   const bidirectional = checkFlag(o.bidirectional, `new ${kind}: bidirectional`, false);
   const reverse = checkFlag(o.reverse, `new ${kind}: reverse`, false);
   if (reverse && bidirectional) throw new RnnError('BAD_ARGUMENT', `new ${kind}: reverse runs the one direction backwards; a bidirectional layer already has a reverse direction`);
-  const init = o.init ?? 'pytorch';
+  const init = o.init === undefined ? 'pytorch' : o.init;
   if (typeof init !== 'string' || !SCHEMES.includes(init)) {
     throw new RnnError('BAD_ARGUMENT', `new ${kind}: init must be one of ${SCHEMES.map((x) => `'${x}'`).join(', ')}, got ${describe(init)}`);
   }

@@ -24,7 +24,7 @@ export function clipGradNorm(model: unknown, maxNorm: number, options?: { nonFin
   }
   if (options !== undefined && (typeof options !== 'object' || options === null)) throw new RnnError('BAD_ARGUMENT', `clipGradNorm: options must be an object { nonFinite? }, got ${describe(options)}`);
   checkOptions(options, ['nonFinite'], 'clipGradNorm: options');
-  const mode = options?.nonFinite ?? 'throw';
+  const mode = options?.nonFinite === undefined ? 'throw' : options.nonFinite;
   if (mode !== 'throw' && mode !== 'skip') throw new RnnError('BAD_ARGUMENT', `clipGradNorm: nonFinite must be 'throw' or 'skip', got ${describe(mode)}`);
   let sumsq = 0;
   for (const b of buffers) sumsq += b.backend.kernels.f32_sumsq(b.grad, b.length);

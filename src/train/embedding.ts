@@ -10,8 +10,8 @@ import { Holding } from '../holding.js';
 import { RnnError, describe } from '../errors.js';
 import { addresses, entry, f32Index, planLayout, type Layout } from '../layout.js';
 import { Random } from '../random.js';
-import type { Tensor } from '../tensor.js';
-import { checkFinite, checkOptions, checkShape, checkTensor } from '../checks.js';
+import { shapeSize, type Tensor } from '../tensor.js';
+import { checkFinite, checkFlag, checkOptions, checkShape, checkTensor } from '../checks.js';
 import type { ParamBuffer } from '../params.js';
 import { checkStateDict } from '../state-dict.js';
 
@@ -98,10 +98,11 @@ export class Embedding {
   forward(ids: IdTensor, opts?: { train?: boolean }): Tensor {
     this.alive('forward');
     checkOptions(opts, ['train'], 'Embedding.forward: opts');
+    const train = checkFlag(opts?.train, 'Embedding.forward: opts.train', false);
     if (typeof ids !== 'object' || ids === null || !(ids.data instanceof Int32Array) || !Array.isArray(ids.shape)) {
       throw new RnnError('BAD_ARGUMENT', `Embedding.forward: ids must be { data: Int32Array, shape }, got ${describe(ids)}`);
     }
-    const n = ids.shape.reduce((a, b) => a * b, 1);
+    const n = shapeSize(ids.shape, 'Embedding.forward: ids');
     if (n !== ids.data.length) throw new RnnError('SHAPE_MISMATCH', `Embedding.forward: ids has ${ids.data.length} elements but shape [${ids.shape.join(', ')}] needs ${n}`);
     checkIds(ids.data, this.numEmbeddings, 'Embedding.forward: ids');
     const D = this.embeddingDim, table = this.backend.arena.f32, row = this.rows(this.paramRegion!.ptr);
@@ -110,7 +111,7 @@ export class Embedding {
       const at = f32Index(row(ids.data[i]));
       out.set(table.subarray(at, at + D), i * D);
     }
-    if (opts?.train) { this.tape = ids.data.slice(); this.tapeShape = [...ids.shape]; } else this.tape = null;
+    if (train) { this.tape = ids.data.slice(); this.tapeShape = [...ids.shape]; } else this.tape = null;
     return { data: out, shape: [...ids.shape, D] };
   }
 

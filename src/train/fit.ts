@@ -13,21 +13,24 @@
  * Williams & Peng 1990) every k1 steps the loss on those k1 steps is backpropagated through
  * the last k2 steps, and the state is carried from chunk to chunk; k1 = k2 = T is full BPTT.
  *
- * Each update: zeroGrad, forward (train), loss, backward, clipping (clipNorm / clipValue),
+ * Each update: forward (train), loss, zeroGrad, backward, clipping (clipNorm / clipValue),
  * then optimizer.step(); non-finite gradients follow the optimizer's `nonFinite` choice.
  * Batches are drawn without replacement in an order shuffled by a seeded generator.
+ * Every argument is checked before the first update (the targets against the model's
+ * output width after the first forward, before zeroGrad), so a rejected call changes no
+ * parameter, gradient or optimizer state.
  */
-import { checkOptions } from '../checks.js';
+import { checkFinite, checkFlag, checkLengths, checkOptions, checkSeed, checkTensor } from '../checks.js';
 import { RnnError, describe } from '../errors.js';
 import { Random } from '../random.js';
 import type { RecurrentState } from '../rnn/layer.js';
-import type { Tensor } from '../tensor.js';
+import { shapeSize, type Tensor } from '../tensor.js';
 import { clipGradNorm, clipGradValue } from './clip.js';
 import type { IdTensor } from './embedding.js';
 import { crossEntropy, mse } from './loss.js';
 import type { Optimizer } from '../registry.js';
 import { buffersOf } from '../params.js';
-import type { Sequential } from './sequential.js';
+import { Sequential } from './sequential.js';
 
 /** Training data for `fit`: N sequences of T steps, time-major like the layers. */
 export interface FitData {
@@ -122,29 +125,64 @@ export interface FitResult {
 
 interface Batch { x: Tensor | IdTensor; y: Int32Array | Tensor; lengths?: number[]; T: number; B: number }
 
-function positiveInt(v: unknown, what: string, fallback: number): number {
-  const x = v ?? fallback;
+/** An integer >= 1; `fallback` when absent (no fallback: required). */
+function positiveInt(v: unknown, what: string, fallback?: number): number {
+  const x = v === undefined ? fallback : v;
   if (!Number.isSafeInteger(x) || (x as number) < 1) throw new RnnError('BAD_ARGUMENT', `fit: ${what} must be an integer >= 1, got ${describe(v)}`);
   return x as number;
 }
 
+/** An options object, or undefined; anything else is BAD_ARGUMENT naming it. */
+function optionalObject(v: unknown, what: string, known: readonly string[]): void {
+  if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v))) throw new RnnError('BAD_ARGUMENT', `fit: ${what} must be an object { ${known.join(', ')} }, got ${describe(v)}`);
+  checkOptions(v, known, `fit: ${what}`);
+}
+
+/**
+ * Everything about the data that can be checked before the model has run: x ids or a finite
+ * tensor whose data matches its time-major shape, y of the rows x gives (finite; classes
+ * non-negative or -100), lengths from 1 to T. The class range and the width of a tensor y
+ * need the model's output width: checkTargets, after the first forward.
+ */
 function checkData(data: FitData, target: 'every' | 'last', what: string): { T: number; N: number } {
-  if (typeof data !== 'object' || data === null || typeof data.x !== 'object' || data.x === null) throw new RnnError('BAD_ARGUMENT', `fit: ${what} must be { x, y, lengths? }, got ${describe(data)}`);
+  if (typeof data !== 'object' || data === null) throw new RnnError('BAD_ARGUMENT', `fit: ${what} must be { x, y, lengths? }, got ${describe(data)}`);
   checkOptions(data, ['x', 'y', 'lengths'], `fit: ${what}`);
-  const shape = data.x.shape;
-  if (!Array.isArray(shape) || shape.length < 2) throw new RnnError('SHAPE_MISMATCH', `fit: ${what}.x must be time-major [T, N, ...], got ${describe(shape)}`);
-  const [T, N] = shape;
+  const x = data.x as { data?: unknown; shape?: unknown } | null;
+  if (typeof x !== 'object' || x === null || !(x.data instanceof Float32Array || x.data instanceof Int32Array)) {
+    throw new RnnError('BAD_ARGUMENT', `fit: ${what}.x must be a Tensor or ids { data: Int32Array, shape }, got ${describe(x)}`);
+  }
+  if (!Array.isArray(x.shape) || x.shape.length < 2) throw new RnnError('SHAPE_MISMATCH', `fit: ${what}.x must be time-major [T, N, ...], got ${describe(x.shape)}`);
+  const size = shapeSize(x.shape, `fit: ${what}.x`), [T, N] = x.shape as number[];
+  if (size !== x.data.length || T < 1 || N < 1) throw new RnnError('SHAPE_MISMATCH', `fit: ${what}.x: data has ${x.data.length} elements, shape [${x.shape.join(', ')}] (T, N >= 1) needs ${size}`);
+  if (x.data instanceof Float32Array) checkFinite(x.data, `fit: ${what}.x`);
   const y = data.y;
   const rows = target === 'every' ? T * N : N;
   if (y instanceof Int32Array) {
     if (y.length !== rows) throw new RnnError('SHAPE_MISMATCH', `fit: ${what}.y must hold ${rows} classes (${target === 'every' ? 'T*N' : 'N'}), got ${y.length}`);
+    const bad = y.findIndex((c) => c < 0 && c !== -100);
+    if (bad >= 0) throw new RnnError('BAD_ARGUMENT', `fit: ${what}.y[${bad}] must be a class >= 0 (or -100, ignored), got ${y[bad]}`);
   } else if (typeof y !== 'object' || y === null || !(y.data instanceof Float32Array) || !Array.isArray(y.shape)) {
     throw new RnnError('BAD_ARGUMENT', `fit: ${what}.y must be an Int32Array of classes or a Tensor, got ${describe(y)}`);
-  } else if (y.shape[0] !== (target === 'every' ? T : N) || (target === 'every' && y.shape[1] !== N)) {
-    throw new RnnError('SHAPE_MISMATCH', `fit: ${what}.y must be [${target === 'every' ? 'T, N' : 'N'}, out], got [${y.shape.join(', ')}]`);
+  } else {
+    const t = checkTensor(y, `fit: ${what}.y`);
+    if (t.shape.length !== (target === 'every' ? 3 : 2) || t.shape[0] !== (target === 'every' ? T : N) || (target === 'every' && t.shape[1] !== N)) {
+      throw new RnnError('SHAPE_MISMATCH', `fit: ${what}.y must be [${target === 'every' ? 'T, N' : 'N'}, out], got [${t.shape.join(', ')}]`);
+    }
+    checkFinite(t.data, `fit: ${what}.y`);
   }
-  if (data.lengths !== undefined && data.lengths.length !== N) throw new RnnError('SHAPE_MISMATCH', `fit: ${what}.lengths must have one length per sequence (${N}), got ${data.lengths.length}`);
+  if (data.lengths !== undefined) checkLengths(data.lengths, T, N, `fit: ${what}.lengths`);
   return { T, N };
+}
+
+/** The targets against the model's output width C: classes below C, a tensor y's last axis C. */
+function checkTargets(data: FitData, C: number, what: string): void {
+  const y = data.y;
+  if (y instanceof Int32Array) {
+    const bad = y.findIndex((c) => c >= C);
+    if (bad >= 0) throw new RnnError('BAD_ARGUMENT', `fit: ${what}.y[${bad}] must be a class from 0 to ${C - 1} (the model's output width), got ${y[bad]}`);
+  } else if (y.shape[y.shape.length - 1] !== C) {
+    throw new RnnError('SHAPE_MISMATCH', `fit: ${what}.y must end in the model's output width ${C}, got [${y.shape.join(', ')}]`);
+  }
 }
 
 /** Sequences `rows` (and steps t0..t1) of the data, time-major. */
@@ -204,30 +242,35 @@ function lossOf(out: Tensor, batch: Batch, kind: 'crossEntropy' | 'mse', target:
 }
 
 /**
- * Trains a Sequential on time-major data. Each update: zeroGrad, a training forward, the
- * loss, backward, clipping, then `optimizer.step()`; batches are drawn without replacement.
+ * Trains a Sequential on time-major data. Each update: a training forward, the loss,
+ * zeroGrad, backward, clipping, then `optimizer.step()`; batches are drawn without
+ * replacement. A rejected call changes no parameter, gradient or optimizer state.
  * Uses no Node-only API (it runs in a browser).
  */
 export function fit(model: Sequential, data: FitData, options: FitOptions): FitResult {
+  if (!(model instanceof Sequential)) throw new RnnError('BAD_ARGUMENT', `fit: model must be a Sequential, got ${describe(model)}`);
   buffersOf(model, 'fit');
   if (typeof options !== 'object' || options === null || typeof options.optimizer?.step !== 'function') {
     throw new RnnError('BAD_ARGUMENT', `fit: options must hold an optimizer, got ${describe(options)}`);
   }
   checkOptions(options, ['optimizer', 'loss', 'target', 'epochs', 'batchSize', 'shuffle', 'seed', 'bptt', 'clipNorm', 'clipValue', 'validation', 'onProgress', 'earlyStopping'], 'fit: options');
-  checkOptions(options.bptt, ['k1', 'k2'], 'fit: options.bptt');
-  checkOptions(options.earlyStopping, ['patience', 'minDelta'], 'fit: options.earlyStopping');
+  optionalObject(options.bptt, 'options.bptt', ['k1', 'k2']);
+  optionalObject(options.earlyStopping, 'options.earlyStopping', ['patience', 'minDelta']);
   // the optimizer, and every module it updates (not only the model's), before any work: an
   // optimizer over a disposed module would otherwise throw only at the first step, after a
   // forward and a backward had changed the model's gradients
   (options.optimizer as { checkAlive?: (what: string) => void }).checkAlive?.('fit: options.optimizer');
-  const target = options.target ?? 'every';
+  const target = options.target === undefined ? 'every' : options.target;
   if (target !== 'every' && target !== 'last') throw new RnnError('BAD_ARGUMENT', `fit: target must be 'every' or 'last', got ${describe(target)}`);
-  const kind = options.loss ?? (data?.y instanceof Int32Array ? 'crossEntropy' : 'mse');
+  const kind = options.loss === undefined ? (data?.y instanceof Int32Array ? 'crossEntropy' : 'mse') : options.loss;
   if (kind !== 'crossEntropy' && kind !== 'mse') throw new RnnError('BAD_ARGUMENT', `fit: loss must be 'crossEntropy' or 'mse', got ${describe(kind)}`);
   const { T, N } = checkData(data, target, 'data');
-  if (options.validation) checkData(options.validation, target, 'validation');
+  if (options.validation !== undefined) checkData(options.validation, target, 'validation');
   const epochs = positiveInt(options.epochs, 'epochs', 1), batchSize = Math.min(positiveInt(options.batchSize, 'batchSize', N), N);
-  const k1 = options.bptt ? positiveInt(options.bptt.k1, 'bptt.k1', T) : T;
+  const shuffle = checkFlag(options.shuffle, 'fit: shuffle', true);
+  const seed = options.seed === undefined ? 0 : checkSeed(options.seed, 'fit: seed');
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new RnnError('BAD_ARGUMENT', `fit: onProgress must be a function, got ${describe(options.onProgress)}`);
+  const k1 = options.bptt ? positiveInt(options.bptt.k1, 'bptt.k1') : T;
   const k2 = options.bptt ? positiveInt(options.bptt.k2, 'bptt.k2', k1) : T;
   if (k2 < k1) throw new RnnError('BAD_ARGUMENT', `fit: bptt.k2 (${k2}) must be >= bptt.k1 (${k1})`);
   if (options.bptt && (target === 'last' || data.lengths)) throw new RnnError('BAD_ARGUMENT', "fit: truncated BPTT takes target 'every' without lengths (one long sequence per row)");
@@ -235,16 +278,18 @@ export function fit(model: Sequential, data: FitData, options: FitOptions): FitR
     const v = options[key];
     if (v !== undefined && !(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new RnnError('BAD_ARGUMENT', `fit: ${key} must be a positive number, got ${describe(v)}`);
   }
-  const patience = options.earlyStopping ? positiveInt(options.earlyStopping.patience, 'earlyStopping.patience', 1) : Infinity;
-  const minDelta = options.earlyStopping?.minDelta ?? 0;
+  const patience = options.earlyStopping ? positiveInt(options.earlyStopping.patience, 'earlyStopping.patience') : Infinity;
+  const minDelta = options.earlyStopping?.minDelta === undefined ? 0 : options.earlyStopping.minDelta;
+  if (typeof minDelta !== 'number' || !Number.isFinite(minDelta) || minDelta < 0) throw new RnnError('BAD_ARGUMENT', `fit: earlyStopping.minDelta must be a finite number >= 0, got ${describe(minDelta)}`);
 
-  const random = new Random(options.seed ?? 0);
+  const random = new Random(seed);
+  let checked = false;
   const history: FitResult['history'] = [];
   let steps = 0, best = Infinity, sinceBest = 0, stopped = false;
   const started = Date.now();
   for (let epoch = 1; epoch <= epochs && !stopped; epoch++) {
     const order = Array.from({ length: N }, (_, i) => i);
-    if (options.shuffle ?? true) {
+    if (shuffle) {
       for (let i = N - 1; i > 0; i--) { const j = Math.floor(random.nextUnit() * (i + 1)); [order[i], order[j]] = [order[j], order[i]]; }
     }
     let sum = 0, count = 0;
@@ -261,10 +306,17 @@ export function fit(model: Sequential, data: FitData, options: FitOptions): FitR
           state = model.finalStates();
         }
         const batch = slice(data, rows, w, e, target);
-        model.zeroGrad();
         const out = model.forward(batch.x, { train: true, lengths: batch.lengths, initialStates: state });
+        if (!checked) {
+          // the first output gives the width the targets are checked against, before any update
+          const C = out.shape[out.shape.length - 1];
+          checkTargets(data, C, 'data');
+          if (options.validation !== undefined) checkTargets(options.validation, C, 'validation');
+          checked = true;
+        }
         boundary.set(e, model.finalStates());
         const { loss, grad } = lossOf(out, batch, kind, target, s - w);
+        model.zeroGrad();
         model.backward(grad, { inputGrad: false });
         let gradNorm: number;
         if (options.clipNorm) gradNorm = clipGradNorm(model, options.clipNorm, { nonFinite: 'skip' });

@@ -5,11 +5,11 @@
  * topK most likely ids when given, drawn from a seeded generator (the same ids on every
  * runtime for the same weights); temperature 0 takes the most likely id.
  */
-import { checkOptions } from '../checks.js';
+import { checkOptions, checkSeed } from '../checks.js';
 import { RnnError, describe } from '../errors.js';
 import { Random } from '../random.js';
 import { Embedding, checkIds } from './embedding.js';
-import type { Sequential } from './sequential.js';
+import { Sequential } from './sequential.js';
 
 /** Options of `generate`. */
 export interface GenerateOptions {
@@ -44,17 +44,24 @@ export function sampleLogits(logits: ArrayLike<number>, temperature: number, top
  * on every runtime for the same weights.
  */
 export function generate(model: Sequential, prompt: ArrayLike<number>, options: GenerateOptions): Int32Array {
-  const first = model?.layers?.[0];
+  const first = model instanceof Sequential ? model.layers[0] : undefined;
   if (!(first instanceof Embedding)) throw new RnnError('BAD_ARGUMENT', `generate: model must be a Sequential starting with an Embedding, got ${describe(first ?? model)}`);
   if (typeof prompt !== 'object' || prompt === null || prompt.length < 1) throw new RnnError('BAD_ARGUMENT', `generate: prompt must hold at least one id, got ${describe(prompt)}`);
   checkIds(prompt, first.numEmbeddings, 'generate: prompt');
+  if (typeof options !== 'object' || options === null) throw new RnnError('BAD_ARGUMENT', `generate: options must be an object { length, temperature?, topK?, seed? }, got ${describe(options)}`);
   checkOptions(options, ['length', 'temperature', 'topK', 'seed'], 'generate: options');
-  const length = options?.length, temperature = options?.temperature ?? 1, topK = options?.topK ?? Infinity;
+  const length = options.length, temperature = options.temperature === undefined ? 1 : options.temperature;
+  const topK = options.topK === undefined ? Infinity : options.topK;
   if (!Number.isSafeInteger(length) || length < 0) throw new RnnError('BAD_ARGUMENT', `generate: length must be an integer >= 0, got ${describe(length)}`);
   if (typeof temperature !== 'number' || !(temperature >= 0) || !Number.isFinite(temperature)) throw new RnnError('BAD_ARGUMENT', `generate: temperature must be a number >= 0, got ${describe(temperature)}`);
   if (topK !== Infinity && (!Number.isSafeInteger(topK) || topK < 1)) throw new RnnError('BAD_ARGUMENT', `generate: topK must be an integer >= 1, got ${describe(topK)}`);
-  const random = new Random(options.seed ?? Random.randomSeed());
-  const out = new Int32Array(length);
+  const random = new Random(options.seed === undefined ? Random.randomSeed() : checkSeed(options.seed, 'generate: seed'));
+  let out: Int32Array;
+  try {
+    out = new Int32Array(length);
+  } catch (cause) {
+    throw new RnnError('OUT_OF_MEMORY', `generate: length ${length} is more ids than an Int32Array holds here`, { cause });
+  }
   let logits = model.forward({ data: Int32Array.from(prompt), shape: [prompt.length, 1] });
   let states = model.finalStates();
   for (let i = 0; i < length; i++) {

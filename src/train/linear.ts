@@ -12,7 +12,7 @@ import { RnnError, describe } from '../errors.js';
 import { addresses, f32Bytes, f32Index, paddedWidth, planLayout, type Layout } from '../layout.js';
 import { Random } from '../random.js';
 import type { Tensor } from '../tensor.js';
-import { checkFinite, checkOptions, checkShape, checkTensor } from '../checks.js';
+import { checkFinite, checkFlag, checkOptions, checkShape, checkTensor } from '../checks.js';
 import type { ParamBuffer } from '../params.js';
 import { checkStateDict } from '../state-dict.js';
 
@@ -90,8 +90,7 @@ export class Linear {
   forward(x: Tensor, opts?: { train?: boolean }): Tensor {
     const { data, shape, rows } = this.checkInput(x, 'x', this.inFeatures);
     checkOptions(opts, ['train'], 'Linear.forward: opts');
-    const train = opts?.train ?? false;
-    if (typeof train !== 'boolean') throw new RnnError('BAD_ARGUMENT', `Linear.forward: opts.train must be true or false, got ${describe(train)}`);
+    const train = checkFlag(opts?.train, 'Linear.forward: opts.train', false);
     const work = this.workLayout(rows);
     if (!this.work || this.work.bytes < work.bytes) {
       const region = this.memory.alloc(work.bytes, `Linear working memory (${rows} rows)`);

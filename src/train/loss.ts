@@ -23,8 +23,11 @@ export interface LossResult {
 type Reduction = 'mean' | 'sum';
 
 function reductionOf(options: { reduction?: unknown } | undefined, what: string, known: readonly string[]): Reduction {
+  if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+    throw new RnnError('BAD_ARGUMENT', `${what}: options must be an object { ${known.join('?, ')}? }, got ${describe(options)}`);
+  }
   checkOptions(options, known, `${what}: options`);
-  const r = options?.reduction ?? 'mean';
+  const r = options?.reduction === undefined ? 'mean' : options.reduction;
   if (r !== 'mean' && r !== 'sum') throw new RnnError('BAD_ARGUMENT', `${what}: reduction must be 'mean' or 'sum', got ${describe(r)}`);
   return r;
 }
@@ -44,9 +47,9 @@ export function crossEntropy(logits: Tensor, targets: Int32Array | ArrayLike<num
     throw new RnnError('SHAPE_MISMATCH', `${what}: logits must be [..., C] with C >= 1, got [${x.shape.join(', ')}]`);
   }
   const C = x.shape[x.shape.length - 1], rows = x.data.length / C;
-  const ignore = options?.ignoreIndex ?? -100;
-  if (!Number.isInteger(ignore)) throw new RnnError('BAD_ARGUMENT', `${what}: ignoreIndex must be an integer, got ${describe(ignore)}`);
   const reduction = reductionOf(options, what, ['ignoreIndex', 'reduction']);
+  const ignore = options?.ignoreIndex === undefined ? -100 : options.ignoreIndex;
+  if (!Number.isInteger(ignore)) throw new RnnError('BAD_ARGUMENT', `${what}: ignoreIndex must be an integer, got ${describe(ignore)}`);
   if (typeof targets !== 'object' || targets === null || typeof targets.length !== 'number') {
     throw new RnnError('BAD_ARGUMENT', `${what}: targets must be an Int32Array or an array of class indices, got ${describe(targets)}`);
   }

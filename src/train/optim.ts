@@ -68,7 +68,7 @@ export interface RMSpropOptions {
 
 
 function number(o: Record<string, unknown>, key: string, what: string, fallback: number | undefined, ok: (v: number) => boolean, rule: string): number {
-  const v = o[key] ?? fallback;
+  const v = o[key] === undefined ? fallback : o[key];
   if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) {
     throw new RnnError('BAD_ARGUMENT', `${what}: ${key} must be ${rule}, got ${describe(v)}`);
   }
@@ -100,7 +100,7 @@ abstract class Optimizer implements OptimizerInterface {
     checkOptions(options, ['lr', ...known, 'weightDecay', 'nonFinite'], `new ${kind}`);
     this.options = typeof options === 'object' && options !== null ? { ...(options as Record<string, unknown>) } : {};
     if (typeof options !== 'object' || options === null) throw new RnnError('BAD_ARGUMENT', `new ${kind}: options must be an object with lr, got ${describe(options)}`);
-    const nf = (options as { nonFinite?: unknown }).nonFinite ?? 'throw';
+    const given = (options as { nonFinite?: unknown }).nonFinite, nf = given === undefined ? 'throw' : given;
     if (nf !== 'throw' && nf !== 'skip') throw new RnnError('BAD_ARGUMENT', `new ${kind}: nonFinite must be 'throw' or 'skip', got ${describe(nf)}`);
     this.nonFinite = nf;
   }
@@ -234,7 +234,7 @@ class AdamBase extends Optimizer {
     super(model, options, kind, 2, ['betas', 'eps']);
     const o = options as unknown as Record<string, unknown>;
     this.lr = number(o, 'lr', `new ${kind}`, undefined, (v) => v > 0, 'a positive number');
-    const betas = o.betas ?? [0.9, 0.999];
+    const betas = o.betas === undefined ? [0.9, 0.999] : o.betas;
     if (!Array.isArray(betas) || betas.length !== 2 || betas.some((x) => typeof x !== 'number' || !(x >= 0 && x < 1))) {
       throw new RnnError('BAD_ARGUMENT', `new ${kind}: betas must be two numbers in [0, 1), got ${describe(betas)}`);
     }

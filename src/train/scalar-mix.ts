@@ -17,7 +17,7 @@ import { Holding } from '../holding.js';
 import { RnnError, describe } from '../errors.js';
 import { addresses, f32Index, planLayout, type Layout } from '../layout.js';
 import type { Tensor } from '../tensor.js';
-import { checkFinite, checkOptions, checkShape, checkTensor } from '../checks.js';
+import { checkFinite, checkFlag, checkOptions, checkShape, checkTensor } from '../checks.js';
 import type { ParamBuffer } from '../params.js';
 import { checkStateDict } from '../state-dict.js';
 
@@ -112,8 +112,7 @@ export class ScalarMix {
       checkFinite(t.data, `ScalarMix.forward: layers[${l}]`);
     });
     checkOptions(opts, ['train'], 'ScalarMix.forward: opts');
-    const train = opts?.train ?? false;
-    if (typeof train !== 'boolean') throw new RnnError('BAD_ARGUMENT', `ScalarMix.forward: opts.train must be true or false, got ${describe(train)}`);
+    const train = checkFlag(opts?.train, 'ScalarMix.forward: opts.train', false);
     const s = this.weights(), gamma = this.read(p.ptr, 'gamma')[0], n = checked[0].data.length;
     const y = new Float32Array(n);
     for (let l = 0; l < this.numLayers; l++) {

@@ -4,7 +4,7 @@
  * given); backward runs the chain in reverse and stops at an Embedding (ids have no
  * gradient). State dicts carry PyTorch's prefixes: '0.weight_ih_l0', '1.weight', ...
  */
-import { checkOptions } from '../checks.js';
+import { checkFlag, checkOptions, checkTensor } from '../checks.js';
 import { RnnError, describe } from '../errors.js';
 import type { RecurrentLayer, RecurrentState } from '../rnn/layer.js';
 import type { Tensor } from '../tensor.js';
@@ -53,7 +53,10 @@ export class Sequential {
   forward(x: Tensor | IdTensor, opts?: { train?: boolean; lengths?: ArrayLike<number>; initialStates?: (RecurrentState | undefined)[] }): Tensor {
     if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw new RnnError('BAD_ARGUMENT', `Sequential.forward: opts must be an object, got ${describe(opts)}`);
     checkOptions(opts, ['train', 'lengths', 'initialStates'], 'Sequential.forward: opts');
-    const train = opts?.train ?? false;
+    const train = checkFlag(opts?.train, 'Sequential.forward: opts.train', false);
+    if (opts?.initialStates !== undefined && !Array.isArray(opts.initialStates)) {
+      throw new RnnError('BAD_ARGUMENT', `Sequential.forward: opts.initialStates must be an array (entry i: the state of layers[i]), got ${describe(opts.initialStates)}`);
+    }
     const states: (RecurrentState | undefined)[] = [];
     let h: Tensor | IdTensor = x;
     this.layers.forEach((layer, i) => {
@@ -83,7 +86,8 @@ export class Sequential {
     dx: Tensor | null;
   } {
     checkOptions(opts, ['inputGrad'], 'Sequential.backward: opts');
-    const inputGrad = opts?.inputGrad ?? true;
+    const inputGrad = checkFlag(opts?.inputGrad, 'Sequential.backward: opts.inputGrad', true);
+    checkTensor(dOut, 'Sequential.backward: dOut');
     let d: Tensor | null = dOut;
     for (let i = this.layers.length - 1; i >= 0 && d; i--) {
       const layer = this.layers[i];
