@@ -12,7 +12,10 @@ export function nodeThreads(script = new URL('./node-worker.js', import.meta.url
   return {
     cores: () => (typeof availableParallelism === 'function' ? availableParallelism() : cpus().length),
     spawn(): HostWorker {
-      const worker = new Worker(script);
+      // No Node options of the parent's (they default to process.execArgv, and one such as
+      // --input-type stops a file worker from starting); V8's flags, such as
+      // --experimental-wasm-relaxed-simd, are the process's and hold in every worker anyway.
+      const worker = new Worker(script, { execArgv: [] });
       const first = new Promise<ReadyMessage>((resolve, reject) => {
         worker.once('message', resolve);
         worker.once('exit', (code) => reject(new Error(`a worker exited with code ${code} before it started`)));
