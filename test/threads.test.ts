@@ -5,7 +5,10 @@
 // One backend with three threads runs every case at each thread count in turn
 // (pool.setThreads), with pool.minWork = 0 so that even these small sizes cut every call a
 // rule can cut. The workers run the built dist/threads/node-worker.js (npm run build).
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { promisify } from 'node:util';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { createBackend, initWith, type Backend, type DefaultSource } from '../src/backend.js';
 import { nodeThreads } from '../src/threads/node-host.js';
@@ -204,5 +207,30 @@ describe('options', () => {
     expect(firstDifference(run(c, 3), before)).toBeNull();
     expect(second.forward(t(f32(1, 2 * D), [2, D])).output.shape).toEqual([2, 5]);
     second.dispose();
+  });
+});
+
+describe('exit', () => {
+  // A process that started threads ends like any other: the workers never keep it alive. A
+  // hang would show as the child killed at the timeout.
+  const script = (end: string) => `
+    import { init, LSTM } from ${JSON.stringify(new URL('../dist/node.js', import.meta.url).href)};
+    const backend = await init({ threads: 'auto' });
+    backend.pool.minWork = 0;
+    const layer = new LSTM({ inputSize: 8, hiddenSize: 32, seed: 1 });
+    const y = layer.forward({ data: new Float32Array(20 * 4 * 8).fill(0.5), shape: [20, 4, 8] });
+    console.log(JSON.stringify({ threads: backend.threads, split: backend.pool.handedOut, y: y.output.data[7] }));
+    ${end}
+  `;
+  test.each([
+    ['the script ends', ''],
+    ['process.exit() right after a split call', 'process.exit(0);'],
+    ['dispose() first', 'backend.dispose(); console.log(backend.threads);'],
+  ])('%s: the process exits', async (_name, end) => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script(end)], { timeout: 20_000, encoding: 'utf8' });
+    const report = JSON.parse(stdout.split('\n')[0]);
+    expect(report.threads).toBe(availableParallelism());
+    expect(report.split).toBeGreaterThan(0);
+    expect(Number.isFinite(report.y)).toBe(true);
   });
 });
