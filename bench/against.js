@@ -6,6 +6,9 @@
 //                   Its dist/node.js is imported beside ours: a separate module graph, so it
 //                   has its own init(), its own wasm instance and its own memory.
 //   --quick         (or BENCH_QUICK=1) fewer samples and shorter warm-up, for a first look.
+//   --threads N     (or BENCH_THREADS=N) also time ours on N threads (init({ threads: N })),
+//                   in the same interleaved samples as ours on one thread (the same backend,
+//                   the pool told to use one thread), and check the two give the same bits.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -15,6 +18,7 @@ import { pathToFileURL } from 'node:url';
 export function benchOptions(argv = process.argv.slice(2), env = process.env) {
   let against = env.SIMD_RNN_AGAINST || null;
   let quick = env.BENCH_QUICK === '1';
+  let threads = Number(env.BENCH_THREADS ?? 1);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--against') {
@@ -22,15 +26,19 @@ export function benchOptions(argv = process.argv.slice(2), env = process.env) {
       against = argv[++i];
     } else if (a.startsWith('--against=')) against = a.slice('--against='.length);
     else if (a === '--quick') quick = true;
+    else if (a === '--threads') threads = Number(argv[++i]);
+    else if (a.startsWith('--threads=')) threads = Number(a.slice('--threads='.length));
     else usage(`unknown argument ${a}`);
   }
-  return { against: against ? resolve(against) : null, quick };
+  if (!Number.isInteger(threads) || threads < 1) usage('--threads needs a whole number >= 1');
+  return { against: against ? resolve(against) : null, quick, threads };
 }
 
 function usage(problem) {
-  console.error(`${problem}\nusage: node --experimental-wasm-relaxed-simd bench/<name>.bench.js [--quick] [--against DIR]\n` +
+  console.error(`${problem}\nusage: node --experimental-wasm-relaxed-simd bench/<name>.bench.js [--quick] [--against DIR] [--threads N]\n` +
     '  --against DIR  also time the build in DIR (another checkout of simd-rnn, built with npm run build)\n' +
-    '  --quick        fewer samples and a shorter warm-up');
+    '  --quick        fewer samples and a shorter warm-up\n' +
+    '  --threads N    also time ours on N threads, beside ours on one');
   process.exit(2);
 }
 
@@ -81,4 +89,20 @@ export function sampleOrder(s, builds, peers) {
 export function pairedRatio(ours, old) {
   const r = ours.map((v, i) => v / old[i]).sort((a, b) => a - b);
   return r[r.length >> 1];
+}
+
+/**
+ * With --threads N: wraps a contender so each call first sets the pool to `n` threads (cheap:
+ * a number the next kernel call reads), so one backend times 1 and N threads side by side.
+ */
+export function onThreads(backend, n, fn) {
+  return () => {
+    backend.pool.setThreads(n);
+    return fn();
+  };
+}
+
+/** One row of the threads table: 1 thread and N threads, medians' ratio and the paired one. */
+export function threadsRow(one, many) {
+  return { speedup: one.median / many.median, paired: 1 / pairedRatio(many.samples, one.samples) };
 }

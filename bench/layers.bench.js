@@ -7,7 +7,9 @@
 // --against DIR adds a column for the build in DIR (another checkout of simd-rnn with its own
 // built dist/ and wasm/, such as the previous main): same weights, same inputs, verified
 // against ORT like ours, timed in the same interleaved samples, ratio this build / that one.
-// --quick takes fewer samples with a shorter warm-up (see bench/against.js).
+// --quick takes fewer samples with a shorter warm-up (see bench/against.js). --threads N adds a
+// column for ours on N threads (the same layers; 1 and N threads alternate sample by sample)
+// and a table of the speed-ups against the goals of the threads work.
 //
 // Rows: T = 128, B in {1, 16}, (D, H) in {(64, 128), (128, 256), (256, 512)}, for forward()
 // over the whole sequence; plus a streaming step at B = 1, D = 64, H = 128 (ours: stream(1).step;
@@ -30,7 +32,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { GRU, LSTM, init } from '../dist/node.js';
 import { Random } from '../dist/random.js';
-import { benchOptions, describeCheckout, loadBuild, pairedRatio, sampleOrder } from './against.js';
+import { benchOptions, describeCheckout, loadBuild, onThreads, pairedRatio, sampleOrder, threadsRow } from './against.js';
 
 const options = benchOptions();
 
@@ -103,7 +105,12 @@ const diffOurs = (a, b) => Math.max(maxAbsDiff(a.output.data, b.output.data), ma
 // (old: the build given with --against; check() returns { ours, old?, ab? }: ours vs ORT, the
 // other build vs ORT, ours vs the other build, max abs diff)
 
-const backend = await init();
+const THREADS = options.threads;
+const backend = await init(THREADS > 1 ? { threads: THREADS } : undefined);
+if (backend.threads !== THREADS) {
+  console.error(`asked for ${THREADS} threads, runs ${backend.threads}`);
+  process.exit(2);
+}
 const other = options.against ? await loadBuild(options.against, backend.simd, path('..')) : null;
 const rows = [];
 for (const mode of ['lstm', 'gru']) {
@@ -122,6 +129,7 @@ for (const mode of ['lstm', 'gru']) {
       rows.push({
         layer: mode.toUpperCase(), what: `T=${T} B=${B}`, D, H, unit: 'ms', perCall: 1,
         ours: () => layer.forward(x),
+        bits: () => layer.forward(x).output.data,
         old: oldLayer && (() => oldLayer.forward(x)),
         ort: () => sess.run(feeds),
         async check() {
@@ -174,6 +182,24 @@ function streamRow(mode, layer, oldLayer, sess, D, H) {
 
 // ---- verify everything, then time ------------------------------------------------------
 
+if (THREADS > 1) {
+  // ours on one thread and on N, the same layer; forward rows must agree bit for bit
+  for (const r of rows) {
+    const one = r.ours;
+    r.ours = onThreads(backend, 1, one);
+    r.par = onThreads(backend, THREADS, one);
+    if (r.bits) {
+      const a = onThreads(backend, 1, r.bits)(), b = onThreads(backend, THREADS, r.bits)();
+      const same = a.length === b.length && new Uint32Array(a.buffer, a.byteOffset, a.length).every((v, i) => v === new Uint32Array(b.buffer, b.byteOffset, b.length)[i]);
+      if (!same) {
+        console.error(`FAIL ${r.layer} ${r.what} D=${r.D} H=${r.H}: ${THREADS} threads differ from one`);
+        process.exit(1);
+      }
+    }
+  }
+  console.error(`ok   every forward row is bit-identical on 1 and ${THREADS} threads`);
+}
+
 const label = (r) => `${r.layer} ${r.what} D=${r.D} H=${r.H}`;
 let failed = false;
 for (const r of rows) {
@@ -211,7 +237,7 @@ const stats = (xs) => {
   return { min: s[0], median: s[s.length >> 1], max: s[s.length - 1], samples: xs };
 };
 
-const builds = other ? ['ours', 'old'] : ['ours'];
+const builds = [...(other ? ['ours', 'old'] : ['ours']), ...(THREADS > 1 ? ['par'] : [])];
 for (const r of rows) {
   console.error(`timing ${label(r)}`);
   const n = {}, times = {};
@@ -234,7 +260,7 @@ const date = new Date().toISOString();
 const machine = `${os.cpus()[0].model}, ${os.cpus().length} CPUs, ${os.platform()} ${os.release()}`;
 await mkdir(path('./results'), { recursive: true });
 await writeFile(path(`./results/layers-${date.replace(/[:.]/g, '-')}.json`), JSON.stringify({
-  date, machine, node: process.version, ort: ortVersion, simd: backend.simd, samples: SAMPLES, quick: options.quick,
+  date, machine, node: process.version, ort: ortVersion, simd: backend.simd, samples: SAMPLES, quick: options.quick, threads: THREADS,
   build: describeCheckout(path('..')),
   against: other && { dir: other.dir, build: other.label, simd: other.backend.simd },
   rows: rows.map((r) => ({ layer: r.layer, what: r.what, D: r.D, H: r.H, unit: r.unit, maxAbsDiff: r.diff,
@@ -264,4 +290,18 @@ for (const r of rows) {
   const ab = other ? ` ${mmm(old)} | ${(ours.median / old.median).toFixed(3)} | ${pairedRatio(ours.samples, old.samples).toFixed(3)} |` : '';
   console.log(`| ${r.layer} | ${r.what} | ${r.D} | ${r.H} | ${r.unit} | ${mmm(ours)} |${ab} ${mmm(peer)} | ` +
     `${(peer.median / ours.median).toFixed(2)} | ${r.diff.toExponential(1)} |${other ? ` ${r.abDiff.toExponential(1)} |` : ''}`);
+}
+
+if (THREADS > 1) {
+  // The goals of the threads work on a 2-core machine: B = 16 rows 1.7x, B = 1 rows with H >= 256 1.3x.
+  const goal = (r) => (r.what.includes('B=16') ? 1.7 : r.what.includes('B=1') && !r.what.includes('stream') && r.H >= 256 ? 1.3 : null);
+  console.log(`\n## simd-rnn on ${THREADS} threads against one thread (same backend, samples alternating)\n`);
+  console.log(`- speed-up = one thread's median / ${THREADS} threads' median; paired = median over samples of the same ratio within a sample\n`);
+  console.log(`| layer | workload | D | H | unit | 1 thread min / median / max | ${THREADS} threads min / median / max | speed-up | paired | goal |`);
+  console.log('|---|---|---:|---:|---|---:|---:|---:|---:|---|');
+  for (const r of rows) {
+    const { ours, par } = r.result, t = threadsRow(ours, par), g = goal(r);
+    console.log(`| ${r.layer} | ${r.what} | ${r.D} | ${r.H} | ${r.unit} | ${mmm(ours)} | ${mmm(par)} | ${t.speedup.toFixed(2)} | ${t.paired.toFixed(2)} | ` +
+      `${g ? `${g} (${t.speedup >= g ? 'met' : 'missed'})` : ''} |`);
+  }
 }
