@@ -1,22 +1,20 @@
 /**
  * The worker pool behind `init({ threads })`: W workers, each with its own instance of the
  * threads build over the one shared memory, and the main thread as thread 0. A kernel call
- * that split.ts cuts into pieces runs fork-join: the main thread posts pieces 1..n-1 to
- * workers 0..n-2 (protocol.ts), runs piece 0 itself, then waits until those workers are done.
- * Nothing returns before every piece has finished, so to the caller a split call is the same
- * synchronous call it always was.
+ * that split.ts cuts into chunks runs as one task (protocol.ts): the main thread posts it,
+ * takes its own chunks and any the workers have not taken, and returns once every chunk has
+ * finished, so to the caller a cut call is the same synchronous call it always was. A worker
+ * the operating system has not scheduled in time costs its share of one call, not a stall.
  *
- * Waiting: both sides spin first (a recurrent step's pieces take microseconds; a sleeping
+ * Waiting: both sides spin first (a recurrent step's chunks take microseconds; a sleeping
  * thread takes tens to wake), then sleep in Atomics.wait with a flag the other side checks
- * before notifying. A browser's main thread may not Atomics.wait; there the main thread only
- * spins.
+ * before notifying. A browser's main thread may not Atomics.wait; there it only spins.
  *
  * Runtime-neutral: the entry supplies a ThreadHost that starts workers (worker_threads in
- * node.ts, Web Workers in index.ts).
+ * threads/node-host.ts, Web Workers in threads/web-host.ts).
  */
 import { RnnError } from '../errors.js';
-import { DONE, FAILED, GEN, MAIN_WAITING, MAX_ARGS, SLEEPING, STOP, controlBytes, doneLine, genLine, taskAt, type ReadyMessage, type StartMessage } from './protocol.js';
-
+import { CLAIM, CONTROL_BYTES, FAILED, FINISHED, GEN, HEADER, MAIN_WAITING, MAX_CHUNKS, SLEEPERS, STOP, TASK_AT, takeChunks, type ReadyMessage, type StartMessage } from './protocol.js';
 /** One started worker, as the entry's ThreadHost hands it over. */
 export interface HostWorker {
   /** Sends the start message (the module and memory are cloned, the control block shared). */
@@ -36,24 +34,23 @@ export interface ThreadHost {
   spawn(): HostWorker;
 }
 
-/** Polls of a DONE word before the main thread sleeps (where it may). */
+/** Polls of FINISHED before the main thread sleeps (where it may). */
 const SPIN = 1 << 14;
 
 export class Pool {
   /** Worker count (the pool runs up to workers + 1 threads with the main thread). */
   readonly workers: number;
   /**
-   * The least work (multiply-adds or the like) worth a piece of its own: a hand-over costs
-   * about a microsecond when both sides spin, so a piece should take several. 0 cuts every
+   * The least work (multiply-adds or the like) worth a chunk of its own: a hand-over costs
+   * about a microsecond when both sides spin, so a chunk should take several. 0 cuts every
    * call that can be cut (tests use it to reach every rule with small sizes).
    */
-  minWork = 1 << 15;
-  /** Tasks handed to workers so far (tests check that work was in fact split). */
+  minWork = 1 << 14;
+  /** Tasks posted so far (tests check that work was in fact split). */
   handedOut = 0;
   private running: number;
   private readonly ctl: Int32Array;
-  private readonly tasks: Float64Array[];
-  private readonly posted: Int32Array;
+  private readonly task: Float64Array;
   private readonly handles: HostWorker[];
   private readonly mainMayWait: boolean;
 
@@ -62,8 +59,7 @@ export class Pool {
     this.running = this.workers + 1;
     this.handles = handles;
     this.ctl = new Int32Array(control);
-    this.tasks = handles.map((_, w) => new Float64Array(control, taskAt(this.workers, w), 2 + MAX_ARGS));
-    this.posted = new Int32Array(this.workers);
+    this.task = new Float64Array(control, TASK_AT);
     this.mainMayWait = mayWait(this.ctl);
   }
 
@@ -73,13 +69,14 @@ export class Pool {
    */
   static async start(host: ThreadHost, module: WebAssembly.Module, memory: WebAssembly.Memory,
     workers: number, names: readonly string[]): Promise<Pool> {
-    const control = new SharedArrayBuffer(controlBytes(workers));
+    const control = new SharedArrayBuffer(CONTROL_BYTES);
+    new Int32Array(control).fill(1, CLAIM, CLAIM + MAX_CHUNKS); // no chunk to take before a task
     const handles: HostWorker[] = [];
     try {
-      for (let index = 0; index < workers; index++) {
+      for (let w = 0; w < workers; w++) {
         const worker = host.spawn();
         handles.push(worker);
-        worker.post({ module, memory, control, index, workers, names });
+        worker.post({ module, memory, control, thread: w + 1, names });
       }
       const answers = await Promise.all(handles.map((h) => h.first));
       const failed = answers.find((a) => !a.ready);
@@ -102,43 +99,50 @@ export class Pool {
     this.running = Math.max(1, Math.min(n, this.handles.length + 1));
   }
 
-  /** Hands worker w a task: kernel `id` (an index into the start message's names) with `args`. */
-  post(w: number, id: number, args: ArrayLike<number>): void {
-    const task = this.tasks[w], n = args.length;
-    task[0] = id;
-    task[1] = n;
-    for (let i = 0; i < n; i++) task[2 + i] = args[i];
-    const gen = genLine(w);
-    const next = (Atomics.load(this.ctl, gen + GEN) + 1) | 0;
-    Atomics.store(this.ctl, gen + GEN, next);
-    this.posted[w] = next;
+  /**
+   * Runs kernel `id` as `chunks.length` chunks (each a complete argument list, at most
+   * MAX_CHUNKS) on the threads in use; `kernel` is the main thread's own instance of it.
+   * Returns when every chunk has run.
+   */
+  run(id: number, kernel: (...args: number[]) => unknown, chunks: readonly (readonly number[])[]): void {
+    const ctl = this.ctl, task = this.task, K = chunks.length, argc = chunks[0].length;
+    task[0] = id; task[1] = argc; task[2] = K; task[3] = this.running;
+    for (let c = 0; c < K; c++) task.set(chunks[c], HEADER + c * argc);
+    Atomics.store(ctl, FINISHED, 0);
+    for (let c = 0; c < K; c++) Atomics.store(ctl, CLAIM + c, 0);
+    Atomics.add(ctl, GEN, 1);
     this.handedOut++;
-    if (Atomics.load(this.ctl, gen + SLEEPING)) Atomics.notify(this.ctl, gen + GEN);
-  }
+    if (Atomics.load(ctl, SLEEPERS) > 0) Atomics.notify(ctl, GEN);
 
-  /** Returns once workers 0 .. n-1 have finished the tasks last posted to them. */
-  join(n: number): void {
-    const ctl = this.ctl;
     let failed = false;
-    for (let w = 0; w < n; w++) {
-      const done = doneLine(this.workers, w) + DONE, want = this.posted[w];
-      let now = Atomics.load(ctl, done);
-      for (let spins = 0; now !== want; now = Atomics.load(ctl, done)) {
-        if (++spins < SPIN || !this.mainMayWait) continue;
-        Atomics.store(ctl, MAIN_WAITING, 1);
-        Atomics.wait(ctl, done, now, 50);
-        Atomics.store(ctl, MAIN_WAITING, 0);
-        spins = 0;
+    takeChunks(ctl, 0, K, this.running, (c) => {
+      try {
+        kernel(...chunks[c]);
+      } catch {
+        failed = true;
       }
-      if (Atomics.load(ctl, doneLine(this.workers, w) + FAILED)) failed = true;
+      Atomics.add(ctl, FINISHED, 1);
+    });
+    // the chunks the workers took
+    let now = Atomics.load(ctl, FINISHED);
+    for (let spins = 0; now !== K; now = Atomics.load(ctl, FINISHED)) {
+      if (++spins < SPIN || !this.mainMayWait) continue;
+      Atomics.store(ctl, MAIN_WAITING, 1);
+      Atomics.wait(ctl, FINISHED, now, 50);
+      Atomics.store(ctl, MAIN_WAITING, 0);
+      spins = 0;
     }
-    if (failed) throw new Error('simd-rnn: a kernel failed on a worker thread; the results of this call are incomplete');
+    if (Atomics.exchange(ctl, FAILED, 0) || failed) {
+      throw new Error('simd-rnn: a kernel failed on a thread; the results of this call are incomplete');
+    }
   }
 
   /** Stops and ends every worker; later calls run on the main thread alone. Idempotent. */
   dispose(): void {
     if (this.handles.length === 0) return;
-    this.handles.forEach((h, w) => this.post(w, STOP, []));
+    this.task[0] = STOP;
+    Atomics.add(this.ctl, GEN, 1);
+    Atomics.notify(this.ctl, GEN);
     for (const h of this.handles) h.terminate();
     this.handles.length = 0;
     this.running = 1;

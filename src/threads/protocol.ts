@@ -2,64 +2,65 @@
  * The control block the main thread and the workers share: one SharedArrayBuffer, separate
  * from wasm memory (so growing the memory never moves it), read and written with Atomics.
  *
- * Every word one side spins on sits alone in its 64-byte cache line, so a worker polling its
- * `gen` never contends with another worker's `done`:
+ * A task is one kernel call cut into K chunks (split.ts), each a complete call of the same
+ * kernel on its own part of the output. Every thread that takes part (the main thread is
+ * thread 0, worker w is thread w + 1) runs the chunks it owns, then any chunk still
+ * unclaimed, taking each with a compare-exchange on its CLAIM word: a chunk runs exactly once,
+ * on whichever thread gets there first. Owning keeps each thread on the same part of the
+ * weights from step to step (its cache holds them); taking the rest keeps a thread that the
+ * operating system has not scheduled from holding up the others.
  *
- *   line 0                 [MAIN_WAITING]      1 while the main thread sleeps in Atomics.wait
- *   line 1 + w             [GEN, SLEEPING]     worker w's task number (main writes); 1 while
- *                                              worker w sleeps in Atomics.wait (worker writes)
- *   line 1 + W + w         [DONE, FAILED]      the last task number worker w finished; 1 once
- *                                              a task threw there (worker writes)
- *   byte ARGS_AT(W) + w * ARG_BYTES, as float64: [kernel, argc, arg 0, arg 1, ...]
- *                                              worker w's task (main writes): the index of
- *                                              the kernel in the start message's `names`
- *                                              (STOP: leave the loop) and its arguments
+ *   line 0   [GEN]               task number; the main thread bumps it to post a task
+ *   line 1   [SLEEPERS]          workers asleep in Atomics.wait on GEN (notify only then)
+ *   line 2   [FINISHED, FAILED]  chunks finished in this task; 1 once a chunk threw
+ *   line 3   [MAIN_WAITING]      1 while the main thread sleeps on FINISHED
+ *   lines 4-7  CLAIM[c]          0: chunk c of the posted task is free; 1: taken
+ *   byte TASK_AT, float64: [kernel, argc, chunks, threads, chunk 0's args, chunk 1's, ...]
  *
- * A task is handed over by writing its arguments, then storing a new GEN (sequentially
- * consistent, so the arguments are visible before the worker sees the number); the worker
- * stores DONE = GEN when it has run it. Float64 holds every argument exactly: pointers and
- * sizes are integers below 2^32, and f32 scalars widen to f64 without loss.
+ * Posting (main thread): write the task, FINISHED = 0, CLAIM[0 .. K) = 0, then bump GEN; the
+ * main thread waits until FINISHED = K before it writes another task. Every CLAIM word starts
+ * at 1, and every posted chunk ends taken, so a late worker still looking for chunks of an
+ * old task finds only chunks of the current one, and reads that task's header and arguments
+ * after its claim (they were written before the claim was freed). Float64 holds every argument
+ * exactly: pointers and sizes are integers below 2^32, and f32 scalars widen without loss.
  */
 
 /** Int32 words per cache line. */
-export const LINE = 16;
-/** Word of line 0: the main thread sleeps on a DONE word and wants a notify. */
-export const MAIN_WAITING = 0;
-/** Offsets within a worker's lines. */
+const LINE = 16;
 export const GEN = 0;
-export const SLEEPING = 1;
-export const DONE = 0;
-export const FAILED = 1;
-/** Kernel index that tells a worker to leave its loop. */
-export const STOP = -1;
-/** Arguments a task may carry (the widest kernel takes 22). */
+export const SLEEPERS = LINE;
+export const FINISHED = 2 * LINE;
+export const FAILED = 2 * LINE + 1;
+export const MAIN_WAITING = 3 * LINE;
+export const CLAIM = 4 * LINE;
+/** Chunks a task may have. */
+export const MAX_CHUNKS = 4 * LINE;
+/** Arguments a kernel may take (the widest takes 22). */
 export const MAX_ARGS = 30;
-/** Bytes of one worker's task: kernel, argc and MAX_ARGS arguments, a whole number of lines. */
-export const ARG_BYTES = 256;
+/** Byte offset of the task (float64). */
+export const TASK_AT = 8 * LINE * 4;
+/** Float64 words of the task before the chunks' arguments: kernel, argc, chunks, threads. */
+export const HEADER = 4;
+/** Kernel index that tells the workers to leave their loop. */
+export const STOP = -1;
+/** Bytes of the control block. */
+export const CONTROL_BYTES = TASK_AT + 8 * (HEADER + MAX_CHUNKS * MAX_ARGS);
 
-/** Index of worker w's GEN line (Int32 words). */
-export function genLine(w: number): number {
-  return (1 + w) * LINE;
-}
+/** Runs chunk c of the posted task: read its kernel and arguments and call it. */
+export type ChunkRunner = (c: number) => void;
 
-/** Index of worker w's DONE line among `workers` (Int32 words). */
-export function doneLine(workers: number, w: number): number {
-  return (1 + workers + w) * LINE;
-}
-
-/** Byte offset of the task area. */
-export function argsAt(workers: number): number {
-  return (1 + 2 * workers) * LINE * 4;
-}
-
-/** Byte offset of worker w's task among `workers`. */
-export function taskAt(workers: number, w: number): number {
-  return argsAt(workers) + w * ARG_BYTES;
-}
-
-/** Bytes of the control block for `workers` workers. */
-export function controlBytes(workers: number): number {
-  return argsAt(workers) + workers * ARG_BYTES;
+/**
+ * Takes and runs chunks of the posted task as thread t: the chunks it owns (its share of
+ * [0, K) by thread order) in order, then the others from the last down. `chunks` and
+ * `threads` come from the task as this thread last read it; a stale pair only changes which
+ * chunks it tries, since only chunks of the current task can be claimed.
+ */
+export function takeChunks(ctl: Int32Array, t: number, chunks: number, threads: number, run: ChunkRunner): void {
+  const lo = Math.floor((t * chunks) / threads), hi = Math.floor(((t + 1) * chunks) / threads);
+  for (let c = lo; c < hi; c++) if (Atomics.compareExchange(ctl, CLAIM + c, 0, 1) === 0) run(c);
+  for (let c = chunks - 1; c >= 0; c--) {
+    if ((c < lo || c >= hi) && Atomics.compareExchange(ctl, CLAIM + c, 0, 1) === 0) run(c);
+  }
 }
 
 /** What a worker receives once, before its loop starts. */
@@ -70,9 +71,8 @@ export interface StartMessage {
   memory: WebAssembly.Memory;
   /** The control block. */
   control: SharedArrayBuffer;
-  /** This worker's index, 0 .. workers - 1. */
-  index: number;
-  workers: number;
+  /** This worker's thread number, 1 .. workers (the main thread is 0). */
+  thread: number;
   /** Kernel names by index, as tasks name them. */
   names: readonly string[];
 }

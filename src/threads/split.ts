@@ -1,43 +1,44 @@
 /**
- * How a kernel call is cut into pieces for the pool's threads, and the kernel table that does
+ * How a kernel call is cut into chunks for the pool's threads, and the kernel table that does
  * it (`threadedKernels`): the same `Kernels` the layers call, whose splittable kernels run
  * fork-join on the pool (pool.ts) when a call is worth it, and whole on the calling thread
  * otherwise. The layers, the time loop and the cells do not know threads exist.
  *
  * Bit-identical to one thread, whatever the thread count: a cut never divides a reduction.
  * Every output element is computed by the same instructions in the same order as in the
- * whole call; the pieces only choose which thread computes it.
+ * whole call; the chunks only choose which thread computes it.
  * - GEMMs are cut along output rows or output columns, never along k. Each C[i, j] of
  *   f32_gemm_nn / f32_gemm_tn_acc is its initial value plus a[i, k] b[k, j] for k in order,
  *   in SIMD lanes for the columns below N & ~3 and in scalar form above (assembly/gemm.ts;
- *   rnn/gemm-twin.ts relies on the same fact). Column pieces start at multiples of 8, so a
- *   column stays in a lane or in the tail; row pieces may start anywhere. f32_gemm_nt_acc
+ *   rnn/gemm-twin.ts relies on the same fact). Column chunks start at multiples of 8, so a
+ *   column stays in a lane or in the tail; row chunks may start anywhere. f32_gemm_nt_acc
  *   sums each C[i, j] the same way in every block and tail; f32_colsum_acc adds rows in
  *   order per column.
- * - Elementwise kernels run four lanes up to n & ~3 and a scalar tail: pieces start at
+ * - Elementwise kernels run four lanes up to n & ~3 and a scalar tail: chunks start at
  *   multiples of 16 elements, so every element keeps its form.
- * - The fused cell kernels work row by row: pieces are batch rows, pointers move by whole
+ * - The fused cell kernels work row by row: chunks are batch rows, pointers move by whole
  *   rows. A kernel that sums over rows (the peephole gradient `dpeep`, the leak's `dalpha`)
  *   is not cut when that sum is asked for.
  * Reductions that return a number (f32_sumsq, f32_count_nonfinite) and the row copies are
  * never cut.
  *
- * A call is cut into at most `threads` pieces, fewer when a piece would carry less than
- * `pool.minWork` multiply-adds (or the equivalent), so that the hand-over of a few
- * microseconds stays small against the work.
+ * A call is cut into at most two chunks per thread (pool.ts runs them), fewer when a chunk
+ * would carry less than `pool.minWork` multiply-adds (or the equivalent), so that the
+ * hand-over of a microsecond or so stays small against the work.
  */
 import { KERNEL_NAMES, type KernelName, type Kernels } from '../kernels.js';
 import type { Pool } from './pool.js';
+import { MAX_CHUNKS } from './protocol.js';
 
 type Args = number[];
 
-/** One way to cut a call: `extent` units along an axis, pieces starting at multiples of `grain`. */
+/** One way to cut a call: `extent` units along an axis, chunks starting at multiples of `grain`. */
 interface Cut {
   readonly extent: number;
   readonly grain: number;
-  /** Work per unit, in multiply-adds (or the like), for deciding how many pieces pay. */
+  /** Work per unit, in multiply-adds (or the like), for deciding how many chunks pay. */
   readonly cost: number;
-  /** The arguments of the piece over units [lo, hi). */
+  /** The arguments of the chunk over units [lo, hi). */
   piece(lo: number, hi: number): Args;
 }
 
@@ -184,8 +185,14 @@ const RULES: Partial<Record<KernelName, Rule>> = {
 export const TASK_NAMES: readonly string[] = KERNEL_NAMES;
 
 /**
- * `raw` with every kernel that has a rule replaced by one that cuts its call across the
- * pool's threads. Reads `pool.threads` and `pool.minWork` at each call, so both may change.
+ * Chunks per thread: each thread owns two, so a thread that finishes early (or another that
+ * is late) rebalances by taking whole chunks.
+ */
+const CHUNKS_PER_THREAD = 2;
+
+/**
+ * `raw` with every kernel that has a rule replaced by one that cuts its call into chunks for
+ * the pool's threads. Reads `pool.threads` and `pool.minWork` at each call, so both may change.
  */
 export function threadedKernels(raw: Kernels, pool: Pool): Kernels {
   const table: Record<string, unknown> = { ...raw };
@@ -194,27 +201,24 @@ export function threadedKernels(raw: Kernels, pool: Pool): Kernels {
     table[name] = (...a: Args): void => {
       const threads = pool.threads;
       const cut = threads > 1 ? rule(a, threads) : null;
-      const parts = cut ? piecesOf(cut, threads, pool.minWork) : 1;
-      if (parts < 2) {
+      const K = cut ? chunksOf(cut, threads, pool.minWork) : 1;
+      if (K < 2) {
         whole(...a);
         return;
       }
-      const { extent, grain } = cut!, chunks = Math.ceil(extent / grain);
-      const edge = (p: number) => Math.min(extent, Math.floor((p * chunks) / parts) * grain);
-      for (let p = 1; p < parts; p++) pool.post(p - 1, id, cut!.piece(edge(p), edge(p + 1)));
-      try {
-        whole(...cut!.piece(0, edge(1)));
-      } finally {
-        pool.join(parts - 1);
-      }
+      const { extent, grain } = cut!, grains = Math.ceil(extent / grain);
+      const edge = (c: number) => Math.min(extent, Math.floor((c * grains) / K) * grain);
+      const chunks: Args[] = [];
+      for (let c = 0; c < K; c++) chunks.push(cut!.piece(edge(c), edge(c + 1)));
+      pool.run(id, whole, chunks);
     };
   }
   return table as Kernels;
 }
 
-/** How many pieces a cut is worth: at most one per thread and per grain, each with minWork. */
-function piecesOf(cut: Cut, threads: number, minWork: number): number {
-  const chunks = Math.ceil(cut.extent / cut.grain);
-  const byWork = minWork > 0 ? Math.floor((cut.extent * cut.cost) / minWork) : chunks;
-  return Math.max(1, Math.min(threads, chunks, byWork));
+/** How many chunks a cut is worth: two per thread at most, one per grain, each with minWork. */
+function chunksOf(cut: Cut, threads: number, minWork: number): number {
+  const grains = Math.ceil(cut.extent / cut.grain);
+  const byWork = minWork > 0 ? Math.floor((cut.extent * cut.cost) / minWork) : grains;
+  return Math.max(1, Math.min(CHUNKS_PER_THREAD * threads, MAX_CHUNKS, grains, byWork));
 }

@@ -1,17 +1,17 @@
 /**
- * What every worker runs, in Node (worker_threads) and in Web Workers (browsers, Deno): build
- * an instance of the threads build over the shared memory, say so, then run tasks from the
- * control block (protocol.ts) until told to stop. Imports nothing of the library, so a worker
- * loads only this file, protocol.ts and its entry.
+ * What every worker runs, in Node (worker_threads) and in Web Workers (browsers): build an
+ * instance of the threads build over the shared memory, say so, then take chunks of each
+ * posted task (protocol.ts) until told to stop. Imports nothing of the library but the
+ * protocol, so a worker loads only this file, protocol.ts and its entry.
  *
- * Waiting: after a task the worker spins on its GEN word for SPIN polls (a recurrent layer
- * hands out a task every few microseconds, and waking a sleeping thread costs tens of them),
- * then sleeps in Atomics.wait with SLEEPING set so the main thread knows to notify.
+ * Waiting: after a task the worker spins on GEN for SPIN polls (a recurrent layer posts a
+ * task every few microseconds, and waking a sleeping thread costs tens of them), then sleeps
+ * in Atomics.wait, counted in SLEEPERS so the main thread knows to notify.
  */
-import { DONE, FAILED, GEN, MAIN_WAITING, MAX_ARGS, SLEEPING, STOP, doneLine, genLine, taskAt, type ReadyMessage, type StartMessage } from './protocol.js';
+import { FAILED, FINISHED, GEN, HEADER, MAIN_WAITING, SLEEPERS, STOP, TASK_AT, takeChunks, type ReadyMessage, type StartMessage } from './protocol.js';
 
-/** Polls of GEN before sleeping: roughly 0.1-0.5 ms. */
-const SPIN = 1 << 16;
+/** Polls of GEN before sleeping: some tens of microseconds, longer than the gaps between the calls of one forward. */
+const SPIN = 1 << 14;
 
 type Kernel = (...args: number[]) => unknown;
 
@@ -31,32 +31,34 @@ export function start(message: StartMessage, post: (m: ReadyMessage) => void): (
 
 function serve(message: StartMessage, kernels: Kernel[]): void {
   const ctl = new Int32Array(message.control);
-  const task = new Float64Array(message.control, taskAt(message.workers, message.index), 2 + MAX_ARGS);
-  const gen = genLine(message.index) + GEN, sleeping = genLine(message.index) + SLEEPING;
-  const done = doneLine(message.workers, message.index) + DONE, failed = doneLine(message.workers, message.index) + FAILED;
-  const argv: number[] = [];
-  let seen = Atomics.load(ctl, gen);
+  const task = new Float64Array(message.control, TASK_AT);
+  const me = message.thread, argv: number[] = [];
+  const run = (c: number) => {
+    // the header and the arguments are read after the claim: they belong to the claimed task
+    const argc = task[1], at = HEADER + c * argc;
+    argv.length = argc;
+    for (let i = 0; i < argc; i++) argv[i] = task[at + i];
+    try {
+      kernels[task[0]](...argv);
+    } catch {
+      Atomics.store(ctl, FAILED, 1);
+    }
+    Atomics.add(ctl, FINISHED, 1);
+    if (Atomics.load(ctl, MAIN_WAITING)) Atomics.notify(ctl, FINISHED);
+  };
+  let seen = Atomics.load(ctl, GEN);
   for (;;) {
-    let now = Atomics.load(ctl, gen);
-    for (let spins = 0; now === seen; now = Atomics.load(ctl, gen)) {
+    let now = Atomics.load(ctl, GEN);
+    for (let spins = 0; now === seen; now = Atomics.load(ctl, GEN)) {
       if (++spins < SPIN) continue;
-      Atomics.store(ctl, sleeping, 1);
-      Atomics.wait(ctl, gen, seen);
-      Atomics.store(ctl, sleeping, 0);
+      Atomics.add(ctl, SLEEPERS, 1);
+      Atomics.wait(ctl, GEN, seen);
+      Atomics.sub(ctl, SLEEPERS, 1);
       spins = 0;
     }
     seen = now;
-    const id = task[0];
-    if (id === STOP) return;
-    const argc = task[1];
-    argv.length = argc;
-    for (let i = 0; i < argc; i++) argv[i] = task[2 + i];
-    try {
-      kernels[id](...argv);
-    } catch {
-      Atomics.store(ctl, failed, 1);
-    }
-    Atomics.store(ctl, done, seen);
-    if (Atomics.load(ctl, MAIN_WAITING)) Atomics.notify(ctl, done);
+    if (task[0] === STOP) return;
+    const threads = task[3];
+    if (me < threads) takeChunks(ctl, me, task[2], threads, run);
   }
 }
