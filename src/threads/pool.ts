@@ -41,11 +41,13 @@ export class Pool {
   /** Worker count (the pool runs up to workers + 1 threads with the main thread). */
   readonly workers: number;
   /**
-   * The least work (multiply-adds or the like) worth a chunk of its own: a hand-over costs
-   * about a microsecond when both sides spin, so a chunk should take several. 0 cuts every
-   * call that can be cut (tests use it to reach every rule with small sizes).
+   * The least work (multiply-adds or the like) worth a chunk of its own, about 2-3 us here:
+   * a hand-over costs about a microsecond when both sides spin, and much more when the
+   * machine is busy, so a streaming step (an LSTM's 64K multiply-adds at H = 128) stays on one
+   * thread. 0 cuts every call that can be cut (tests use it to reach every rule with small
+   * sizes).
    */
-  minWork = 1 << 14;
+  minWork = 3 << 14;
   /** Tasks posted so far (tests check that work was in fact split). */
   handedOut = 0;
   private running: number;

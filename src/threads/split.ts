@@ -112,8 +112,9 @@ function rowwise(bAt: number, rows: (a: Args) => readonly (readonly [number, num
 /** Row widths: the gate blocks G * H of an LSTM (mode 0: four gates, else three). */
 const lstmG = (mode: number) => (mode === 0 ? 4 : 3);
 
-// Cost per unit of the fused kernels: a few activations each, roughly 30-60 multiply-adds.
-const CELL = 40;
+// Cost per unit of the fused kernels, in the time of a GEMM's multiply-add: a few
+// activations each (lstm_cell_fwd at B = 16, H = 128 takes about as long as 160K of them).
+const CELL = 80;
 
 const RULES: Partial<Record<KernelName, Rule>> = {
   f32_gemm_nn: gemmNn,
