@@ -13,8 +13,9 @@
  * Runtime-neutral: the entry supplies a ThreadHost that starts workers (worker_threads in
  * threads/node-host.ts, Web Workers in threads/web-host.ts).
  */
+import type { WasmMemory } from '../arena.js';
 import { RnnError } from '../errors.js';
-import { CLAIM, CONTROL_BYTES, FAILED, FINISHED, GEN, HEADER, MAIN_WAITING, MAX_CHUNKS, SLEEPERS, STOP, TASK_AT, takeChunks, type ReadyMessage, type StartMessage } from './protocol.js';
+import { CLAIM, CONTROL_BYTES, FAILED, FINISHED, GEN, HEADER, MAIN_WAITING, MAX_CHUNKS, SLEEPERS, STOP, TASK_AT, takeChunks, type ReadyMessage, type StartMessage, type WasmModule } from './protocol.js';
 /** One started worker, as the entry's ThreadHost hands it over. */
 export interface HostWorker {
   /** Sends the start message (the module and memory are cloned, the control block shared). */
@@ -69,7 +70,7 @@ export class Pool {
    * Starts `workers` workers on `module` over `memory` and resolves once each has built its
    * instance. `names`: the kernels tasks may name, by index.
    */
-  static async start(host: ThreadHost, module: WebAssembly.Module, memory: WebAssembly.Memory,
+  static async start(host: ThreadHost, module: WasmModule, memory: WasmMemory,
     workers: number, names: readonly string[]): Promise<Pool> {
     const control = new SharedArrayBuffer(CONTROL_BYTES);
     new Int32Array(control).fill(1, CLAIM, CLAIM + MAX_CHUNKS); // no chunk to take before a task

@@ -25,6 +25,14 @@
  * exactly: pointers and sizes are integers below 2^32, and f32 scalars widen without loss.
  */
 
+import type { WasmMemory } from '../arena.js';
+
+/**
+ * `WebAssembly.Module`, named through `globalThis` like arena.ts's WasmMemory, so that the
+ * published declarations type-check where no lib declares WebAssembly.
+ */
+export type WasmModule = typeof globalThis extends Record<'WebAssembly', Record<'Module', abstract new (...args: never) => infer M>> ? M : never;
+
 /** Int32 words per cache line. */
 const LINE = 16;
 export const GEN = 0;
@@ -66,9 +74,9 @@ export function takeChunks(ctl: Int32Array, t: number, chunks: number, threads: 
 /** What a worker receives once, before its loop starts. */
 export interface StartMessage {
   /** The compiled threads build (the same module the main thread runs). */
-  module: WebAssembly.Module;
+  module: WasmModule;
   /** The shared memory every instance imports as env.memory. */
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   /** The control block. */
   control: SharedArrayBuffer;
   /** This worker's thread number, 1 .. workers (the main thread is 0). */
