@@ -2,7 +2,9 @@
  * The runtime-neutral core of start-up: probes what the runtime supports, compiles and
  * instantiates the module from whatever source the entry (or the caller) gives, checks it is
  * ours, and builds the arena. Nothing here touches a file system or `fetch` of its own
- * accord; the per-runtime entries (index.ts, node.ts, workerd.ts) supply the default source.
+ * accord; the per-runtime entries (index.ts, node.ts, deno.ts, workerd.ts) supply the default
+ * source and, where the runtime has workers, a ThreadHost. With more than one thread it runs
+ * the threads build over a shared memory and hands the kernels to a worker pool (threads/).
  */
 import { Arena, MAX_MEMORY_BYTES, PAGE_BYTES } from './arena.js';
 import { checkOptions } from './checks.js';
