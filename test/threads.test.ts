@@ -115,6 +115,22 @@ describe('bit-identical on 1, 2 and 3 threads', () => {
     }
   });
 
+  test.each([
+    ['LSTM projSize', () => new LSTM({ inputSize: D, hiddenSize: 13, projSize: 6, numLayers: 2, seed: 30 })],
+    ['GRU', () => new GRU({ inputSize: D, hiddenSize: 11, seed: 31 })],
+  ])('%s stream: every step the same on 1 and 3 threads', (_name, make) => {
+    const steps = (threads: number) => {
+      backend.pool!.setThreads(threads);
+      const layer = make(), stream = layer.stream(4), out: Float32Array[] = [];
+      for (let i = 0; i < 6; i++) out.push(stream.step(t(f32(40 + i, 4 * D), [4, D])).data.slice());
+      layer.dispose();
+      return out;
+    };
+    const before = backend.pool!.handedOut;
+    expect(firstDifference(steps(3), steps(1))).toBeNull();
+    expect(backend.pool!.handedOut).toBeGreaterThan(before);
+  });
+
   test('the comparison can fail: another seed gives other bits', () => {
     const c = cases[0], one = run(c, 1);
     const other = run({ ...c, make: () => new LSTM({ inputSize: D, hiddenSize: 7, seed: 2 }) }, 2);
