@@ -23,6 +23,7 @@ let backend: Backend;
 beforeAll(async () => {
   backend = await initWith({ threads: 3 }, source, host);
   backend.pool!.minWork = 0;
+  backend.pool!.takeOthers = false; // every worker runs its own chunks
 });
 
 const f32 = (seed: number, n: number, scale = 1) => Float32Array.from(randomArray(seed, n, scale));
@@ -108,9 +109,9 @@ describe('bit-identical on 1, 2 and 3 threads', () => {
     const one = run(c, 1);
     expect(one.every((a) => a.every(Number.isFinite))).toBe(true);
     for (const threads of [2, 3]) {
-      const before = backend.pool!.handedOut;
+      const before = backend.pool!.workerChunks;
       const many = run(c, threads);
-      expect(backend.pool!.handedOut, 'no call was split').toBeGreaterThan(before);
+      expect(backend.pool!.workerChunks, 'no chunk ran on a worker').toBeGreaterThan(before);
       expect(firstDifference(many, one), `${threads} threads`).toBeNull();
     }
   });
@@ -126,9 +127,9 @@ describe('bit-identical on 1, 2 and 3 threads', () => {
       layer.dispose();
       return out;
     };
-    const before = backend.pool!.handedOut;
+    const before = backend.pool!.workerChunks;
     expect(firstDifference(steps(3), steps(1))).toBeNull();
-    expect(backend.pool!.handedOut).toBeGreaterThan(before);
+    expect(backend.pool!.workerChunks).toBeGreaterThan(before);
   });
 
   test('the comparison can fail: another seed gives other bits', () => {
@@ -151,9 +152,10 @@ describe('bit-identical on 1, 2 and 3 threads', () => {
         layer.dispose();
       }
     };
-    const grown = backend.memoryBytes;
+    const grown = backend.memoryBytes, before = backend.pool!.workerChunks;
     const many = run1(3); // the first run of this size grows memory, then splits every step
     expect(backend.memoryBytes).toBeGreaterThan(grown);
+    expect(backend.pool!.workerChunks).toBeGreaterThan(before);
     expect(firstDifference(many, run1(1))).toBeNull();
   });
 });
@@ -232,10 +234,10 @@ describe('exit', () => {
   const script = (end: string) => `
     import { init, LSTM } from ${JSON.stringify(new URL('../dist/node.js', import.meta.url).href)};
     const backend = await init({ threads: 'auto' });
-    backend.pool.minWork = 0;
+    Object.assign(backend.pool, { minWork: 0, takeOthers: false });
     const layer = new LSTM({ inputSize: 8, hiddenSize: 32, seed: 1 });
     const y = layer.forward({ data: new Float32Array(20 * 4 * 8).fill(0.5), shape: [20, 4, 8] });
-    console.log(JSON.stringify({ threads: backend.threads, split: backend.pool.handedOut, y: y.output.data[7] }));
+    console.log(JSON.stringify({ threads: backend.threads, split: backend.pool.workerChunks, y: y.output.data[7] }));
     ${end}
   `;
   test.each([

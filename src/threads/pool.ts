@@ -49,8 +49,14 @@ export class Pool {
    * sizes).
    */
   minWork = 3 << 14;
-  /** Tasks posted so far (tests check that work was in fact split). */
+  /** Tasks posted so far, and chunks run by the workers (tests check that work was in fact split). */
   handedOut = 0;
+  workerChunks = 0;
+  /**
+   * Whether the main thread takes the workers' chunks when it is done with its own (tests
+   * turn it off so that every worker runs its share).
+   */
+  takeOthers = true;
   private running: number;
   private readonly ctl: Int32Array;
   private readonly task: Float64Array;
@@ -117,15 +123,17 @@ export class Pool {
     this.handedOut++;
     if (Atomics.load(ctl, SLEEPERS) > 0) Atomics.notify(ctl, GEN);
 
-    let failed = false;
+    let failed = false, own = 0;
     takeChunks(ctl, 0, K, this.running, (c) => {
       try {
         kernel(...chunks[c]);
       } catch {
         failed = true;
       }
+      own++;
       Atomics.add(ctl, FINISHED, 1);
-    });
+    }, this.takeOthers);
+    this.workerChunks += K - own;
     // the chunks the workers took
     let now = Atomics.load(ctl, FINISHED);
     for (let spins = 0; now !== K; now = Atomics.load(ctl, FINISHED)) {

@@ -59,13 +59,14 @@ export type ChunkRunner = (c: number) => void;
 
 /**
  * Takes and runs chunks of the posted task as thread t: the chunks it owns (its share of
- * [0, K) by thread order) in order, then the others from the last down. `chunks` and
+ * [0, K) by thread order) in order, then (with `others`) the others from the last down. `chunks` and
  * `threads` come from the task as this thread last read it; a stale pair only changes which
  * chunks it tries, since only chunks of the current task can be claimed.
  */
-export function takeChunks(ctl: Int32Array, t: number, chunks: number, threads: number, run: ChunkRunner): void {
+export function takeChunks(ctl: Int32Array, t: number, chunks: number, threads: number, run: ChunkRunner, others = true): void {
   const lo = Math.floor((t * chunks) / threads), hi = Math.floor(((t + 1) * chunks) / threads);
   for (let c = lo; c < hi; c++) if (Atomics.compareExchange(ctl, CLAIM + c, 0, 1) === 0) run(c);
+  if (!others) return;
   for (let c = chunks - 1; c >= 0; c--) {
     if ((c < lo || c >= hi) && Atomics.compareExchange(ctl, CLAIM + c, 0, 1) === 0) run(c);
   }
