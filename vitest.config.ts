@@ -5,6 +5,27 @@ import { playwright } from '@vitest/browser-playwright';
 // Debian's chromium (apt-get install -y chromium); no browser is ever downloaded.
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
+const browser = {
+  enabled: true,
+  headless: true,
+  provider: playwright({
+    launchOptions: {
+      executablePath: chromium,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    },
+  }),
+  instances: [{ browser: 'chromium' as const }],
+  commands: {
+    // The same smoke suite run by Node in the same test run, for the browser test to
+    // compare digests with.
+    nodeSmoke: (_ctx: unknown, simd: string) => {
+      const out = execFileSync(process.execPath, ['test/smoke/run.mjs', 'dist/node.js', simd], { encoding: 'utf8' });
+      return JSON.parse(out.trim().split('\n').pop()!);
+    },
+  },
+};
+
 export default defineConfig({
   test: {
     projects: [
@@ -22,27 +43,22 @@ export default defineConfig({
         test: {
           name: 'chromium',
           include: ['test/browser/**/*.test.ts'],
+          exclude: ['test/browser/isolated/**'],
           testTimeout: 60_000,
-          browser: {
-            enabled: true,
-            headless: true,
-            provider: playwright({
-              launchOptions: {
-                executablePath: chromium,
-                args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-                  '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-              },
-            }),
-            instances: [{ browser: 'chromium' }],
-            commands: {
-              // The same smoke suite run by Node in the same test run, for the browser test to
-              // compare digests with.
-              nodeSmoke: (_ctx, simd: string) => {
-                const out = execFileSync(process.execPath, ['test/smoke/run.mjs', 'dist/node.js', simd], { encoding: 'utf8' });
-                return JSON.parse(out.trim().split('\n').pop()!);
-              },
-            },
-          },
+          browser,
+        },
+      },
+      {
+        // A cross-origin isolated page (the COOP / COEP headers on every response), where
+        // SharedArrayBuffer and so threads are available.
+        server: {
+          headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' },
+        },
+        test: {
+          name: 'chromium-isolated',
+          include: ['test/browser/isolated/**/*.test.ts'],
+          testTimeout: 60_000,
+          browser,
         },
       },
     ],

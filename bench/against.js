@@ -10,6 +10,9 @@
 //                   insensitive, for example "LSTM T=128 B=1"); may be given more than once.
 //   --peers LIST    (layers.bench.js) the peers to run, comma-separated from web, web2, node
 //                   (default all of them), or none.
+//   --threads N     (or BENCH_THREADS=N) also time ours on N threads (init({ threads: N })),
+//                   in the same interleaved samples as ours on one thread (the same backend,
+//                   the pool told to use one thread), and check the two give the same bits.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -21,6 +24,7 @@ export function benchOptions(argv = process.argv.slice(2), env = process.env) {
   let quick = env.BENCH_QUICK === '1';
   const only = [];
   let peers = null;
+  let threads = Number(env.BENCH_THREADS ?? 1);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--against') {
@@ -32,17 +36,21 @@ export function benchOptions(argv = process.argv.slice(2), env = process.env) {
       if (i + 1 >= argv.length) usage(`${a} needs a value`);
       if (a === '--only') only.push(argv[++i].toLowerCase());
       else peers = argv[++i] === 'none' ? [] : argv[i].split(',');
-    } else usage(`unknown argument ${a}`);
+    } else if (a === '--threads') threads = Number(argv[++i]);
+    else if (a.startsWith('--threads=')) threads = Number(a.slice('--threads='.length));
+    else usage(`unknown argument ${a}`);
   }
-  return { against: against ? resolve(against) : null, quick, only, peers };
+  if (!Number.isInteger(threads) || threads < 1) usage('--threads needs a whole number >= 1');
+  return { against: against ? resolve(against) : null, quick, only, peers, threads };
 }
 
 function usage(problem) {
-  console.error(`${problem}\nusage: node --experimental-wasm-relaxed-simd bench/<name>.bench.js [--quick] [--against DIR] [--only TEXT] [--peers LIST]\n` +
+  console.error(`${problem}\nusage: node --experimental-wasm-relaxed-simd bench/<name>.bench.js [--quick] [--against DIR] [--only TEXT] [--peers LIST] [--threads N]\n` +
     '  --against DIR  also time the build in DIR (another checkout of simd-rnn, built with npm run build)\n' +
     '  --quick        fewer samples and a shorter warm-up\n' +
     '  --only TEXT    (layers) only the rows whose label contains TEXT\n' +
-    '  --peers LIST   (layers) peers to run: web,web2,node (default) or none');
+    '  --peers LIST   (layers) peers to run: web,web2,node (default) or none\n' +
+    '  --threads N    also time ours on N threads, beside ours on one');
   process.exit(2);
 }
 
@@ -93,4 +101,20 @@ export function sampleOrder(s, builds, peers) {
 export function pairedRatio(ours, old) {
   const r = ours.map((v, i) => v / old[i]).sort((a, b) => a - b);
   return r[r.length >> 1];
+}
+
+/**
+ * With --threads N: wraps a contender so each call first sets the pool to `n` threads (cheap:
+ * a number the next kernel call reads), so one backend times 1 and N threads side by side.
+ */
+export function onThreads(backend, n, fn) {
+  return () => {
+    backend.pool.setThreads(n);
+    return fn();
+  };
+}
+
+/** One row of the threads table: 1 thread and N threads, medians' ratio and the paired one. */
+export function threadsRow(one, many) {
+  return { speedup: one.median / many.median, paired: 1 / pairedRatio(many.samples, one.samples) };
 }

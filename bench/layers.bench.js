@@ -10,7 +10,9 @@
 // built dist/ and wasm/, such as the previous main): same weights, same inputs, verified
 // against ORT like ours, timed in the same interleaved samples, ratio this build / that one.
 // --quick takes fewer samples with a shorter warm-up; --only and --peers pick rows and peers
-// (see bench/against.js).
+// (see bench/against.js). --threads N adds a column for ours on N threads (the same layers; 1
+// and N threads alternate sample by sample) and a table of the speed-ups against the goals of
+// the threads work.
 //
 // Rows: T = 128, B in {1, 16}, (D, H) in {(64, 128), (128, 256), (256, 512)}, for forward()
 // over the whole sequence; plus a streaming step at B = 1, D = 64, H = 128 (ours: stream(1).step;
@@ -37,7 +39,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { GRU, LSTM, init } from '../dist/node.js';
 import { Random } from '../dist/random.js';
-import { benchOptions, describeCheckout, loadBuild, pairedRatio, sampleOrder } from './against.js';
+import { benchOptions, describeCheckout, loadBuild, onThreads, pairedRatio, sampleOrder, threadsRow } from './against.js';
 
 const options = benchOptions();
 
@@ -145,7 +147,12 @@ const timer = (fn) => async (calls) => {
   return (performance.now() - t0) / calls;
 };
 
-const backend = await init();
+const THREADS = options.threads;
+const backend = await init(THREADS > 1 ? { threads: THREADS } : undefined);
+if (backend.threads !== THREADS) {
+  console.error(`asked for ${THREADS} threads, runs ${backend.threads}`);
+  process.exit(2);
+}
 const other = options.against ? await loadBuild(options.against, backend.simd, path('..')) : null;
 const label = (r) => `${r.layer} ${r.what} D=${r.D} H=${r.H}`;
 const wanted = (r) => options.only.length === 0 || options.only.some((t) => label(r).toLowerCase().includes(t));
@@ -184,13 +191,14 @@ function forwardRow(row, layer, oldLayer, s, x) {
   const key = `${label(row)}`;
   const feeds = s.web && { x: new ort.Tensor('float32', x.data, x.shape) };
   const nativeFeeds = s.node && { x: new ortNode.Tensor('float32', x.data, x.shape) };
-  const run = { ours: timer(() => layer.forward(x)) };
+  const oursCall = () => layer.forward(x);
+  const run = { ours: timer(oursCall) };
   if (oldLayer) run.old = timer(() => oldLayer.forward(x));
   if (s.web) run.web = timer(() => s.web.run(feeds));
   if (s.node) run.node = timer(() => s.node.run(nativeFeeds));
   if (web2) run.web2 = (calls) => web2.rpc({ op: 'time', key, calls }).then((r) => r.ms);
   return {
-    ...row, run,
+    ...row, run, oursCall, bits: () => layer.forward(x).output.data,
     async check() {
       if (web2) await web2.rpc({ op: 'forward', id: s.id, key, x: x.data, shape: x.shape });
       const a = layer.forward(x), d = {};
@@ -231,13 +239,14 @@ function streamRow(row, mode, layer, oldLayer, s) {
   const web = s.web && peerStream(ort, s.web), native = s.node && peerStream(ortNode, s.node);
   const stream = layer.stream(1), oldStream = oldLayer?.stream(1);
   const loop = (step) => timer(async () => { for (let i = 0; i < STEPS; i++) await step(i); });
-  const run = { ours: timer(() => { for (let i = 0; i < STEPS; i++) stream.step(inputs[i]); }) };
+  const oursCall = () => { for (let i = 0; i < STEPS; i++) stream.step(inputs[i]); };
+  const run = { ours: timer(oursCall) };
   if (oldStream) run.old = timer(() => { for (let i = 0; i < STEPS; i++) oldStream.step(inputs[i]); });
   if (web) run.web = loop(web.step);
   if (native) run.node = loop(native.step);
   if (web2) run.web2 = (calls) => web2.rpc({ op: 'time', key, calls }).then((r) => r.ms);
   return {
-    ...row, run,
+    ...row, run, oursCall,
     async check() { // all from zero state, every step compared
       const steps = 64, d = { ...(web && { web: 0 }), ...(native && { node: 0 }), ...(web2 && { web2: 0 }), ...(oldStream && { ab: 0 }) };
       const ours = [];
@@ -268,6 +277,23 @@ function streamRow(row, mode, layer, oldLayer, s) {
 // ---- verify everything, then time ------------------------------------------------------
 
 const fmt = (v) => (v === undefined ? '-' : v.toExponential(2));
+if (THREADS > 1) {
+  // ours on one thread and on N, the same layer; forward rows must agree bit for bit
+  for (const r of rows) {
+    r.run.ours = timer(onThreads(backend, 1, r.oursCall));
+    r.run.par = timer(onThreads(backend, THREADS, r.oursCall));
+    if (r.bits) {
+      const a = onThreads(backend, 1, r.bits)(), b = onThreads(backend, THREADS, r.bits)();
+      const same = a.length === b.length && new Uint32Array(a.buffer, a.byteOffset, a.length).every((v, i) => v === new Uint32Array(b.buffer, b.byteOffset, b.length)[i]);
+      if (!same) {
+        console.error(`FAIL ${r.layer} ${r.what} D=${r.D} H=${r.H}: ${THREADS} threads differ from one`);
+        process.exit(1);
+      }
+    }
+  }
+  console.error(`ok   every forward row is bit-identical on 1 and ${THREADS} threads`);
+}
+
 let failed = false;
 for (const r of rows) {
   const d = await r.check();
@@ -297,7 +323,7 @@ const stats = (xs) => {
   return { min: s[0], median: s[s.length >> 1], max: s[s.length - 1], samples: xs };
 };
 
-const builds = other ? ['ours', 'old'] : ['ours'];
+const builds = [...(other ? ['ours', 'old'] : ['ours']), ...(THREADS > 1 ? ['par'] : [])];
 const peerNames = PEERS.map((p) => p.who);
 for (const r of rows) {
   console.error(`timing ${label(r)}`);
@@ -323,7 +349,7 @@ const machine = `${os.cpus()[0].model}, ${os.cpus().length} CPUs, ${os.platform(
 await mkdir(path('./results'), { recursive: true });
 await writeFile(path(`./results/layers-${date.replace(/[:.]/g, '-')}.json`), JSON.stringify({
   date, machine, node: process.version, ort: ortVersion, ortNode: ortNode?.env.versions.node, peers: peerNames,
-  simd: backend.simd, samples: SAMPLES, quick: options.quick,
+  simd: backend.simd, samples: SAMPLES, quick: options.quick, threads: THREADS,
   build: describeCheckout(path('..')),
   against: other && { dir: other.dir, build: other.label, simd: other.backend.simd },
   rows: rows.map((r) => ({ layer: r.layer, what: r.what, D: r.D, H: r.H, unit: r.unit, maxAbsDiff: r.diff,
@@ -359,4 +385,18 @@ for (const r of rows) {
   cells.push(PEERS.length ? Math.max(...PEERS.map((p) => r.diff[p.who] ?? 0)).toExponential(1) : '-');
   if (other) cells.push(r.diff.ab.toExponential(1));
   console.log(`| ${cells.join(' | ')} |`);
+}
+
+if (THREADS > 1) {
+  // The goals of the threads work on a 2-core machine: B = 16 rows 1.7x, B = 1 rows with H >= 256 1.3x.
+  const goal = (r) => (r.what.includes('B=16') ? 1.7 : r.what.includes('B=1') && !r.what.includes('stream') && r.H >= 256 ? 1.3 : null);
+  console.log(`\n## simd-rnn on ${THREADS} threads against one thread (same backend, samples alternating)\n`);
+  console.log(`- speed-up = one thread's median / ${THREADS} threads' median; paired = median over samples of the same ratio within a sample\n`);
+  console.log(`| layer | workload | D | H | unit | 1 thread min / median / max | ${THREADS} threads min / median / max | speed-up | paired | goal |`);
+  console.log('|---|---|---:|---:|---|---:|---:|---:|---:|---|');
+  for (const r of rows) {
+    const { ours, par } = r.result, t = threadsRow(ours, par), g = goal(r);
+    console.log(`| ${r.layer} | ${r.what} | ${r.D} | ${r.H} | ${r.unit} | ${mmm(ours)} | ${mmm(par)} | ${t.speedup.toFixed(2)} | ${t.paired.toFixed(2)} | ` +
+      `${g ? `${g} (${t.speedup >= g ? 'met' : 'missed'})` : ''} |`);
+  }
 }

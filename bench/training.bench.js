@@ -7,7 +7,9 @@
 // --against DIR adds a column for the build in DIR (another checkout of simd-rnn with its own
 // built dist/ and wasm/, such as the previous main): the same model loaded with our initial
 // weights, the same data, verified against tfjs like ours, timed in the same interleaved
-// samples, ratio this build / that one. --quick: fewer samples, shorter warm-up.
+// samples, ratio this build / that one. --quick: fewer samples, shorter warm-up. --threads N:
+// also ours on N threads (the same model; 1 and N threads alternate sample by sample, and the
+// parameters after a step on each must agree bit for bit), against the goal of 1.5x.
 //
 // The step: LSTM (D = 64, H = 128, one layer) over T = 64, B = 16, then Linear(128 -> 64
 // classes) at every time step, cross-entropy averaged over the T * B rows, backward, SGD(lr 0.1).
@@ -36,7 +38,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { LSTM, Linear, SGD, Sequential, crossEntropy, init } from '../dist/node.js';
 import { Random } from '../dist/random.js';
-import { benchOptions, describeCheckout, loadBuild, pairedRatio, sampleOrder } from './against.js';
+import { benchOptions, describeCheckout, loadBuild, onThreads, pairedRatio, sampleOrder, threadsRow } from './against.js';
 
 const options = benchOptions();
 
@@ -101,7 +103,12 @@ function trainer(api) {
   };
 }
 
-const backend = await init();
+const THREADS = options.threads;
+const backend = await init(THREADS > 1 ? { threads: THREADS } : undefined);
+if (backend.threads !== THREADS) {
+  console.error(`asked for ${THREADS} threads, runs ${backend.threads}`);
+  process.exit(2);
+}
 const { model, step: oursStep } = trainer({ LSTM, Linear, SGD, Sequential, crossEntropy });
 const initial = model.stateDict();
 
@@ -224,8 +231,27 @@ const stats = (xs) => {
   return { min: s[0], median: s[s.length >> 1], max: s[s.length - 1], samples: xs };
 };
 
-const steps = { ours: oursStep, ...(old && { old: old.step }), tfjs: tfStep };
-const builds = old ? ['ours', 'old'] : ['ours'];
+let par = null;
+if (THREADS > 1) {
+  // the same step on N threads: from the same parameters, the same parameters after it
+  const from = model.stateDict();
+  onThreads(backend, 1, oursStep)();
+  const one = model.stateDict();
+  model.loadStateDict(from);
+  onThreads(backend, THREADS, oursStep)();
+  const many = model.stateDict();
+  for (const k of Object.keys(one)) {
+    const a = new Uint32Array(one[k].data.buffer), b = new Uint32Array(many[k].data.buffer);
+    if (a.length !== b.length || a.some((v, i) => v !== b[i])) {
+      console.error(`FAIL ${k}: a step on ${THREADS} threads differs from one on one thread`);
+      process.exit(1);
+    }
+  }
+  console.error(`ok   a step on ${THREADS} threads is bit-identical to one on one thread`);
+  par = onThreads(backend, THREADS, oursStep);
+}
+const steps = { ours: THREADS > 1 ? onThreads(backend, 1, oursStep) : oursStep, ...(old && { old: old.step }), ...(par && { par }), tfjs: tfStep };
+const builds = [...(old ? ['ours', 'old'] : ['ours']), ...(par ? ['par'] : [])];
 console.error('timing');
 const n = {}, times = {};
 for (const who of [...builds, 'tfjs']) {
@@ -273,7 +299,7 @@ const date = new Date().toISOString();
 const machine = `${os.cpus()[0].model}, ${os.cpus().length} CPUs, ${os.platform()} ${os.release()}`;
 await mkdir(path('./results'), { recursive: true });
 await writeFile(path(`./results/training-${date.replace(/[:.]/g, '-')}.json`), JSON.stringify({
-  date, machine, node: process.version, simd: backend.simd, tfjs: tfInfo, samples: SAMPLES, quick: options.quick,
+  date, machine, node: process.version, simd: backend.simd, tfjs: tfInfo, samples: SAMPLES, quick: options.quick, threads: THREADS,
   build: describeCheckout(path('..')),
   against: other && { dir: other.dir, build: other.label, simd: other.backend.simd, check: oldCheck,
     pairedRatio: pairedRatio(result.ours.samples, result.old.samples) },
@@ -316,4 +342,9 @@ if (old) {
 if (torchResult) {
   console.log(`\nNative PyTorch ${torchResult.version} (CPU, one thread, run right after the samples above, same weights, first loss checked): ` +
     `${mmm(torchResult)} ms per step; ours / PyTorch = ${(result.ours.median / torchResult.median).toFixed(2)}`);
+}
+if (par) {
+  const t = threadsRow(result.ours, result.par);
+  console.log(`\nsimd-rnn on ${THREADS} threads (same model, samples alternating with one thread): ${mmm(result.par)} ms per step; ` +
+    `speed-up ${t.speedup.toFixed(2)} (paired ${t.paired.toFixed(2)}); goal 1.5 (${t.speedup >= 1.5 ? 'met' : 'missed'})`);
 }

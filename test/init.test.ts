@@ -121,7 +121,7 @@ describe('package exports', () => {
     expect(root.workerd).toBe('./dist/workerd.js');
     expect(root.node).toBe('./dist/node.js');
     expect(root.bun).toBe('./dist/node.js');
-    expect(root.deno).toBe('./dist/index.js');
+    expect(root.deno).toBe('./dist/deno.js');
     expect(root.browser).toBe('./dist/index.js');
     expect(root.default).toBe('./dist/index.js');
     for (const file of new Set(Object.values(root) as string[])) await readFile(new URL(`../${file}`, import.meta.url));

@@ -358,7 +358,7 @@ describe('the simd-rnn/onnx entry', () => {
   }
 
   test('the core entries reach neither the ONNX reader nor any package', async () => {
-    for (const entry of ['dist/index.js', 'dist/node.js', 'dist/workerd.js']) {
+    for (const entry of ['dist/index.js', 'dist/node.js', 'dist/deno.js', 'dist/workerd.js']) {
       const files = await reach(entry);
       expect(files.length, entry).toBeGreaterThan(10);
       expect(files.filter((f) => f.includes('node_modules') || f.includes('dist/io/onnx')), entry).toEqual([]);

@@ -56,7 +56,9 @@ describe('the packed tarball', () => {
     const all = names();
     for (const f of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/node.js', 'dist/workerd.js',
       'dist/onnx.js', 'dist/onnx.d.ts', 'dist/keras.js', 'dist/keras.d.ts', 'dist/cli/main.js',
-      'wasm/simd-rnn.baseline.wasm', 'wasm/simd-rnn.relaxed.wasm', 'data/first-names.txt']) expect(all, f).toContain(f);
+      'wasm/simd-rnn.baseline.wasm', 'wasm/simd-rnn.relaxed.wasm', 'data/first-names.txt',
+      'wasm/simd-rnn.baseline-threads.wasm', 'wasm/simd-rnn.relaxed-threads.wasm', 'dist/deno.js',
+      'dist/threads/node-worker.js', 'dist/threads/web-worker.js']) expect(all, f).toContain(f);
     expect(all.filter((f) => /^(src|test|assembly|bench|examples|docs|node_modules)\//.test(f) || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
     const license = new TextDecoder().decode(files.find((f) => f.name === `${rootDir}/LICENSE`)!.data);
     expect(license).toMatch(/^MIT License/);
@@ -81,7 +83,8 @@ describe('the packed tarball', () => {
   // subpaths are assets (bytes for custom hosting and bundlers), not modules with types.
   test('@arethetypeswrong/cli, esm-only profile', { timeout: 120_000 }, async () => {
     const r = await run(process.execPath, [packageFile('@arethetypeswrong/cli', 'attw'), tarball, '--profile', 'esm-only', '--format', 'json',
-      '--exclude-entrypoints', './wasm/simd-rnn.baseline.wasm', './wasm/simd-rnn.relaxed.wasm'], dir);
+      '--exclude-entrypoints', './wasm/simd-rnn.baseline.wasm', './wasm/simd-rnn.relaxed.wasm',
+      './wasm/simd-rnn.baseline-threads.wasm', './wasm/simd-rnn.relaxed-threads.wasm'], dir);
     expect(r.code, r.stdout.slice(0, 2000) + r.stderr).toBe(0);
     const { analysis, problems } = JSON.parse(r.stdout);
     // what it reports at all is in the resolutions the profile ignores

@@ -11,7 +11,7 @@ const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '..');
 const bin = (name: string) => join(root, 'node_modules', '.bin', name);
 
-interface SmokeResult { simd: string; digest: string; ok: boolean; errors: Record<string, number>; relaxedSupported: boolean }
+interface SmokeResult { simd: string; digest: string; ok: boolean; errors: Record<string, number>; relaxedSupported: boolean; threads: number; split: number }
 
 async function smoke(cmd: string, args: string[]): Promise<SmokeResult> {
   const { stdout } = await run(cmd, args, { cwd: root, encoding: 'utf8' });
@@ -26,12 +26,19 @@ beforeAll(async () => {
 
 describe.each([
   ['node', process.execPath, ['--experimental-wasm-relaxed-simd', 'test/smoke/run.mjs', 'dist/node.js']],
-  ['deno', bin('deno'), ['run', '--allow-read', 'test/smoke/run.mjs', 'dist/index.js']],
+  ['deno', bin('deno'), ['run', '--allow-read', 'test/smoke/run.mjs', 'dist/deno.js']],
   ['bun', bin('bun'), ['test/smoke/run.mjs', 'dist/node.js']],
 ])('%s', (_name, cmd, args) => {
   test('baseline build: within tolerance and bit-identical to Node', async () => {
     const r = await smoke(cmd, [...args, 'baseline']);
     expect(r.simd).toBe('baseline');
+    expect(r.ok, JSON.stringify(r.errors)).toBe(true);
+    expect(r.digest).toBe(node.digest);
+  });
+  test('two threads: the baseline build bit-identical to one thread in Node, and the process exits', async () => {
+    const r = await smoke(cmd, [...args, 'baseline', '2']);
+    expect(r.threads).toBe(2);
+    expect(r.split).toBeGreaterThan(0);
     expect(r.ok, JSON.stringify(r.errors)).toBe(true);
     expect(r.digest).toBe(node.digest);
   });
