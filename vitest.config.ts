@@ -5,7 +5,9 @@ import { playwright } from '@vitest/browser-playwright';
 // Debian's chromium (apt-get install -y chromium); no browser is ever downloaded.
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-const browser = {
+// A fresh object per project: vitest names each instance in place, and a shared instance
+// would be defined twice.
+const browser = () => ({
   enabled: true,
   headless: true,
   provider: playwright({
@@ -24,7 +26,7 @@ const browser = {
       return JSON.parse(out.trim().split('\n').pop()!);
     },
   },
-};
+});
 
 export default defineConfig({
   test: {
@@ -45,7 +47,7 @@ export default defineConfig({
           include: ['test/browser/**/*.test.ts'],
           exclude: ['test/browser/isolated/**'],
           testTimeout: 60_000,
-          browser,
+          browser: browser(),
         },
       },
       {
@@ -58,7 +60,7 @@ export default defineConfig({
           name: 'chromium-isolated',
           include: ['test/browser/isolated/**/*.test.ts'],
           testTimeout: 60_000,
-          browser,
+          browser: browser(),
         },
       },
     ],
