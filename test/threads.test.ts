@@ -4,7 +4,9 @@
 //
 // One backend with three threads runs every case at each thread count in turn
 // (pool.setThreads), with pool.minWork = 0 so that even these small sizes cut every call a
-// rule can cut. The workers run the built dist/threads/node-worker.js (npm run build).
+// rule can cut, and with the main thread leaving the workers their chunks and never falling
+// back to running alone (takeOthers, adaptive), so the workers compute their share of every
+// cut call. The workers run the built dist/threads/node-worker.js (npm run build).
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -22,8 +24,7 @@ const host = nodeThreads(new URL('../dist/threads/node-worker.js', import.meta.u
 let backend: Backend;
 beforeAll(async () => {
   backend = await initWith({ threads: 3 }, source, host);
-  backend.pool!.minWork = 0;
-  backend.pool!.takeOthers = false; // every worker runs its own chunks
+  Object.assign(backend.pool!, { minWork: 0, takeOthers: false, adaptive: false });
 });
 
 const f32 = (seed: number, n: number, scale = 1) => Float32Array.from(randomArray(seed, n, scale));
@@ -237,7 +238,7 @@ describe('exit', () => {
   const script = (end: string) => `
     import { init, LSTM } from ${JSON.stringify(new URL('../dist/node.js', import.meta.url).href)};
     const backend = await init({ threads: 'auto' });
-    Object.assign(backend.pool, { minWork: 0, takeOthers: false });
+    Object.assign(backend.pool, { minWork: 0, takeOthers: false, adaptive: false });
     const layer = new LSTM({ inputSize: 8, hiddenSize: 32, seed: 1 });
     const y = layer.forward({ data: new Float32Array(20 * 4 * 8).fill(0.5), shape: [20, 4, 8] });
     console.log(JSON.stringify({ threads: backend.threads, split: backend.pool.workerChunks, y: y.output.data[7] }));

@@ -215,7 +215,7 @@ export function threadedKernels(raw: Kernels, pool: Pool): Kernels {
     table[name] = (...a: Args): void => {
       const threads = pool.threads;
       const cut = threads > 1 ? rule(a, threads) : null;
-      const K = cut ? chunksOf(cut, threads, pool.minWork) : 1;
+      const K = cut && pool.usable > 1 ? chunksOf(cut, threads, pool.minWork) : 1;
       if (K < 2) {
         whole(...a);
         return;
