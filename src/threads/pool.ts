@@ -16,6 +16,7 @@
 import type { WasmMemory } from '../arena.js';
 import { RnnError } from '../errors.js';
 import { CLAIM, CONTROL_BYTES, FAILED, FINISHED, GEN, HEADER, MAIN_WAITING, MAX_CHUNKS, SLEEPERS, STOP, TASK_AT, takeChunks, type ReadyMessage, type StartMessage, type WasmModule } from './protocol.js';
+
 /** One started worker, as the entry's ThreadHost hands it over. */
 export interface HostWorker {
   /** Sends the start message (the module and memory are cloned, the control block shared). */
