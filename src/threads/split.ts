@@ -55,8 +55,16 @@ interface Rule {
   cut: Cutter;
 }
 
-/** Below this many rows per thread a GEMM is cut along its columns (W split, not A). */
+/** From this many rows per thread a GEMM is cut along its rows (A split, not W)... */
 const ROWS_PER_THREAD = 16;
+/**
+ * ... and from 4 (8 for f32_gemm_nn's blocks of four) when W is at most this many bytes:
+ * every thread then keeps all of W in its own cache, and a batch row's gates, cell and h
+ * stay on the thread that owns the row from one step to the next (the fused cells are cut
+ * into the same rows), where a column cut would move each step's activations between cores
+ * twice. A larger W is cut by columns, each thread streaming its part.
+ */
+const ROWS_W_BYTES = 1 << 20;
 /** Bytes per f32: pointers move by this per element. */
 const F = 4;
 
@@ -65,7 +73,7 @@ const move = (p: number, n: number) => (p === 0 ? 0 : p + F * n);
 
 // C[M,N] = (acc ? C : 0) + bias + A[M,K] B[K,N]
 const gemmNn: Cutter = ([c, ldc, a, lda, b, ldb, bias, M, N, K, acc], threads) =>
-  M >= ROWS_PER_THREAD * threads
+  M >= ROWS_PER_THREAD * threads || (M >= 8 * threads && F * K * N <= ROWS_W_BYTES)
     ? { extent: M, grain: 4, cost: N * K, piece: (lo, hi) => [move(c, lo * ldc), ldc, move(a, lo * lda), lda, b, ldb, bias, hi - lo, N, K, acc] }
     : { extent: N, grain: 8, cost: M * K, piece: (lo, hi) => [move(c, lo), ldc, a, lda, move(b, lo), ldb, move(bias, lo), M, hi - lo, K, acc] };
 
@@ -88,7 +96,7 @@ const gemmTn: Cutter = ([c, ldc, a, lda, b, ldb, M, N, K], threads) =>
 
 // C[M,N] += A[M,K] B[N,K]^T
 const gemmNt: Cutter = ([c, ldc, a, lda, b, ldb, M, N, K], threads) =>
-  M >= ROWS_PER_THREAD * threads
+  M >= ROWS_PER_THREAD * threads || (M >= 4 * threads && F * K * N <= ROWS_W_BYTES)
     ? { extent: M, grain: 2, cost: N * K, piece: (lo, hi) => [move(c, lo * ldc), ldc, move(a, lo * lda), lda, b, ldb, hi - lo, N, K] }
     : { extent: N, grain: 8, cost: M * K, piece: (lo, hi) => [move(c, lo), ldc, a, lda, move(b, lo * ldb), ldb, M, hi - lo, K] };
 
@@ -252,9 +260,13 @@ export function threadedKernels(raw: Kernels, pool: Pool): Kernels {
   return table as Kernels;
 }
 
-/** How many chunks a cut is worth: two per thread at most, one per grain, each with minWork. */
+/**
+ * How many chunks a cut is worth: two per thread, at most one per grain and at least half of
+ * minWork each. Calls of one step cut into the same number of chunks share their edges (a
+ * GEMM's rows in blocks of four, the cell's rows one by one), so each thread keeps its rows.
+ */
 function chunksOf(cut: Cut, threads: number, minWork: number): number {
   const grains = Math.ceil(cut.extent / cut.grain);
-  const byWork = minWork > 0 ? Math.floor((cut.extent * cut.cost) / minWork) : grains;
+  const byWork = minWork > 0 ? Math.floor((2 * cut.extent * cut.cost) / minWork) : grains;
   return Math.max(1, Math.min(CHUNKS_PER_THREAD * threads, MAX_CHUNKS, grains, byWork));
 }
