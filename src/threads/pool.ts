@@ -191,8 +191,13 @@ export class Pool {
    * `lent` chunks the workers ran (each about as long as one of its own).
    */
   private account(t0: number, t1: number, t2: number, own: number, lent: number): void {
-    this.windowWaited += t2 - t1;
-    if (own > 0) this.windowSaved += ((t1 - t0) * lent) / own;
+    // A call the workers took no part in cost no wait (what was measured is the clock): it
+    // counts for neither side, so a window in which the workers were still waking up (after
+    // a spell on the main thread alone) does not send the pool back to it.
+    if (lent > 0 && own > 0) {
+      this.windowWaited += t2 - t1;
+      this.windowSaved += ((t1 - t0) * lent) / own;
+    }
     if (++this.windowCalls < WINDOW) return;
     if (this.windowWaited > this.windowSaved) {
       this.soloUntil = t2 + this.soloMs;
