@@ -219,6 +219,23 @@ describe('options', () => {
     expect(b.threads).toBe(1);
   });
 
+  test('a task posted the moment init resolves reaches the workers (no lost first task)', async () => {
+    // The workers' loops start after they answer; a first task posted right away must still
+    // be seen, or (with the main thread leaving the workers their chunks) it would never end.
+    // The race is narrow (a worker descheduled between its answer and its first look at the
+    // task number; it hung one smoke run on a loaded machine), so this can only catch it
+    // sometimes: a hang shows as the test's timeout.
+    for (let i = 0; i < 12; i++) {
+      const b = await createBackend({ threads: 3 }, source, host);
+      Object.assign(b.pool!, { minWork: 0, takeOthers: false, adaptive: false });
+      const r = b.arena.alloc(4 * 256, 'x');
+      b.kernels.f32_fill(r.ptr, 2, 256);
+      expect(b.pool!.workerChunks).toBeGreaterThan(0);
+      expect(b.arena.f32At(r.ptr, 256).every((v) => v === 2)).toBe(true);
+      b.dispose();
+    }
+  });
+
   test('after dispose the backend runs on one thread with the same results', () => {
     const c = cases[8];
     const before = run(c, 3);
