@@ -59,6 +59,8 @@ const cases: Case[] = [
   { name: 'CEC', make: () => new CEC({ inputSize: D, hiddenSize: 12, seed: 17 }), T: 6, B: 4 },
   // B < 4: W_hh read in column panels of 28 (assembly/panels.ts), cut at whole panels
   { name: 'LSTM B = 1 (column panels)', make: () => new LSTM({ inputSize: D, hiddenSize: 20, seed: 18 }), T: 7, B: 1 },
+  // B >= 8 per thread with a small W: the recurrent products cut by batch rows, like the cells
+  { name: 'LSTM B = 18, lengths (rows cut in blocks of four)', make: () => new LSTM({ inputSize: D, hiddenSize: 9, seed: 20 }), T: 5, B: 18, lengths: [5, 5, 4, 5, 1, 5, 5, 3, 5, 5, 5, 2, 5, 5, 5, 5, 4, 5] },
   { name: 'GRU B = 3 bidirectional, lengths (column panels)', make: () => new GRU({ inputSize: D, hiddenSize: 30, bidirectional: true, seed: 19 }), T: 6, B: 3, lengths: [6, 2, 4] },
 ];
 
