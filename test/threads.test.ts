@@ -4,7 +4,9 @@
 //
 // One backend with three threads runs every case at each thread count in turn
 // (pool.setThreads), with pool.minWork = 0 so that even these small sizes cut every call a
-// rule can cut. The workers run the built dist/threads/node-worker.js (npm run build).
+// rule can cut, and with the main thread leaving the workers their chunks and never falling
+// back to running alone (takeOthers, adaptive), so the workers compute their share of every
+// cut call. The workers run the built dist/threads/node-worker.js (npm run build).
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -22,8 +24,7 @@ const host = nodeThreads(new URL('../dist/threads/node-worker.js', import.meta.u
 let backend: Backend;
 beforeAll(async () => {
   backend = await initWith({ threads: 3 }, source, host);
-  backend.pool!.minWork = 0;
-  backend.pool!.takeOthers = false; // every worker runs its own chunks
+  Object.assign(backend.pool!, { minWork: 0, takeOthers: false, adaptive: false });
 });
 
 const f32 = (seed: number, n: number, scale = 1) => Float32Array.from(randomArray(seed, n, scale));
@@ -58,6 +59,8 @@ const cases: Case[] = [
   { name: 'CEC', make: () => new CEC({ inputSize: D, hiddenSize: 12, seed: 17 }), T: 6, B: 4 },
   // B < 4: W_hh read in column panels of 28 (assembly/panels.ts), cut at whole panels
   { name: 'LSTM B = 1 (column panels)', make: () => new LSTM({ inputSize: D, hiddenSize: 20, seed: 18 }), T: 7, B: 1 },
+  // B >= 8 per thread with a small W: the recurrent products cut by batch rows, like the cells
+  { name: 'LSTM B = 18, lengths (rows cut in blocks of four)', make: () => new LSTM({ inputSize: D, hiddenSize: 9, seed: 20 }), T: 5, B: 18, lengths: [5, 5, 4, 5, 1, 5, 5, 3, 5, 5, 5, 2, 5, 5, 5, 5, 4, 5] },
   { name: 'GRU B = 3 bidirectional, lengths (column panels)', make: () => new GRU({ inputSize: D, hiddenSize: 30, bidirectional: true, seed: 19 }), T: 6, B: 3, lengths: [6, 2, 4] },
 ];
 
@@ -218,6 +221,23 @@ describe('options', () => {
     expect(b.threads).toBe(1);
   });
 
+  test('a task posted the moment init resolves reaches the workers (no lost first task)', async () => {
+    // The workers' loops start after they answer; a first task posted right away must still
+    // be seen, or (with the main thread leaving the workers their chunks) it would never end.
+    // The race is narrow (a worker descheduled between its answer and its first look at the
+    // task number; it hung one smoke run on a loaded machine), so this can only catch it
+    // sometimes: a hang shows as the test's timeout.
+    for (let i = 0; i < 12; i++) {
+      const b = await createBackend({ threads: 3 }, source, host);
+      Object.assign(b.pool!, { minWork: 0, takeOthers: false, adaptive: false });
+      const r = b.arena.alloc(4 * 256, 'x');
+      b.kernels.f32_fill(r.ptr, 2, 256);
+      expect(b.pool!.workerChunks).toBeGreaterThan(0);
+      expect(b.arena.f32At(r.ptr, 256).every((v) => v === 2)).toBe(true);
+      b.dispose();
+    }
+  });
+
   test('after dispose the backend runs on one thread with the same results', () => {
     const c = cases[8];
     const before = run(c, 3);
@@ -237,7 +257,7 @@ describe('exit', () => {
   const script = (end: string) => `
     import { init, LSTM } from ${JSON.stringify(new URL('../dist/node.js', import.meta.url).href)};
     const backend = await init({ threads: 'auto' });
-    Object.assign(backend.pool, { minWork: 0, takeOthers: false });
+    Object.assign(backend.pool, { minWork: 0, takeOthers: false, adaptive: false });
     const layer = new LSTM({ inputSize: 8, hiddenSize: 32, seed: 1 });
     const y = layer.forward({ data: new Float32Array(20 * 4 * 8).fill(0.5), shape: [20, 4, 8] });
     console.log(JSON.stringify({ threads: backend.threads, split: backend.pool.workerChunks, y: y.output.data[7] }));

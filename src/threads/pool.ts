@@ -16,6 +16,7 @@
 import type { WasmMemory } from '../arena.js';
 import { RnnError } from '../errors.js';
 import { CLAIM, CONTROL_BYTES, FAILED, FINISHED, GEN, HEADER, MAIN_WAITING, MAX_CHUNKS, SLEEPERS, STOP, TASK_AT, takeChunks, type ReadyMessage, type StartMessage, type WasmModule } from './protocol.js';
+
 /** One started worker, as the entry's ThreadHost hands it over. */
 export interface HostWorker {
   /** Sends the start message (the module and memory are cloned, the control block shared). */
@@ -42,6 +43,18 @@ export interface ThreadHost {
  */
 const SPIN = 1 << 11;
 
+/**
+ * Calls per look at whether the workers pay: over WINDOW cut calls, the time the main
+ * thread waited for the workers' chunks against the time those chunks would have taken it.
+ * When waiting cost more (the workers share a core with the main thread or with other
+ * programs: a busy machine), the next calls run on the main thread alone for SOLO_MS, twice as
+ * long after each window that still loses, up to MAX_SOLO_MS, and then the workers are tried
+ * again. Results are the same either way; only the time changes.
+ */
+const WINDOW = 32;
+const SOLO_MS = 10;
+const MAX_SOLO_MS = 640;
+
 export class Pool {
   /** Worker count (the pool runs up to workers + 1 threads with the main thread). */
   readonly workers: number;
@@ -61,7 +74,17 @@ export class Pool {
    * turn it off so that every worker runs its share).
    */
   takeOthers = true;
+  /**
+   * Whether calls fall back to the main thread alone when the workers cost more than they
+   * save (see WINDOW); tests turn it off so that every cut call reaches the workers.
+   */
+  adaptive = true;
   private running: number;
+  private soloUntil = 0;
+  private soloMs = SOLO_MS;
+  private windowCalls = 0;
+  private windowWaited = 0;
+  private windowSaved = 0;
   private readonly ctl: Int32Array;
   private readonly task: Float64Array;
   private readonly handles: HostWorker[];
@@ -107,6 +130,14 @@ export class Pool {
     return this.running;
   }
 
+  /**
+   * Threads the next cut call may use: `threads`, or 1 for a while after the workers cost
+   * more than they saved (a busy machine).
+   */
+  get usable(): number {
+    return this.running > 1 && this.soloUntil !== 0 && performance.now() < this.soloUntil ? 1 : this.running;
+  }
+
   /** Uses `n` threads from now on (1 .. workers + 1); the others stay idle. */
   setThreads(n: number): void {
     this.running = Math.max(1, Math.min(n, this.handles.length + 1));
@@ -128,6 +159,7 @@ export class Pool {
     if (Atomics.load(ctl, SLEEPERS) > 0) Atomics.notify(ctl, GEN);
 
     let failed = false, own = 0;
+    const t0 = performance.now();
     takeChunks(ctl, 0, K, this.running, (c) => {
       try {
         kernel(...chunks[c]);
@@ -139,6 +171,7 @@ export class Pool {
     }, this.takeOthers);
     this.workerChunks += K - own;
     // the chunks the workers took
+    const t1 = performance.now();
     let now = Atomics.load(ctl, FINISHED);
     for (let spins = 0; now !== K; now = Atomics.load(ctl, FINISHED)) {
       if (++spins < SPIN || !this.mainMayWait) continue;
@@ -147,9 +180,33 @@ export class Pool {
       Atomics.store(ctl, MAIN_WAITING, 0);
       spins = 0;
     }
+    if (this.adaptive) this.account(t0, t1, performance.now(), own, K - own);
     if (Atomics.exchange(ctl, FAILED, 0) || failed) {
       throw new Error('simd-rnn: a kernel failed on a thread; the results of this call are incomplete');
     }
+  }
+
+  /**
+   * One cut call's times: [t0, t1) the main thread's own chunks, [t1, t2) its wait for the
+   * `lent` chunks the workers ran (each about as long as one of its own).
+   */
+  private account(t0: number, t1: number, t2: number, own: number, lent: number): void {
+    // A call the workers took no part in cost no wait (what was measured is the clock): it
+    // counts for neither side, so a window in which the workers were still waking up (after
+    // a spell on the main thread alone) does not send the pool back to it.
+    if (lent > 0 && own > 0) {
+      this.windowWaited += t2 - t1;
+      this.windowSaved += ((t1 - t0) * lent) / own;
+    }
+    if (++this.windowCalls < WINDOW) return;
+    if (this.windowWaited > this.windowSaved) {
+      this.soloUntil = t2 + this.soloMs;
+      this.soloMs = Math.min(2 * this.soloMs, MAX_SOLO_MS);
+    } else {
+      this.soloUntil = 0;
+      this.soloMs = SOLO_MS;
+    }
+    this.windowCalls = 0; this.windowWaited = 0; this.windowSaved = 0;
   }
 
   /** Stops and ends every worker; later calls run on the main thread alone. Idempotent. */

@@ -43,10 +43,28 @@ interface Cut {
 }
 
 /** How to cut a call with these arguments on `threads` threads, or null to run it whole. */
-type Rule = (a: Args, threads: number) => Cut | null;
+type Cutter = (a: Args, threads: number) => Cut | null;
 
-/** Below this many rows per thread a GEMM is cut along its columns (W split, not A). */
+/** What split.ts knows of a kernel. */
+interface Rule {
+  /**
+   * The whole call's work (multiply-adds or the like), read from the arguments without
+   * allocating: a call worth less than two chunks runs whole before anything is built.
+   */
+  work(a: ArrayLike<number>): number;
+  cut: Cutter;
+}
+
+/** From this many rows per thread a GEMM is cut along its rows (A split, not W)... */
 const ROWS_PER_THREAD = 16;
+/**
+ * ... and from 4 (8 for f32_gemm_nn's blocks of four) when W is at most this many bytes:
+ * every thread then keeps all of W in its own cache, and a batch row's gates, cell and h
+ * stay on the thread that owns the row from one step to the next (the fused cells are cut
+ * into the same rows), where a column cut would move each step's activations between cores
+ * twice. A larger W is cut by columns, each thread streaming its part.
+ */
+const ROWS_W_BYTES = 1 << 20;
 /** Bytes per f32: pointers move by this per element. */
 const F = 4;
 
@@ -54,8 +72,8 @@ const F = 4;
 const move = (p: number, n: number) => (p === 0 ? 0 : p + F * n);
 
 // C[M,N] = (acc ? C : 0) + bias + A[M,K] B[K,N]
-const gemmNn: Rule = ([c, ldc, a, lda, b, ldb, bias, M, N, K, acc], threads) =>
-  M >= ROWS_PER_THREAD * threads
+const gemmNn: Cutter = ([c, ldc, a, lda, b, ldb, bias, M, N, K, acc], threads) =>
+  M >= ROWS_PER_THREAD * threads || (M >= 8 * threads && F * K * N <= ROWS_W_BYTES)
     ? { extent: M, grain: 4, cost: N * K, piece: (lo, hi) => [move(c, lo * ldc), ldc, move(a, lo * lda), lda, b, ldb, bias, hi - lo, N, K, acc] }
     : { extent: N, grain: 8, cost: M * K, piece: (lo, hi) => [move(c, lo), ldc, a, lda, move(b, lo), ldb, move(bias, lo), M, hi - lo, K, acc] };
 
@@ -64,39 +82,42 @@ const gemmNn: Rule = ([c, ldc, a, lda, b, ldb, bias, M, N, K, acc], threads) =>
 // lays them out (panel q starts q * 28 * K floats in); the last chunk ends at N.
 const PANEL = 28;
 // C[M,N] = (acc ? C : 0) + bias + A[M,K] P, P the panels of B[K,N]
-const gemmNnPanels: Rule = ([c, ldc, a, lda, p, bias, M, N, K, acc]) =>
+const gemmNnPanels: Cutter = ([c, ldc, a, lda, p, bias, M, N, K, acc]) =>
   ({ extent: N, grain: PANEL, cost: M * K, piece: (lo, hi) => [move(c, lo), ldc, a, lda, move(p, lo * K), move(bias, lo), M, hi - lo, K, acc] });
 // P = the panels of B[K,N]
-const packPanels: Rule = ([p, b, ldb, K, N]) =>
+const packPanels: Cutter = ([p, b, ldb, K, N]) =>
   ({ extent: N, grain: PANEL, cost: K, piece: (lo, hi) => [move(p, lo * K), move(b, lo), ldb, K, hi - lo] });
 
 // C[M,N] += A[K,M]^T B[K,N]: weight gradients, k runs over every step
-const gemmTn: Rule = ([c, ldc, a, lda, b, ldb, M, N, K], threads) =>
+const gemmTn: Cutter = ([c, ldc, a, lda, b, ldb, M, N, K], threads) =>
   N >= 8 * ROWS_PER_THREAD * threads || M < 4 * threads
     ? { extent: N, grain: 8, cost: M * K, piece: (lo, hi) => [move(c, lo), ldc, a, lda, move(b, lo), ldb, M, hi - lo, K] }
     : { extent: M, grain: 4, cost: N * K, piece: (lo, hi) => [move(c, lo * ldc), ldc, move(a, lo), lda, b, ldb, hi - lo, N, K] };
 
 // C[M,N] += A[M,K] B[N,K]^T
-const gemmNt: Rule = ([c, ldc, a, lda, b, ldb, M, N, K], threads) =>
-  M >= ROWS_PER_THREAD * threads
+const gemmNt: Cutter = ([c, ldc, a, lda, b, ldb, M, N, K], threads) =>
+  M >= ROWS_PER_THREAD * threads || (M >= 4 * threads && F * K * N <= ROWS_W_BYTES)
     ? { extent: M, grain: 2, cost: N * K, piece: (lo, hi) => [move(c, lo * ldc), ldc, move(a, lo * lda), lda, b, ldb, hi - lo, N, K] }
     : { extent: N, grain: 8, cost: M * K, piece: (lo, hi) => [move(c, lo), ldc, a, lda, move(b, lo * ldb), ldb, M, hi - lo, K] };
 
 // y[N] += column sums of A[M,N]
-const colsum: Rule = ([y, a, lda, M, N]) =>
+const colsum: Cutter = ([y, a, lda, M, N]) =>
   ({ extent: N, grain: 16, cost: M, piece: (lo, hi) => [move(y, lo), move(a, lo), lda, M, hi - lo] });
 
 /** Elementwise over n floats: the pointer arguments `ptrs`, the count at `nAt`. */
 function elementwise(ptrs: readonly number[], nAt: number, cost: number): Rule {
-  return (a) => ({
-    extent: a[nAt], grain: 16, cost,
-    piece(lo, hi) {
-      const p = a.slice();
-      for (const i of ptrs) p[i] = move(a[i], lo);
-      p[nAt] = hi - lo;
-      return p;
-    },
-  });
+  return {
+    work: (a) => a[nAt] * cost,
+    cut: (a) => ({
+      extent: a[nAt], grain: 16, cost,
+      piece(lo, hi) {
+        const p = a.slice();
+        for (const i of ptrs) p[i] = move(a[i], lo);
+        p[nAt] = hi - lo;
+        return p;
+      },
+    }),
+  };
 }
 
 /**
@@ -105,18 +126,21 @@ function elementwise(ptrs: readonly number[], nAt: number, cost: number): Rule {
  * that, when not 0, asks for a sum over rows (then the call is not cut).
  */
 function rowwise(bAt: number, rows: (a: Args) => readonly (readonly [number, number])[], cost: number, sumAt = -1): Rule {
-  return (a) => {
-    if (sumAt >= 0 && a[sumAt] !== 0) return null;
-    const H = a[bAt + 1];
-    return {
-      extent: a[bAt], grain: 1, cost: cost * H,
-      piece(lo, hi) {
-        const p = a.slice();
-        for (const [i, width] of rows(a)) p[i] = move(a[i], lo * width);
-        p[bAt] = hi - lo;
-        return p;
-      },
-    };
+  return {
+    work: (a) => (sumAt >= 0 && a[sumAt] !== 0 ? 0 : a[bAt] * a[bAt + 1] * cost),
+    cut(a) {
+      if (sumAt >= 0 && a[sumAt] !== 0) return null;
+      const H = a[bAt + 1];
+      return {
+        extent: a[bAt], grain: 1, cost: cost * H,
+        piece(lo, hi) {
+          const p = a.slice();
+          for (const [i, width] of rows(a)) p[i] = move(a[i], lo * width);
+          p[bAt] = hi - lo;
+          return p;
+        },
+      };
+    },
   };
 }
 
@@ -128,12 +152,12 @@ const lstmG = (mode: number) => (mode === 0 ? 4 : 3);
 const CELL = 80;
 
 const RULES: Partial<Record<KernelName, Rule>> = {
-  f32_gemm_nn: gemmNn,
-  f32_gemm_nn_panels: gemmNnPanels,
-  f32_pack_panels: packPanels,
-  f32_gemm_tn_acc: gemmTn,
-  f32_gemm_nt_acc: gemmNt,
-  f32_colsum_acc: colsum,
+  f32_gemm_nn: { work: (a) => a[7] * a[8] * a[9], cut: gemmNn },
+  f32_gemm_nn_panels: { work: (a) => a[6] * a[7] * a[8], cut: gemmNnPanels },
+  f32_pack_panels: { work: (a) => a[3] * a[4], cut: packPanels },
+  f32_gemm_tn_acc: { work: (a) => a[6] * a[7] * a[8], cut: gemmTn },
+  f32_gemm_nt_acc: { work: (a) => a[6] * a[7] * a[8], cut: gemmNt },
+  f32_colsum_acc: { work: (a) => a[3] * a[4], cut: colsum },
 
   f32_sigmoid_fwd: elementwise([0, 1], 2, 10),
   f32_tanh_fwd: elementwise([0, 1], 2, 10),
@@ -212,9 +236,15 @@ export function threadedKernels(raw: Kernels, pool: Pool): Kernels {
   const table: Record<string, unknown> = { ...raw };
   for (const [name, rule] of Object.entries(RULES) as [KernelName, Rule][]) {
     const whole = raw[name] as (...a: Args) => void, id = TASK_NAMES.indexOf(name);
-    table[name] = (...a: Args): void => {
-      const threads = pool.threads;
-      const cut = threads > 1 ? rule(a, threads) : null;
+    table[name] = function threaded(): void {
+      // most calls run whole: the arguments object goes straight on, no array is made
+      // eslint-disable-next-line prefer-rest-params
+      const args = arguments as unknown as Args, threads = pool.threads;
+      if (threads < 2 || rule.work(args) < 2 * pool.minWork || pool.usable < 2) {
+        whole.apply(undefined, args);
+        return;
+      }
+      const a = Array.from(args), cut = rule.cut(a, threads);
       const K = cut ? chunksOf(cut, threads, pool.minWork) : 1;
       if (K < 2) {
         whole(...a);
@@ -230,9 +260,13 @@ export function threadedKernels(raw: Kernels, pool: Pool): Kernels {
   return table as Kernels;
 }
 
-/** How many chunks a cut is worth: two per thread at most, one per grain, each with minWork. */
+/**
+ * How many chunks a cut is worth: two per thread, at most one per grain and at least half of
+ * minWork each. Calls of one step cut into the same number of chunks share their edges (a
+ * GEMM's rows in blocks of four, the cell's rows one by one), so each thread keeps its rows.
+ */
 function chunksOf(cut: Cut, threads: number, minWork: number): number {
   const grains = Math.ceil(cut.extent / cut.grain);
-  const byWork = minWork > 0 ? Math.floor((cut.extent * cut.cost) / minWork) : grains;
+  const byWork = minWork > 0 ? Math.floor((2 * cut.extent * cut.cost) / minWork) : grains;
   return Math.max(1, Math.min(CHUNKS_PER_THREAD * threads, MAX_CHUNKS, grains, byWork));
 }

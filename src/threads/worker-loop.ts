@@ -25,11 +25,15 @@ export function start(message: StartMessage, post: (m: ReadyMessage) => void): (
     post({ ready: false, error: String((e as Error)?.message ?? e) });
     return null;
   }
+  // The task number is read before the answer: the main thread posts nothing until it has
+  // every answer, so a task posted the moment init resolves is one this loop has not seen.
+  // (Read after the answer, it could already be that task's number, which would be skipped.)
+  const seen = Atomics.load(new Int32Array(message.control), GEN);
   post({ ready: true });
-  return () => serve(message, kernels);
+  return () => serve(message, kernels, seen);
 }
 
-function serve(message: StartMessage, kernels: Kernel[]): void {
+function serve(message: StartMessage, kernels: Kernel[], seen: number): void {
   const ctl = new Int32Array(message.control);
   const task = new Float64Array(message.control, TASK_AT);
   const me = message.thread, argv: number[] = [];
@@ -46,7 +50,6 @@ function serve(message: StartMessage, kernels: Kernel[]): void {
     Atomics.add(ctl, FINISHED, 1);
     if (Atomics.load(ctl, MAIN_WAITING)) Atomics.notify(ctl, FINISHED);
   };
-  let seen = Atomics.load(ctl, GEN);
   for (;;) {
     let now = Atomics.load(ctl, GEN);
     for (let spins = 0; now === seen; now = Atomics.load(ctl, GEN)) {

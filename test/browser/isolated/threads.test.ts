@@ -18,7 +18,7 @@ test('an isolated page runs two threads, bit-identical to one thread in Node', a
   expect(crossOriginIsolated).toBe(true);
   const backend = await api.init({ simd: 'baseline', threads: 2 });
   expect(backend.threads).toBe(2);
-  Object.assign(backend.pool!, { minWork: 0, takeOthers: false });
+  Object.assign(backend.pool!, { minWork: 0, takeOthers: false, adaptive: false });
   const result = runSmoke(backend, api);
   expect(backend.pool!.workerChunks).toBeGreaterThan(0);
   expect(result.ok, JSON.stringify(result.errors)).toBe(true);
