@@ -10,13 +10,13 @@
  * log the charts draw and the validation schedule continues from, and the best-so-far record
  * of --keep best. The weights and optimizer state of that best step are too large for metadata:
  * they go to DIR/resume-best-<step>.safetensors, written before the resume file that names it
- * (each file atomically), and the previous one is removed only after, so a kill at any moment
+ * (each file atomically); other best files are removed only after, so a kill at any moment
  * leaves a resume file whose best file exists.
  *
  * Anything new a run carries (a learning-rate schedule's state, say) is one more field of
  * `TrainState`, saved and restored with the rest by `saveResume` / `loadResume`.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import {
   RnnError, checkpointInfo, loadCheckpointInto, loadSafetensors, saveCheckpoint, saveSafetensors,
@@ -27,6 +27,7 @@ import { CliFailure, UsageError, type OptionValues } from './args.js';
 import { readBytes, writeFile } from './common.js';
 
 export const RESUME_FILE = 'resume.safetensors';
+const BEST_FILE = /^resume-best-\d+\.safetensors$/;
 
 /** The flags whose values decide the run's numbers: a resumed run takes them from the file. */
 export const RUN_FLAGS = ['task', 'text', 'cell', 'hidden', 'layers', 'embed', 'seq', 'k2', 'batch', 'optimizer', 'lr', 'clip', 'seed', 'eval-every', 'keep', 'simd'] as const;
@@ -118,7 +119,9 @@ export function saveResume(dir: string, model: Sequential, optimizer: Optimizer,
     boundaries: [...boundaries].map(([step, states]) => [step, states.map((s) => (s ? { ...(s.h ? { h: encode(s.h) } : {}), ...(s.c ? { c: encode(s.c) } : {}) } : null))]),
   };
   writeFile(file, saveCheckpoint(model, optimizer, { ...metadata, resume: JSON.stringify(resume) }), true);
-  if (previous?.bestFile && previous.bestFile !== bestFile) rmSync(previous.bestFile, { force: true });
+  // best files the resume file no longer names: the previous one, and any a kill left
+  // between writing a best file and the resume file naming it
+  for (const name of readdirSync(dir)) if (BEST_FILE.test(name) && join(dir, name) !== bestFile) rmSync(join(dir, name), { force: true });
   return { file, bestFile };
 }
 
