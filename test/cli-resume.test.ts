@@ -4,11 +4,11 @@
 // with SIGKILL at random moments always leaves a resume file that loads, and a chain of such
 // kills still ends byte for byte where the uninterrupted run does. Tiny models, a few seconds.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { checkpointInfo, init, loadCheckpoint } from '../src/node.js';
+import { checkpointInfo, init, loadCheckpoint, saveCheckpoint } from '../src/node.js';
 
 const root = resolve(import.meta.dirname, '..');
 const main = join(root, 'dist', 'cli', 'main.js');
@@ -178,6 +178,22 @@ describe('train --resume: what cannot be resumed is refused', () => {
     }
   }, 60_000);
 
+  test('a resume file without its best-step file, or with metadata it did not write: exit 1, named', async () => {
+    mkdirSync(join(dir, 'lonely'));
+    copyFileSync(join(dir, path), join(dir, 'lonely', 'resume.safetensors'));
+    const lonely = await cli('train', '--resume', join('lonely', 'resume.safetensors'), '--steps', '9', '--out', 'never');
+    expect(lonely.code).toBe(1);
+    expect(lonely.stderr).toMatch(/lonely\/resume\.safetensors needs lonely\/resume-best-\d+\.safetensors \(the weights of its best step, --keep best\), which is missing/);
+
+    const { model, optimizer, metadata } = loadCheckpoint(bytes(path));
+    const edited = { ...JSON.parse(metadata.resume), boundaries: 'none' };
+    writeFileSync(join(dir, 'done', 'edited.safetensors'), saveCheckpoint(model, optimizer, { ...metadata, resume: JSON.stringify(edited) }));
+    const r = await cli('train', '--resume', join('done', 'edited.safetensors'), '--steps', '9', '--out', 'never');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/edited\.safetensors: its "resume" metadata does not describe a run this version can continue/);
+    expect(r.stderr).not.toMatch(/a bug/);
+  }, 60_000);
+
   test('a finished run with --checkpoint-every leaves its last step resumable: a larger --steps trains on, as one longer run would', async () => {
     const flags = ['--hidden', '8', '--embed', '4', '--batch', '4', '--seq', '8', '--seed', '1'];
     const longer = await cli('train', ...flags, '--steps', '7', '--quiet', '--out', 'longer');
@@ -188,13 +204,10 @@ describe('train --resume: what cannot be resumed is refused', () => {
   }, 60_000);
 
   test('a fresh run refuses a resume file already in --out (without --force)', async () => {
-    const r = await cli('train', '--hidden', '8', '--steps', '1', '--out', 'names-B');
+    mkdirSync(join(dir, 'leftover'));
+    copyFileSync(join(dir, path), join(dir, 'leftover', 'resume.safetensors'));
+    const r = await cli('train', '--hidden', '8', '--steps', '1', '--out', 'leftover');
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/names-B\/loss\.svg exists; add --force/);
-    rmSync(join(dir, 'names-B', 'loss.svg'));
-    rmSync(join(dir, 'names-B', 'gradient-flow.svg'));
-    const again = await cli('train', '--hidden', '8', '--steps', '1', '--out', 'names-B');
-    expect(again.code).toBe(2);
-    expect(again.stderr).toMatch(/names-B\/resume\.safetensors exists; add --force/);
+    expect(r.stderr).toMatch(/leftover\/resume\.safetensors exists; add --force/);
   });
 });

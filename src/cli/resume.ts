@@ -167,7 +167,17 @@ export function loadResume(file: string, read: ReturnType<typeof readResume>, mo
     if (e instanceof RnnError) throw new CliFailure(`${file} does not fit the run it describes: ${e.message}`);
     throw e;
   }
-  const { best, ...rest } = read.resume.state;
+  try {
+    return restoreState(file, read.resume, model, optimizer);
+  } catch (e) {
+    if (e instanceof CliFailure) throw e;
+    // a file we did not write (edited, or from a newer version): named, not a stack trace
+    throw new CliFailure(`${file}: its "resume" metadata does not describe a run this version can continue (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+function restoreState(file: string, resume: ResumeFile, model: Sequential, optimizer: Optimizer): { state: TrainState; boundaries: Boundaries } {
+  const { best, ...rest } = resume.state;
   const state: TrainState = { ...rest, log: rest.log.map((e) => ({ ...e, loss: e.loss ?? NaN })) };
   if (best) {
     const bestFile = join(dirname(file), best.file);
@@ -183,8 +193,21 @@ export function loadResume(file: string, read: ReturnType<typeof readResume>, mo
       else buffers[Number(name.slice(10))] = t.data;
     }
     state.best = { loss: best.loss, step: best.step, weights, optimizer: { kind: meta.kind, step: Number(meta.step), buffers } };
+    // checked now rather than at the end of the run: loaded into the model and optimizer,
+    // which then get their own state back (copies, bit for bit)
+    const now = model.stateDict(), nowOptimizer = optimizer.stateDict();
+    try {
+      model.loadStateDict(weights);
+      optimizer.loadStateDict(state.best.optimizer);
+    } catch (e) {
+      if (e instanceof RnnError) throw new CliFailure(`${bestFile} does not fit the run: ${e.message}`);
+      throw e;
+    } finally {
+      model.loadStateDict(now);
+      optimizer.loadStateDict(nowOptimizer);
+    }
   }
-  const boundaries: Boundaries = new Map(read.resume.boundaries.map(([step, states]) => [step, states.map((s) => (s ? { ...(s.h ? { h: decode(s.h) } : {}), ...(s.c ? { c: decode(s.c) } : {}) } : undefined))]));
+  const boundaries: Boundaries = new Map(resume.boundaries.map(([step, states]) => [step, states.map((s) => (s ? { ...(s.h ? { h: decode(s.h) } : {}), ...(s.c ? { c: decode(s.c) } : {}) } : undefined))]));
   return { state, boundaries };
 }
 
