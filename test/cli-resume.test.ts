@@ -24,12 +24,17 @@ function cli(...args: string[]): Promise<Result> {
   });
 }
 
-/** Runs the command and sends `signal` `delay` ms after its stdout first matches `when`. */
-function interrupt(args: string[], signal: NodeJS.Signals, when: RegExp, delay = 0): Promise<Result & { signalled: boolean }> {
+/** Runs the command and sends `signal` `delay` ms after its stdout first matches `when` (`twice`: and again 2 ms later). */
+function interrupt(args: string[], signal: NodeJS.Signals, when: RegExp, delay = 0, twice = false): Promise<Result & { signalled: boolean }> {
   return new Promise((done) => {
     const child = spawn(process.execPath, [main, ...args], { cwd: dir });
     let stdout = '', stderr = '', signalled = false, matched = false;
-    const send = () => { if (!signalled && child.exitCode === null) { signalled = true; child.kill(signal); } };
+    const send = () => {
+      if (signalled || child.exitCode !== null) return;
+      signalled = true;
+      child.kill(signal);
+      if (twice) setTimeout(() => child.kill(signal), 2);   // a second Ctrl-C while it saves
+    };
     child.stdout.on('data', (d) => {
       stdout += d;
       if (!matched && when.test(stdout)) { matched = true; setTimeout(send, delay); }
@@ -55,12 +60,12 @@ afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
  * `at` is written (B), and continued from B's printed --resume path into C. A and C's final
  * checkpoints must be the same bytes.
  */
-async function roundTrip(name: string, flags: string[], steps: number, signal: NodeJS.Signals, at: number) {
+async function roundTrip(name: string, flags: string[], steps: number, signal: NodeJS.Signals, at: number, twice = false) {
   const total = ['--steps', String(steps)];
   const a = await cli('train', ...flags, ...total, '--quiet', '--out', `${name}-A`);
   expect(a.code, a.stderr).toBe(0);
 
-  const b = await interrupt(['train', ...flags, ...total, '--checkpoint-every', String(at), '--out', `${name}-B`], signal, new RegExp(`resumable checkpoint at step ${at}:`));
+  const b = await interrupt(['train', ...flags, ...total, '--checkpoint-every', String(at), '--out', `${name}-B`], signal, new RegExp(`resumable checkpoint at step ${at}:`), 0, twice);
   expect(b.code, b.stderr).toBe(130);
   const stopped = Number(/interrupted \((SIG\w+)\) at step (\d+)/.exec(b.stdout)?.[2]);
   expect(b.stdout).toContain(`interrupted (${signal}) at step`);
@@ -103,9 +108,9 @@ describe('train: interrupted and resumed runs end byte for byte where an uninter
     expect(stopped).toBeGreaterThan(17);   // past the first epoch (17 updates)
   }, 120_000);
 
-  test('adding (a synthetic task), --keep best, SIGINT', async () => {
+  test('adding (a synthetic task), --keep best, SIGINT twice', async () => {
     const flags = ['--task', 'adding', '--hidden', '16', '--seq', '12', '--batch', '8', '--eval-every', '5', '--seed', '2', '--lr', '0.01'];
-    const { saved } = await roundTrip('adding', flags, 150, 'SIGINT', 4);
+    const { saved } = await roundTrip('adding', flags, 150, 'SIGINT', 4, true);
     expect(saved.boundaries).toEqual([]);
   }, 120_000);
 });

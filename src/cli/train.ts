@@ -237,9 +237,9 @@ export async function train(o: OptionValues, given: Set<string>): Promise<number
 
   // Ctrl-C (SIGINT) or SIGTERM: the handler only notes it; the loop stops after the update
   // that is running, saves and exits 130. Training yields to the event loop after every
-  // update so the handler can run. A second signal while it saves is noted again and changes
-  // nothing (the save is short, and every file is written atomically, so even a kill -9 then
-  // leaves the previous files whole).
+  // update so the handler can run. A further signal while it saves, or after, changes nothing
+  // (the save is short, and every file is written atomically, so even a kill -9 then leaves
+  // the previous files whole).
   let interrupted: string | undefined;
   const onSignal = (signal: string) => { interrupted ??= signal; };
   process.on('SIGINT', onSignal);
@@ -290,8 +290,11 @@ export async function train(o: OptionValues, given: Set<string>): Promise<number
       return 130;
     }
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    // after an interruption they stay until the exit, so that a further signal changes nothing
+    if (!interrupted) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
   }
 
   /** The loss chart and (character tasks) the gradient flow of the model now; the flow's norms. */
