@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { checkpointInfo, init, loadCheckpoint, saveCheckpoint } from '../src/node.js';
+import { CliFailure, UsageError } from '../src/cli/args.js';
+import { writeFile } from '../src/cli/common.js';
 
 const root = resolve(import.meta.dirname, '..');
 const main = join(root, 'dist', 'cli', 'main.js');
@@ -214,5 +216,21 @@ describe('train --resume: what cannot be resumed is refused', () => {
     const r = await cli('train', '--hidden', '8', '--steps', '1', '--out', 'leftover');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/leftover\/resume\.safetensors exists; add --force/);
+  });
+});
+
+describe('writeFile: atomic, and no temporary file left', () => {
+  test('replaces with force, refuses without, and a failed write leaves the target and no temporary file', () => {
+    const at = (f: string) => join(dir, 'atomic', f), listing = () => readdirSync(join(dir, 'atomic')).sort();
+    writeFile(at('a.txt'), 'first', false);
+    expect(readFileSync(at('a.txt'), 'utf8')).toBe('first');
+    expect(() => writeFile(at('a.txt'), 'second', false)).toThrow(UsageError);
+    expect(readFileSync(at('a.txt'), 'utf8')).toBe('first');
+    writeFile(at('a.txt'), new TextEncoder().encode('second'), true);
+    expect(readFileSync(at('a.txt'), 'utf8')).toBe('second');
+    mkdirSync(at('taken'));
+    writeFileSync(at('taken/inside'), 'x');
+    expect(() => writeFile(at('taken'), 'third', true)).toThrow(CliFailure);
+    expect(listing()).toEqual(['a.txt', 'taken']);
   });
 });
