@@ -210,6 +210,15 @@ describe('train --resume: what cannot be resumed is refused', () => {
     expect(Buffer.compare(bytes(join('more', 'model.safetensors')), bytes(join('longer', 'model.safetensors')))).toBe(0);
   }, 60_000);
 
+  test('inspect: the training record holds no times (so the files of the two runs can be equal)', async () => {
+    const r = await cli('inspect', join('done', 'model.safetensors'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^training {4}4 steps; weights of step \d+, validation loss/m);
+    const training = JSON.parse(loadCheckpoint(bytes(join('done', 'model.safetensors'))).metadata.training);
+    expect(JSON.stringify(training)).not.toMatch(/seconds/);
+    expect(Object.keys(training.options)).not.toContain('checkpoint-every');
+  });
+
   test('a fresh run refuses a resume file already in --out (without --force)', async () => {
     mkdirSync(join(dir, 'leftover'));
     copyFileSync(join(dir, path), join(dir, 'leftover', 'resume.safetensors'));
