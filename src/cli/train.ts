@@ -4,13 +4,19 @@
  *
  * Character tasks (names, text): Embedding(V, embed) -> the --cell layer(embed, hidden, layers)
  * -> Linear(hidden, V), cross-entropy on the next character at every step. Every epoch is one
- * fit call over the epoch's stream cut into --batch rows (chars.ts), so the state is carried
- * across the whole epoch with truncated BPTT (k1 = --seq, k2 = --k2). Synthetic tasks (adding,
- * parity): the recurrent layer -> Linear on fresh sequences of --seq steps, full BPTT.
+ * round of fit data, the epoch's stream cut into --batch rows (chars.ts), so the state is
+ * carried across the whole epoch with truncated BPTT (k1 = --seq, k2 = --k2). Synthetic tasks
+ * (adding, parity): the recurrent layer -> Linear on rounds of fresh sequences of --seq steps,
+ * full BPTT.
+ *
+ * A round is trained one update per fitFrom call (the same updates as one fit call), and the
+ * loop yields to the event loop between updates: so Ctrl-C or SIGTERM stops it after the
+ * update that is running, and the run saves what --resume needs to continue it bit for bit
+ * (resume.ts), also every --checkpoint-every updates.
  *
  * fit's onProgress (after every update) drives everything periodic: the progress bar, the
- * validation loss every --eval-every updates, samples every --sample-every updates, and the
- * stop when --steps or --minutes is used up. The validation loss is measured here (chars.ts
+ * validation loss every --eval-every updates, samples every --sample-every updates; the
+ * loop stops when --steps or --minutes is used up. The validation loss is measured here (chars.ts
  * streamLoss, on held-out text) rather than by fit, so it comes at any step and in chunks.
  * With --keep best (the default) the weights and optimizer state of the best validation loss
  * are copied aside and saved at the end: a long run that starts to overfit loses nothing.
