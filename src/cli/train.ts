@@ -73,7 +73,7 @@ export const TRAIN: CommandSpec = {
     { name: 'temperature', type: 'number', min: 0, value: 'X', default: 0.8, help: 'sampling temperature of the printed samples' },
     { name: 'out', type: 'string', value: 'DIR', default: 'simd-rnn-out', help: 'where model.safetensors, loss.svg and (character tasks) gradient-flow.svg go; files there already are refused before training unless --force' },
     { name: 'checkpoint-every', type: 'int', min: 1, value: 'N', help: 'write DIR/resume.safetensors every N updates (and at the end), from which --resume continues' },
-    { name: 'resume', type: 'string', value: 'FILE', help: 'continue the run saved in FILE (written on Ctrl-C or by --checkpoint-every) until it has made --steps updates in all; its other flags come from the file' },
+    { name: 'resume', type: 'string', value: 'FILE', help: 'continue the run saved in FILE (written on Ctrl-C or by --checkpoint-every) until it has made --steps updates in all; the flags that shape the run (task, model, optimizer, seed, ...) come from the file' },
     { name: 'quiet', type: 'flag', help: 'no progress bar, header or samples while training' },
     FORCE_OPTION,
     SIMD_OPTION,
@@ -84,9 +84,10 @@ export const TRAIN: CommandSpec = {
     '  simd-rnn train --text poems.txt --minutes 10 --hidden 256 --sample-every 500',
     '  simd-rnn train --task adding --seq 50 --hidden 32 --lr 0.01 --steps 1200',
     '',
-    'Ctrl-C (or SIGTERM) finishes the update that is running, saves DIR/resume.safetensors and the charts,',
-    'prints the command that continues (--resume), and exits with code 130. The continued run makes the',
-    'same updates, bit for bit, as one that was never stopped. --minutes counts the time of this process.',
+    'Ctrl-C (or SIGTERM) finishes the update that is running, saves DIR/resume.safetensors and',
+    'the charts, prints the command that continues (--resume), and exits with code 130. The',
+    'continued run makes the same updates, bit for bit, as one that was never stopped.',
+    '--minutes counts the time of this process.',
   ],
 };
 
