@@ -261,13 +261,15 @@ export async function train(o: OptionValues, given: Set<string>): Promise<number
       const [T, N] = data.x.shape, B = Math.min(o.batch as number, N);
       perBatch = synthetic ? 1 : Math.ceil(T / (o.seq as number));
       const updates = perBatch * Math.ceil(N / B);
+      let checkedRound = false; // the round's data is checked in full by its first update only
       for (;;) {
         try {
           fitFrom(model, data, {
             optimizer, ...run.fitOptions, epochs: 1, batchSize: B, shuffle: false,
             clipNorm: (o.clip as number) > 0 ? (o.clip as number) : undefined,
             onProgress: (p) => { afterUpdate(p.loss); return false; },
-          }, { update: state.round.update, boundaries });
+          }, { update: state.round.update, boundaries, dataChecked: checkedRound });
+          checkedRound = true;
         } catch (e) {
           progress.done(); // end the live line before the error message
           if (e instanceof RnnError && e.code === 'NOT_FINITE') {

@@ -264,6 +264,12 @@ export interface FitStart {
   update: number;
   /** Truncated BPTT: states at chunk boundaries by step, read and extended in place (cleared when a batch starts). */
   boundaries: Map<number, (RecurrentState | undefined)[]>;
+  /**
+   * The same data passed every check in an earlier call with this model and is unchanged: the
+   * checks over all of it (its values, the classes against the output width) are skipped, which
+   * would otherwise cost a pass over a whole epoch for each single update.
+   */
+  dataChecked?: boolean;
 }
 
 /** `fit`, whose first epoch starts at `start` (see FitStart); the same updates, bit for bit. */
@@ -284,7 +290,8 @@ export function fitFrom(model: Sequential, data: FitData, options: FitOptions, s
   if (target !== 'every' && target !== 'last') throw new RnnError('BAD_ARGUMENT', `fit: target must be 'every' or 'last', got ${describe(target)}`);
   const kind = options.loss === undefined ? (data?.y instanceof Int32Array ? 'crossEntropy' : 'mse') : options.loss;
   if (kind !== 'crossEntropy' && kind !== 'mse') throw new RnnError('BAD_ARGUMENT', `fit: loss must be 'crossEntropy' or 'mse', got ${describe(kind)}`);
-  const { T, N } = checkData(data, target, 'data');
+  const trusted = start?.dataChecked === true;
+  const { T, N } = trusted ? { T: data.x.shape[0], N: data.x.shape[1] } : checkData(data, target, 'data');
   if (options.validation !== undefined) checkData(options.validation, target, 'validation');
   const epochs = positiveInt(options.epochs, 'epochs', 1), batchSize = Math.min(positiveInt(options.batchSize, 'batchSize', N), N);
   const shuffle = checkFlag(options.shuffle, 'fit: shuffle', true);
@@ -313,7 +320,7 @@ export function fitFrom(model: Sequential, data: FitData, options: FitOptions, s
     for (let b = b0; b <= s0; b += k1) if (!start.boundaries.has(b)) throw new RnnError('BAD_ARGUMENT', `fitFrom: start.boundaries must hold the states at step ${b} (continuing at step ${s0}, k1 ${k1}, k2 ${k2})`);
   }
   const random = new Random(seed);
-  let checked = false;
+  let checked = trusted;
   const history: FitResult['history'] = [];
   let steps = 0, best = Infinity, sinceBest = 0, stopped = false;
   const started = Date.now();
