@@ -59,7 +59,8 @@ export function refuseOverwrite(files: string[], force: unknown): void {
  * directory, are flushed to the disk, and the temporary file then takes the file's name in one
  * step, so a kill or a crash at any moment leaves either the previous file whole or the new
  * one, never a part. With `force` it is renamed over the file; without, it is linked to the
- * name, which fails if the path appeared since refuseOverwrite checked it (not overwritten).
+ * name, which fails if the path appeared since refuseOverwrite checked it (not overwritten;
+ * where the file system has no hard links, the path is checked again just before the rename).
  * A temporary file is left behind only by a process killed between its write and the rename.
  */
 export function writeFile(file: string, data: string | Uint8Array, force: unknown): void {
@@ -72,13 +73,28 @@ export function writeFile(file: string, data: string | Uint8Array, force: unknow
       for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at, bytes.length - at);
       fsyncSync(fd);
     } finally { closeSync(fd); }
-    if (force) renameSync(temporary, file);
-    else { linkSync(temporary, file); unlinkSync(temporary); }
+    if (force || !linkNew(temporary, file)) renameSync(temporary, file);
   } catch (e) {
     rmSync(temporary, { force: true });
     if ((e as { code?: string }).code === 'EEXIST') throw overwriteRefused(file);
     throw new CliFailure(`cannot write ${file}: ${fsReason(e)}`);
   }
+}
+
+/**
+ * Gives `from` the new name `to` by a hard link (and unlinks `from`): EEXIST if `to` exists;
+ * false where the file system has no hard links (FAT, some network drives), after checking
+ * that `to` does not exist, for the caller to rename instead.
+ */
+function linkNew(from: string, to: string): boolean {
+  try {
+    linkSync(from, to);
+  } catch (e) {
+    if ((e as { code?: string }).code === 'EEXIST' || lstatSync(to, { throwIfNoEntry: false })) throw Object.assign(new Error(`${to} exists`), { code: 'EEXIST' });
+    return false;
+  }
+  unlinkSync(from);
+  return true;
 }
 
 function fsReason(e: unknown): string {
