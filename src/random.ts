@@ -1,4 +1,5 @@
 import { checkSeed } from './checks.js';
+import { RnnError, describe } from './errors.js';
 
 /**
  * Seeded random numbers that are the same on every runtime: 32-bit integer arithmetic only
@@ -7,11 +8,29 @@ import { checkSeed } from './checks.js';
  * see: T. Ettinger, mulberry32 (2017), a public-domain 32-bit generator.
  */
 export class Random {
-  private state: number;
+  private current: number;
 
   /** @param seed An integer; its low 32 bits seed the generator. */
   constructor(seed: number) {
-    this.state = checkSeed(seed, 'new Random: seed') >>> 0;
+    this.current = checkSeed(seed, 'new Random: seed') >>> 0;
+  }
+
+  /**
+   * The generator's whole state, an unsigned 32-bit integer: `Random.fromState(r.state())`
+   * draws the same numbers from here on as `r` does (a resumed training run saves it).
+   */
+  state(): number {
+    return this.current;
+  }
+
+  /** A generator that continues from a `state()` (an integer from 0 to 2^32 - 1). */
+  static fromState(state: number): Random {
+    if (!Number.isSafeInteger(state) || state < 0 || state > 0xffffffff) {
+      throw new RnnError('BAD_ARGUMENT', `Random.fromState: state must be an integer from 0 to 4294967295 (a Random's state()), got ${describe(state)}`);
+    }
+    const r = new Random(0);
+    r.current = state;
+    return r;
   }
 
   /** A fresh seed from the platform's crypto source (for layers built without `seed`). */
@@ -23,7 +42,7 @@ export class Random {
 
   /** Next 32 random bits as an unsigned integer. */
   nextU32(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
+    let t = (this.current = (this.current + 0x6d2b79f5) >>> 0);
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return (t ^ (t >>> 14)) >>> 0;

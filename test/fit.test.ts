@@ -4,6 +4,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { Adam, GRU, LSTM, Linear, RnnError, SGD, Sequential, crossEntropy, fit, init, mse } from '../src/node.js';
 import type { RecurrentState } from '../src/rnn/layer.js';
+import { fitFrom } from '../src/train/fit.js';
 import { randomArray } from './helpers.js';
 
 beforeAll(async () => { await init(); });
@@ -87,5 +88,50 @@ describe('fit', () => {
     expect(code(() => fit(model, { x, y }, { optimizer, clipNorm: -1 }))).toBe('BAD_ARGUMENT');
     expect(code(() => fit(model, { x, y, lengths: [1, 2, 3] }, { optimizer, bptt: { k1: 2 } }))).toBe('BAD_ARGUMENT');
     expect(code(() => fit({} as never, { x, y }, { optimizer }))).toBe('BAD_ARGUMENT');
+  });
+});
+
+// fitFrom: the command steps through an epoch one update per call and continues saved runs
+describe('fitFrom', () => {
+  const CASES: [number, number][] = [[2, 2], [2, 5], [4, 6], [6, 6]];
+  const options = (optimizer: SGD, k1: number, k2: number, onProgress?: () => boolean) => ({ optimizer, bptt: { k1, k2 }, batchSize: 2, shuffle: false, onProgress });
+
+  test.each(CASES)('k1=%i k2=%i: one update per call equals one fit call (two batches)', (k1, k2) => {
+    const a = makeModel(), optA = new SGD(a, { lr: 0.5 });
+    const ran = fit(a, { x, y }, options(optA, k1, k2)).steps;
+    const b = makeModel(), optB = new SGD(b, { lr: 0.5 }), boundaries = new Map<number, (RecurrentState | undefined)[]>();
+    for (let update = 0; update < ran; update++) {
+      // the data checked in full by the first call only, as the command does
+      expect(fitFrom(b, { x, y }, options(optB, k1, k2, () => false), { update, boundaries, dataChecked: update > 0 }).steps).toBe(1);
+    }
+    expect(ran).toBe(2 * Math.ceil(T / k1));
+    expect(bits(b)).toEqual(bits(a));
+  });
+
+  test.each(CASES)('k1=%i k2=%i: continued mid-batch in a fresh model from copies of the weights, optimizer and the boundaries it needs', (k1, k2) => {
+    const a = makeModel(), optA = new SGD(a, { lr: 0.5, momentum: 0.9 });
+    const ran = fit(a, { x, y }, options(optA, k1, k2)).steps;
+    // stop after the first update of the second batch (or the first update when a batch is one chunk)
+    const perBatch = Math.ceil(T / k1), stopAt = perBatch > 1 ? perBatch + 1 : 1;
+    const b = makeModel(), optB = new SGD(b, { lr: 0.5, momentum: 0.9 }), boundaries = new Map<number, (RecurrentState | undefined)[]>();
+    for (let update = 0; update < stopAt; update++) fitFrom(b, { x, y }, options(optB, k1, k2, () => false), { update, boundaries });
+    const s0 = (stopAt % perBatch) * k1, from = Math.floor(Math.max(0, s0 + k1 - k2) / k1) * k1;
+    const kept = new Map([...boundaries].filter(([step]) => step >= from && step <= s0));
+    const c = makeModel(), optC = new SGD(c, { lr: 0.5, momentum: 0.9 });
+    c.loadStateDict(b.stateDict());
+    optC.loadStateDict(optB.stateDict());
+    const rest = fitFrom(c, { x, y }, options(optC, k1, k2), { update: stopAt, boundaries: kept }).steps;
+    expect(stopAt + rest).toBe(ran);
+    expect(bits(c)).toEqual(bits(a));
+    expect(optC.stateDict()).toEqual(optA.stateDict());
+  });
+
+  test('a start outside the epoch, or without the boundaries it needs, is BAD_ARGUMENT and changes nothing', () => {
+    const model = makeModel(), optimizer = new SGD(model, { lr: 0.5 }), before = bits(model);
+    const code = (f: () => unknown) => { try { f(); return 'none'; } catch (e) { return (e as RnnError).code; } };
+    expect(code(() => fitFrom(model, { x, y }, options(optimizer, 2, 4), { update: 6, boundaries: new Map() }))).toBe('BAD_ARGUMENT');
+    expect(code(() => fitFrom(model, { x, y }, options(optimizer, 2, 4), { update: -1, boundaries: new Map() }))).toBe('BAD_ARGUMENT');
+    expect(() => fitFrom(model, { x, y }, options(optimizer, 2, 4), { update: 2, boundaries: new Map([[4, []]]) })).toThrow(/start\.boundaries must hold the states at step 2/);
+    expect(bits(model)).toEqual(before);
   });
 });

@@ -144,3 +144,27 @@ describe('after init()', () => {
     expect(worst).toBeLessThan(1e-5);
   });
 });
+
+describe('Random state', () => {
+  test('fromState(state()) continues with the same draws, from any point', () => {
+    for (const skip of [0, 1, 7, 1000]) {
+      const a = new Random(77);
+      for (let i = 0; i < skip; i++) a.nextU32();
+      const b = Random.fromState(a.state());
+      expect(b.state()).toBe(a.state());
+      const draws = (r: Random) => [r.nextU32(), r.nextUnit(), r.nextNormal(), r.nextU32()];
+      expect(draws(b)).toEqual(draws(a));
+      expect(b.state()).toBe(a.state());
+    }
+    // the state is the seed at first, and moves with every draw
+    const r = new Random(5);
+    expect(r.state()).toBe(5);
+    r.nextU32();
+    expect(r.state()).not.toBe(5);
+  });
+
+  test.each([[-1], [2 ** 32], [1.5], [NaN], ['3']])('fromState(%s) is BAD_ARGUMENT', (state) => {
+    expect(() => Random.fromState(state as number)).toThrow(/Random\.fromState: state must be an integer from 0 to 4294967295/);
+    expect(codeOf(() => Random.fromState(state as number))).toBe('BAD_ARGUMENT');
+  });
+});

@@ -3,8 +3,8 @@
  * writing files with messages a user can act on, building a model from a configuration, and
  * formatting numbers and durations.
  */
-import { lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { RnnError, init, loadCheckpoint, type Backend, type Model } from '../node.js';
 import { buildModule } from '../registry.js';
 import { CliFailure, UsageError, type OptionSpec } from './args.js';
@@ -55,17 +55,46 @@ export function refuseOverwrite(files: string[], force: unknown): void {
 }
 
 /**
- * Writes a file (and its directory). Without `force` the file is created exclusively, so a
- * path that appeared since refuseOverwrite checked it is still not overwritten.
+ * Writes a file (and its directory) atomically: the bytes go to a temporary file in the same
+ * directory, are flushed to the disk, and the temporary file then takes the file's name in one
+ * step, so a kill or a crash at any moment leaves either the previous file whole or the new
+ * one, never a part. With `force` it is renamed over the file; without, it is linked to the
+ * name, which fails if the path appeared since refuseOverwrite checked it (not overwritten;
+ * where the file system has no hard links, the path is checked again just before the rename).
+ * A temporary file is left behind only by a process killed between its write and the rename.
  */
 export function writeFile(file: string, data: string | Uint8Array, force: unknown): void {
+  const temporary = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
   try {
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, data, { flag: force ? 'w' : 'wx' });
+    const fd = openSync(temporary, 'w');
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    try {
+      for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at, bytes.length - at);
+      fsyncSync(fd);
+    } finally { closeSync(fd); }
+    if (force || !linkNew(temporary, file)) renameSync(temporary, file);
   } catch (e) {
+    rmSync(temporary, { force: true });
     if ((e as { code?: string }).code === 'EEXIST') throw overwriteRefused(file);
     throw new CliFailure(`cannot write ${file}: ${fsReason(e)}`);
   }
+}
+
+/**
+ * Gives `from` the new name `to` by a hard link (and unlinks `from`): EEXIST if `to` exists;
+ * false where the file system has no hard links (FAT, some network drives), after checking
+ * that `to` does not exist, for the caller to rename instead.
+ */
+function linkNew(from: string, to: string): boolean {
+  try {
+    linkSync(from, to);
+  } catch (e) {
+    if ((e as { code?: string }).code === 'EEXIST' || lstatSync(to, { throwIfNoEntry: false })) throw Object.assign(new Error(`${to} exists`), { code: 'EEXIST' });
+    return false;
+  }
+  unlinkSync(from);
+  return true;
 }
 
 function fsReason(e: unknown): string {

@@ -60,6 +60,6 @@ export function inspect(o: OptionValues, positionals: string[]): void {
   lines.push(`metadata    ${keys.length ? keys.join(', ') : 'none'}${vocabulary !== undefined ? `; vocabulary of ${vocabulary} characters` : ''}${info.metadata.task ? `; task ${info.metadata.task}` : ''}`);
   const training = (() => { try { return JSON.parse(info.metadata.training ?? 'null'); } catch { return null; } })();
   const kept = training?.kept;
-  if (kept && typeof kept.valLoss === 'number') lines.push(`training    ${training.steps} steps in ${training.seconds} s; weights of step ${kept.step}, validation loss ${kept.valLoss} (${training.baseline?.name}: ${training.baseline?.loss})`);
+  if (kept && typeof kept.valLoss === 'number') lines.push(`training    ${training.steps} steps${training.seconds === undefined ? '' : ` in ${training.seconds} s`}; weights of step ${kept.step}, validation loss ${kept.valLoss} (${training.baseline?.name}: ${training.baseline?.loss})`);
   console.log(lines.map(escapeLine).join('\n'));
 }

@@ -3,7 +3,7 @@
  * The `simd-rnn` command: train, sample, bench, inspect, convert. Each command is one module
  * with its option table (args.ts parses and writes --help from it).
  *
- * Exit codes: 0 done; 1 the work failed (a missing or corrupt file, a model that does not fit,
+ * Exit codes: 0 done; 130 `train` stopped by Ctrl-C or SIGTERM (after saving what --resume needs); 1 the work failed (a missing or corrupt file, a model that does not fit,
  * an RnnError); 2 a usage error (unknown command or option, a bad or missing value). Errors are
  * one line on stderr, without a stack trace unless it is a bug (an error we did not expect).
  *
@@ -23,7 +23,8 @@ if (Number(versions.node?.split('.')[0]) < 22 && !versions.deno && !versions.bun
   try { v8.setFlagsFromString('--experimental-wasm-relaxed-simd'); } catch { /* the baseline build runs: fine */ }
 }
 
-interface Command { spec: CommandSpec; run: (o: OptionValues, positionals: string[], given: Set<string>) => Promise<void> | void }
+/** A command's run returns its exit code, or nothing for 0. */
+interface Command { spec: CommandSpec; run: (o: OptionValues, positionals: string[], given: Set<string>) => Promise<number | void> | number | void }
 
 // each command's module is loaded only when it runs
 const COMMANDS: Record<string, () => Promise<Command>> = {
@@ -81,8 +82,7 @@ async function main(argv: string[]): Promise<number> {
   current = name;
   const { options, positionals, help, given } = parseArgs(command.spec, rest);
   if (help) { process.stdout.write(helpText(command.spec)); return 0; }
-  await command.run(options, positionals, given);
-  return 0;
+  return (await command.run(options, positionals, given)) ?? 0;
 }
 
 main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, async (e: unknown) => {

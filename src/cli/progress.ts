@@ -18,9 +18,12 @@ export class Progress {
   private width = 0;
   private fields: ProgressFields = { step: 0, loss: NaN };
 
-  /** `maxSteps` and `seconds` bound the run (either may be Infinity); `quiet` prints nothing. */
+  /**
+   * `maxSteps` and `seconds` bound the run (either may be Infinity); `quiet` prints nothing;
+   * `firstStep`: the steps a resumed run had made before this process (not in its rate).
+   */
   constructor(private readonly maxSteps: number, private readonly seconds: number, private readonly quiet = false,
-    private readonly stream: NodeJS.WriteStream = process.stderr) {
+    readonly firstStep = 0, private readonly stream: NodeJS.WriteStream = process.stderr) {
     this.tty = Boolean(stream.isTTY);
   }
 
@@ -55,7 +58,7 @@ export class Progress {
 
   private line(bar: boolean): string {
     const { step, loss, valLoss } = this.fields, t = this.elapsed();
-    const rate = t > 0 ? step / t : 0, f = this.fraction(step);
+    const rate = t > 0 ? (step - this.firstStep) / t : 0, f = this.fraction(step);
     // time left: whichever budget runs out first
     const left = Math.min(this.maxSteps < Infinity && rate > 0 ? (this.maxSteps - step) / rate : Infinity, this.seconds - t);
     const parts = [

@@ -248,6 +248,32 @@ function lossOf(out: Tensor, batch: Batch, kind: 'crossEntropy' | 'mse', target:
  * Uses no Node-only API (it runs in a browser).
  */
 export function fit(model: Sequential, data: FitData, options: FitOptions): FitResult {
+  return fitFrom(model, data, options);
+}
+
+/**
+ * Where `fitFrom` starts its first epoch: after `update` updates of it (batches of
+ * `batchSize` in the epoch's order; in truncated BPTT, ceil(T / k1) updates per batch), with
+ * the states at the chunk boundaries of the current batch that the chunks from there on read
+ * (by step; each update adds the one at its end). The `simd-rnn` command steps through an
+ * epoch one fitFrom call per update, so a signal can stop it between updates and a run can
+ * continue from a saved position exactly; not part of the package's API.
+ */
+export interface FitStart {
+  /** Updates of the first epoch already made. */
+  update: number;
+  /** Truncated BPTT: states at chunk boundaries by step, read and extended in place (cleared when a batch starts). */
+  boundaries: Map<number, (RecurrentState | undefined)[]>;
+  /**
+   * The same data passed every check in an earlier call with this model and is unchanged: the
+   * checks over all of it (its values, the classes against the output width) are skipped, which
+   * would otherwise cost a pass over a whole epoch for each single update.
+   */
+  dataChecked?: boolean;
+}
+
+/** `fit`, whose first epoch starts at `start` (see FitStart); the same updates, bit for bit. */
+export function fitFrom(model: Sequential, data: FitData, options: FitOptions, start?: FitStart): FitResult {
   if (!(model instanceof Sequential)) throw new RnnError('BAD_ARGUMENT', `fit: model must be a Sequential, got ${describe(model)}`);
   buffersOf(model, 'fit');
   if (typeof options !== 'object' || options === null || typeof options.optimizer?.step !== 'function') {
@@ -264,7 +290,8 @@ export function fit(model: Sequential, data: FitData, options: FitOptions): FitR
   if (target !== 'every' && target !== 'last') throw new RnnError('BAD_ARGUMENT', `fit: target must be 'every' or 'last', got ${describe(target)}`);
   const kind = options.loss === undefined ? (data?.y instanceof Int32Array ? 'crossEntropy' : 'mse') : options.loss;
   if (kind !== 'crossEntropy' && kind !== 'mse') throw new RnnError('BAD_ARGUMENT', `fit: loss must be 'crossEntropy' or 'mse', got ${describe(kind)}`);
-  const { T, N } = checkData(data, target, 'data');
+  const trusted = start?.dataChecked === true;
+  const { T, N } = trusted ? { T: data.x.shape[0], N: data.x.shape[1] } : checkData(data, target, 'data');
   if (options.validation !== undefined) checkData(options.validation, target, 'validation');
   const epochs = positiveInt(options.epochs, 'epochs', 1), batchSize = Math.min(positiveInt(options.batchSize, 'batchSize', N), N);
   const shuffle = checkFlag(options.shuffle, 'fit: shuffle', true);
@@ -282,8 +309,18 @@ export function fit(model: Sequential, data: FitData, options: FitOptions): FitR
   const minDelta = options.earlyStopping?.minDelta === undefined ? 0 : options.earlyStopping.minDelta;
   if (typeof minDelta !== 'number' || !Number.isFinite(minDelta) || minDelta < 0) throw new RnnError('BAD_ARGUMENT', `fit: earlyStopping.minDelta must be a finite number >= 0, got ${describe(minDelta)}`);
 
+  const perBatch = Math.ceil(T / k1), batches = Math.ceil(N / batchSize);
+  if (start !== undefined && (!Number.isSafeInteger(start.update) || start.update < 0 || start.update >= perBatch * batches || !(start.boundaries instanceof Map))) {
+    throw new RnnError('BAD_ARGUMENT', `fitFrom: start.update must be an integer from 0 to ${perBatch * batches - 1} (updates in an epoch) with a Map of boundaries, got ${describe(start.update)}`);
+  }
+  if (start !== undefined && start.update % perBatch > 0) {
+    // a batch continued mid-way: the chunks from there on read the boundaries from the
+    // start of the first one's window (k2 steps back, rounded down to a chunk) up to it
+    const s0 = (start.update % perBatch) * k1, b0 = Math.floor(Math.max(0, s0 + k1 - k2) / k1) * k1;
+    for (let b = b0; b <= s0; b += k1) if (!start.boundaries.has(b)) throw new RnnError('BAD_ARGUMENT', `fitFrom: start.boundaries must hold the states at step ${b} (continuing at step ${s0}, k1 ${k1}, k2 ${k2})`);
+  }
   const random = new Random(seed);
-  let checked = false;
+  let checked = trusted;
   const history: FitResult['history'] = [];
   let steps = 0, best = Infinity, sinceBest = 0, stopped = false;
   const started = Date.now();
@@ -293,11 +330,15 @@ export function fit(model: Sequential, data: FitData, options: FitOptions): FitR
       for (let i = N - 1; i > 0; i--) { const j = Math.floor(random.nextUnit() * (i + 1)); [order[i], order[j]] = [order[j], order[i]]; }
     }
     let sum = 0, count = 0;
-    for (let start = 0; start < N && !stopped; start += batchSize) {
-      const rows = order.slice(start, start + batchSize);
+    // the first epoch of a continued run skips the updates already made
+    const skip = epoch === 1 && start ? start.update : 0;
+    for (let first = Math.floor(skip / perBatch) * batchSize; first < N && !stopped; first += batchSize) {
+      const rows = order.slice(first, first + batchSize);
+      const s0 = first === Math.floor(skip / perBatch) * batchSize ? (skip % perBatch) * k1 : 0;
       // truncated BPTT: states at chunk boundaries, by step
-      const boundary = new Map<number, (RecurrentState | undefined)[]>([[0, []]]);
-      for (let s = 0; s < T; s += k1) {
+      const boundary = start?.boundaries ?? new Map<number, (RecurrentState | undefined)[]>();
+      if (s0 === 0) { boundary.clear(); boundary.set(0, []); }
+      for (let s = s0; s < T; s += k1) {
         const e = Math.min(T, s + k1), w = Math.max(0, e - k2);
         const b0 = Math.floor(w / k1) * k1;
         let state = boundary.get(b0) ?? [];
