@@ -95,7 +95,7 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
   const activation = (g: string) => (g === 'g' ? cellAct : gateAct);
 
   return {
-    gates, hOut: P, hasCell: true, historyGrad: false, hiddenGateGrad: false,
+    gates, hOut: P, hasCell: true, historyGrad: false, hiddenGateGrad: false, hPrevInProductOnly: true,
     recurrentWeights: ['weight_hh'], extraParams,
     config() {
       const c: Record<string, unknown> = { projSize };

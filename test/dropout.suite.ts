@@ -1,0 +1,192 @@
+// Regularisation of the recurrent layers (src/rnn/dropout.ts): dropout between layers,
+// inputDropout, recurrentDropout and zoneout. The backward of every option, with lengths,
+// bidirectional and stacked, against float64 finite differences of a reference that applies
+// the same masks (test/reference/dropout64.ts; the masks are the ones the layer drew, read
+// back through its internal `lastMasks`); inference untouched by the dropout options and
+// zoneout's inference rule against the reference; the keep rate; the same masks for the same
+// seed; argument checks; config round trips. dropout.test.ts runs it on the relaxed build,
+// dropout-baseline.test.ts on the baseline build.
+// Tolerance of the gradients |ours - fd| <= 1e-5 (1 + |fd|), of forwards 1e-5 (1 + |ref|);
+// the measured worst is printed.
+import { describe, expect, test } from 'vitest';
+import { GRU, LSTM, RNN, RnnError, init } from '../src/node.js';
+import type { RecurrentLayer } from '../src/rnn/layer.js';
+import { compareWithFiniteDifferences, type GradTarget, type Mode } from './reference/rnn64.js';
+import { forwardReg64 } from './reference/dropout64.js';
+import { randomArray, sameBits } from './helpers.js';
+
+interface Case { name: string; mode: Mode; L: number; bidir: boolean; reg: Record<string, number>; proj?: number; lengths?: number[]; h0?: boolean }
+const cases: Case[] = [];
+for (const mode of ['RNN_TANH', 'LSTM', 'GRU'] as Mode[]) {
+  cases.push({ name: `${mode} dropout between 3 layers`, mode, L: 3, bidir: false, reg: { dropout: 0.4 } });
+  cases.push({ name: `${mode} inputDropout, 2 layers bidirectional, lengths, h0`, mode, L: 2, bidir: true, reg: { inputDropout: 0.3, dropout: 0.2 }, lengths: [5, 2, 4], h0: true });
+  cases.push({ name: `${mode} zoneout, 2 layers bidirectional, lengths, h0`, mode, L: 2, bidir: true, reg: { zoneout: 0.3 }, lengths: [3, 5, 1], h0: true });
+  cases.push({ name: `${mode} zoneout with inputDropout and dropout, 2 layers`, mode, L: 2, bidir: false, reg: { zoneout: 0.5, inputDropout: 0.2, dropout: 0.3 } });
+}
+cases.push({ name: 'LSTM recurrentDropout, 2 layers bidirectional, lengths, h0', mode: 'LSTM', L: 2, bidir: true, reg: { recurrentDropout: 0.4 }, lengths: [4, 5, 2], h0: true });
+cases.push({ name: 'LSTM recurrentDropout, inputDropout and dropout, projection', mode: 'LSTM', L: 2, bidir: false, reg: { recurrentDropout: 0.3, inputDropout: 0.3, dropout: 0.3 }, proj: 3 });
+cases.push({ name: 'LSTM zoneout, projection, bidirectional, lengths', mode: 'LSTM', L: 1, bidir: true, reg: { zoneout: 0.4 }, proj: 4, lengths: [2, 5, 5], h0: true });
+
+function build(mode: Mode, o: Record<string, unknown>, proj = 0): RecurrentLayer {
+  if (mode === 'LSTM') return new LSTM({ ...(o as { inputSize: number; hiddenSize: number }), projSize: proj });
+  if (mode === 'GRU') return new GRU(o as { inputSize: number; hiddenSize: number });
+  return new RNN({ ...(o as { inputSize: number; hiddenSize: number }), nonlinearity: mode === 'RNN_RELU' ? 'relu' : 'tanh' });
+}
+const f32 = (a: Float64Array) => Float32Array.from(a);
+
+export function dropoutSuite(simd: 'relaxed' | 'baseline'): void {
+  describe(`regularised BPTT against float64 finite differences with the same masks (${simd} build)`, () => {
+    test.each(cases.map((c) => [c.name, c]))('%s', async (_name, c) => {
+      expect((await init({ simd })).simd).toBe(simd);
+      const T = 5, B = 3, D = 4, H = 6, dirs = c.bidir ? 2 : 1, P = c.proj || H, isLSTM = c.mode === 'LSTM';
+      const layer = build(c.mode, { inputSize: D, hiddenSize: H, numLayers: c.L, bidirectional: c.bidir, seed: 11, ...c.reg }, c.proj);
+      const x = randomArray(1, T * B * D), dOut = randomArray(2, T * B * dirs * P);
+      const dH = randomArray(3, c.L * dirs * B * P), dC = randomArray(4, c.L * dirs * B * H);
+      const h0 = c.h0 ? randomArray(5, c.L * dirs * B * P) : undefined;
+      const c0 = c.h0 && isLSTM ? randomArray(6, c.L * dirs * B * H) : undefined;
+      const state = h0 ? { h: { data: f32(h0), shape: [c.L * dirs, B, P] }, c: c0 ? { data: f32(c0), shape: [c.L * dirs, B, H] } : undefined } : undefined;
+      layer.zeroGrad();
+      const fwd = layer.forward({ data: f32(x), shape: [T, B, D] }, state, { train: true, lengths: c.lengths });
+      const masks = layer.lastMasks();
+      expect(Object.keys(masks).length).toBeGreaterThan(0);
+      const back = layer.backward({ data: f32(dOut), shape: fwd.output.shape }, {
+        h: { data: f32(dH), shape: fwd.h.shape }, c: fwd.c ? { data: f32(dC), shape: fwd.c.shape } : undefined,
+      });
+      const grads = layer.grads();
+      const params: Record<string, Float64Array> = {};
+      for (const [k, v] of Object.entries(layer.stateDict())) params[k] = Float64Array.from(v.data);
+      const cfg = { mode: c.mode, inputSize: D, hiddenSize: H, numLayers: c.L, bias: true, bidirectional: c.bidir, projSize: c.proj ?? 0 };
+      const run = () => forwardReg64(cfg, params, x, T, B, masks, { h0, c0, lengths: c.lengths });
+      // the forward itself against the reference with the same masks
+      const ref = run();
+      let fw = 0;
+      ref.output.forEach((v, i) => { fw = Math.max(fw, Math.abs(fwd.output.data[i] - v) / (1 + Math.abs(v))); });
+      ref.h_n.forEach((v, i) => { fw = Math.max(fw, Math.abs(fwd.h.data[i] - v) / (1 + Math.abs(v))); });
+      if (isLSTM) ref.c_n!.forEach((v, i) => { fw = Math.max(fw, Math.abs(fwd.c!.data[i] - v) / (1 + Math.abs(v))); });
+      expect(fw).toBeLessThan(1e-5);
+      const loss = () => {
+        const r = run();
+        let s = 0;
+        for (let i = 0; i < r.output.length; i++) s += r.output[i] * dOut[i];
+        for (let i = 0; i < r.h_n.length; i++) s += r.h_n[i] * dH[i];
+        if (isLSTM) for (let i = 0; i < r.c_n!.length; i++) s += r.c_n![i] * dC[i];
+        return s;
+      };
+      const targets: GradTarget[] = [['x', x, back.dx!.data]];
+      if (h0) targets.push(['h0', h0, back.dh0.data]);
+      if (c0) targets.push(['c0', c0, back.dc0!.data]);
+      for (const [k, v] of Object.entries(params)) targets.push([k, v, grads[k].data]);
+      const { worst, failures } = compareWithFiniteDifferences(loss, targets, 1e-5, 8);
+      console.log(`${c.name} (${simd}): forward worst ${fw.toExponential(2)}, gradients worst |ours - fd| / (1 + |fd|) = ${worst.toExponential(2)} over ${targets.length} tensors`);
+      expect(failures.slice(0, 8)).toEqual([]);
+      layer.dispose();
+    });
+  });
+
+  describe(`regularisation: inference, masks, checks (${simd} build)`, () => {
+    const T = 7, B = 3, D = 4, H = 5;
+    const x = { data: f32(randomArray(9, T * B * D)), shape: [T, B, D] };
+
+    test.each(['RNN_TANH', 'LSTM', 'GRU'] as Mode[])('%s: dropout options leave inference and the weights bit-identical', async (mode) => {
+      await init({ simd });
+      const reg = mode === 'LSTM' ? { dropout: 0.5, inputDropout: 0.3, recurrentDropout: 0.2 } : { dropout: 0.5, inputDropout: 0.3 };
+      const plain = build(mode, { inputSize: D, hiddenSize: H, numLayers: 2, bidirectional: true, seed: 3 });
+      const reg1 = build(mode, { inputSize: D, hiddenSize: H, numLayers: 2, bidirectional: true, seed: 3, ...reg });
+      for (const [k, v] of Object.entries(plain.stateDict())) expect(sameBits(reg1.stateDict()[k].data, v.data), k).toBe(true);
+      reg1.forward(x, undefined, { train: true }); // a training forward between inference ones changes nothing
+      const a = plain.forward(x, undefined, { lengths: [7, 3, 5] }), b = reg1.forward(x, undefined, { lengths: [7, 3, 5] });
+      expect(sameBits(a.output.data, b.output.data)).toBe(true);
+      expect(sameBits(a.h.data, b.h.data)).toBe(true);
+      // and a training forward does differ
+      const c = reg1.forward(x, undefined, { train: true, lengths: [7, 3, 5] });
+      expect(sameBits(a.output.data, c.output.data)).toBe(false);
+      plain.dispose(); reg1.dispose();
+    });
+
+    test.each(['RNN_TANH', 'LSTM', 'GRU'] as Mode[])('%s: zoneout at inference is p h(t-1) + (1 - p) h_new', async (mode) => {
+      await init({ simd });
+      const layer = build(mode, { inputSize: D, hiddenSize: H, numLayers: 2, bidirectional: true, seed: 4, zoneout: 0.35 });
+      const out = layer.forward(x, undefined, { lengths: [4, 7, 1] });
+      const params: Record<string, Float64Array> = {};
+      for (const [k, v] of Object.entries(layer.stateDict())) params[k] = Float64Array.from(v.data);
+      const cfg = { mode, inputSize: D, hiddenSize: H, numLayers: 2, bias: true, bidirectional: true, projSize: 0 };
+      const ref = forwardReg64(cfg, params, Float64Array.from(x.data), T, B, {}, { lengths: [4, 7, 1], zoneoutP: 0.35 });
+      let w = 0;
+      ref.output.forEach((v, i) => { w = Math.max(w, Math.abs(out.output.data[i] - v) / (1 + Math.abs(v))); });
+      ref.h_n.forEach((v, i) => { w = Math.max(w, Math.abs(out.h.data[i] - v) / (1 + Math.abs(v))); });
+      console.log(`${mode} zoneout inference (${simd}): worst ${w.toExponential(2)}`);
+      expect(w).toBeLessThan(1e-5);
+      expect(() => layer.stream(1)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
+      layer.dispose();
+    });
+
+    test('the keep rate of every mask kind is 1 - p within 5 standard deviations', async () => {
+      await init({ simd });
+      const Tn = 40, Bn = 25, Hn = 100, p = 0.3;
+      const layer = new LSTM({ inputSize: Hn, hiddenSize: Hn, numLayers: 2, seed: 5, dropout: p, inputDropout: p, recurrentDropout: p });
+      const zl = new GRU({ inputSize: 2, hiddenSize: Hn, seed: 5, zoneout: p });
+      layer.forward({ data: new Float32Array(Tn * Bn * Hn), shape: [Tn, Bn, Hn] }, undefined, { train: true });
+      zl.forward({ data: new Float32Array(Tn * Bn * 2), shape: [Tn, Bn, 2] }, undefined, { train: true });
+      const all = { ...layer.lastMasks(), ...zl.lastMasks() };
+      expect(Object.keys(all).sort()).toEqual(['dmask_l0', 'imask_l0', 'imask_l1', 'rmask_l0', 'rmask_l1', 'zmask_h_l0']);
+      for (const [name, m] of Object.entries(all)) {
+        const zone = name.startsWith('z'), scale = Math.fround(1 / (1 - p));
+        let kept = 0, odd = 0;
+        for (const v of m) {
+          if (v !== 0 && v !== (zone ? 1 : scale)) odd++;
+          if (zone ? v === 0 : v !== 0) kept++; // zoneout: 0 = the unit takes its new value
+        }
+        expect(odd, name).toBe(0);
+        const n = m.length, sd = Math.sqrt(n * p * (1 - p));
+        expect(Math.abs(kept - n * (1 - p)), `${name}: ${kept} of ${n}`).toBeLessThan(5 * sd);
+      }
+      layer.dispose(); zl.dispose();
+    });
+
+    test('the same seed draws the same masks; each training forward draws new ones', async () => {
+      await init({ simd });
+      const make = (seed: number) => new LSTM({ inputSize: D, hiddenSize: H, numLayers: 2, seed, dropout: 0.5, inputDropout: 0.5, zoneout: 0.5 });
+      const a = make(21), b = make(21), c = make(22);
+      const ma: Record<string, Float32Array>[] = [], mb: Record<string, Float32Array>[] = [];
+      for (let i = 0; i < 2; i++) {
+        const ra = a.forward(x, undefined, { train: true }), rb = b.forward(x, undefined, { train: true });
+        expect(sameBits(ra.output.data, rb.output.data)).toBe(true);
+        ma.push(a.lastMasks()); mb.push(b.lastMasks());
+      }
+      c.forward(x, undefined, { train: true });
+      for (const k of Object.keys(ma[0])) {
+        expect(sameBits(ma[0][k], mb[0][k]), k).toBe(true);
+        expect(sameBits(ma[1][k], mb[1][k]), k).toBe(true);
+        expect(sameBits(ma[0][k], ma[1][k]), k).toBe(false);
+        expect(sameBits(ma[0][k], c.lastMasks()[k]), k).toBe(false);
+      }
+      a.dispose(); b.dispose(); c.dispose();
+    });
+
+    test('the options are checked and round-trip through config()', async () => {
+      await init({ simd });
+      const base = { inputSize: 2, hiddenSize: 3 };
+      for (const name of ['dropout', 'inputDropout', 'recurrentDropout', 'zoneout']) {
+        for (const bad of [1, -0.1, 1.5, Number.NaN, Infinity, '0.5', null]) {
+          let err: unknown;
+          try { new LSTM({ ...base, [name]: bad }); } catch (e) { err = e; }
+          expect(err, `${name}: ${String(bad)}`).toBeInstanceOf(RnnError);
+          expect((err as RnnError).code).toBe('BAD_ARGUMENT');
+          expect((err as RnnError).message).toContain(name);
+        }
+      }
+      expect(() => new GRU({ ...base, recurrentDropout: 0.2 })).toThrow(/recurrentDropout/);
+      expect(() => new RNN({ ...base, recurrentDropout: 0.2 })).toThrow(/recurrentDropout/);
+      expect(() => new LSTM({ ...base, recurrentDropout: 0.2, zoneout: 0.1 })).toThrow(/zoneout and recurrentDropout/);
+      expect(() => new RNN({ ...base, zoneout: 0.2, tau: 2 } as never)).toThrow(/zoneout/);
+      const layer = new LSTM({ ...base, numLayers: 2, dropout: 0.25, inputDropout: 0.5, recurrentDropout: 0.125 });
+      const cfg = layer.config();
+      expect(cfg).toMatchObject({ dropout: 0.25, inputDropout: 0.5, recurrentDropout: 0.125 });
+      expect(cfg).not.toHaveProperty('zoneout');
+      expect(Object.keys(new LSTM(base).config())).not.toContain('dropout');
+      const { type: _t, ...rest } = cfg;
+      expect(new LSTM(rest as never).config()).toEqual(cfg);
+      layer.dispose();
+    });
+  });
+}
