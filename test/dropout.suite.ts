@@ -8,12 +8,32 @@
 // dropout-baseline.test.ts on the baseline build.
 // Tolerance of the gradients |ours - fd| <= 1e-5 (1 + |fd|), of forwards 1e-5 (1 + |ref|);
 // the measured worst is printed.
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { GRU, LSTM, RNN, RnnError, init } from '../src/node.js';
 import type { RecurrentLayer } from '../src/rnn/layer.js';
 import { compareWithFiniteDifferences, type GradTarget, type Mode } from './reference/rnn64.js';
 import { forwardReg64 } from './reference/dropout64.js';
 import { randomArray, sameBits } from './helpers.js';
+import type { Tensor } from '../src/tensor.js';
+
+// PyTorch's `dropout` between layers: test/fixtures/dropout.json (make_dropout_fixtures.py)
+// holds PyTorch's own masks, which our layer takes through its internal mask hook.
+const TORCH_TOL = { forward: 2e-6, backward: 2e-5 };
+interface TorchCase { name: string; mode: Mode; inputSize: number; hiddenSize: number; numLayers: number; bidirectional: boolean; projSize: number; T: number; B: number; p: number; lengths: number[] | null; tensors: Record<string, { offset: number; shape: number[] }> }
+const torchMeta = JSON.parse(readFileSync(new URL('./fixtures/dropout.json', import.meta.url), 'utf8')) as { torch: string; cases: TorchCase[] };
+const torchBin = readFileSync(new URL('./fixtures/dropout.bin', import.meta.url));
+const torchFloats = new Float32Array(torchBin.buffer, torchBin.byteOffset, torchBin.byteLength / 4);
+const fixture = (c: TorchCase, key: string): Tensor | undefined => {
+  const t = c.tensors[key];
+  return t && { data: torchFloats.slice(t.offset, t.offset + t.shape.reduce((a, b) => a * b, 1)), shape: t.shape };
+};
+const worstOf = (ours: Tensor, want: Tensor) => {
+  expect(ours.shape).toEqual(want.shape);
+  let w = 0;
+  want.data.forEach((v, i) => { w = Math.max(w, Math.abs(ours.data[i] - v) / (1 + Math.abs(v))); });
+  return w;
+};
 
 interface Case { name: string; mode: Mode; L: number; bidir: boolean; reg: Record<string, number>; proj?: number; lengths?: number[]; h0?: boolean }
 const cases: Case[] = [];
@@ -35,6 +55,33 @@ function build(mode: Mode, o: Record<string, unknown>, proj = 0): RecurrentLayer
 const f32 = (a: Float64Array) => Float32Array.from(a);
 
 export function dropoutSuite(simd: 'relaxed' | 'baseline'): void {
+  describe(`dropout between layers against PyTorch ${torchMeta.torch} with its masks (${simd} build)`, () => {
+    test.each(torchMeta.cases.map((c) => [c.name, c]))('%s', async (_name, c) => {
+      expect((await init({ simd })).simd).toBe(simd);
+      const layer = build(c.mode, { inputSize: c.inputSize, hiddenSize: c.hiddenSize, numLayers: c.numLayers, bidirectional: c.bidirectional, dropout: c.p, seed: 1 }, c.projSize);
+      const params: Record<string, Tensor> = {};
+      for (const key of Object.keys(c.tensors)) if (/^(weight|bias)_/.test(key)) params[key] = fixture(c, key)!;
+      layer.loadStateDict(params);
+      const asked: string[] = [];
+      layer.setMaskSource((m) => { asked.push(m.name); return fixture(c, m.name)!.data; });
+      const h0 = fixture(c, 'h0'), c0 = fixture(c, 'c0');
+      const out = layer.forward(fixture(c, 'x')!, h0 ? { h: h0, c: c0 } : undefined, { train: true, lengths: c.lengths ?? undefined });
+      expect(asked).toEqual(Array.from({ length: c.numLayers - 1 }, (_, l) => `dmask_l${l}`));
+      let fwd = Math.max(worstOf(out.output, fixture(c, 'output')!), worstOf(out.h, fixture(c, 'h_n')!));
+      if (c.mode === 'LSTM') fwd = Math.max(fwd, worstOf(out.c!, fixture(c, 'c_n')!));
+      layer.zeroGrad();
+      const dC = fixture(c, 'dC');
+      const back = layer.backward(fixture(c, 'dOut')!, { h: fixture(c, 'dH')!, c: dC });
+      let bwd = Math.max(worstOf(back.dx!, fixture(c, 'dx')!), h0 ? worstOf(back.dh0, fixture(c, 'dh0')!) : 0);
+      if (c0) bwd = Math.max(bwd, worstOf(back.dc0!, fixture(c, 'dc0')!));
+      for (const [k, g] of Object.entries(layer.grads())) bwd = Math.max(bwd, worstOf(g, fixture(c, `grad.${k}`)!));
+      console.log(`${c.name} (${simd}): forward worst ${fwd.toExponential(2)} (tolerance ${TORCH_TOL.forward}), backward worst ${bwd.toExponential(2)} (tolerance ${TORCH_TOL.backward})`);
+      expect(fwd).toBeLessThanOrEqual(TORCH_TOL.forward);
+      expect(bwd).toBeLessThanOrEqual(TORCH_TOL.backward);
+      layer.dispose();
+    });
+  });
+
   describe(`regularised BPTT against float64 finite differences with the same masks (${simd} build)`, () => {
     test.each(cases.map((c) => [c.name, c]))('%s', async (_name, c) => {
       expect((await init({ simd })).simd).toBe(simd);
