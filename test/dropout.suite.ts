@@ -10,7 +10,7 @@
 // the measured worst is printed.
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { GRU, LSTM, RNN, RnnError, init } from '../src/node.js';
+import { Dropout, GRU, LSTM, Linear, RNN, RnnError, Sequential, init, loadCheckpoint, saveCheckpoint } from '../src/node.js';
 import type { RecurrentLayer } from '../src/rnn/layer.js';
 import { compareWithFiniteDifferences, type GradTarget, type Mode } from './reference/rnn64.js';
 import { forwardReg64 } from './reference/dropout64.js';
@@ -235,5 +235,78 @@ export function dropoutSuite(simd: 'relaxed' | 'baseline'): void {
       expect(new LSTM(rest as never).config()).toEqual(cfg);
       layer.dispose();
     });
+  
+    test('a regularised layer goes through a checkpoint: same config, same inference (zoneout included)', async () => {
+      await init({ simd });
+      const layer = new GRU({ inputSize: D, hiddenSize: H, numLayers: 2, seed: 8, zoneout: 0.25, inputDropout: 0.5, dropout: 0.125 });
+      const loaded = loadCheckpoint(saveCheckpoint(layer)).model as GRU;
+      expect(loaded.config()).toEqual(layer.config());
+      expect(loaded.config()).toMatchObject({ zoneout: 0.25, inputDropout: 0.5, dropout: 0.125 });
+      expect(sameBits(loaded.forward(x).output.data, layer.forward(x).output.data)).toBe(true);
+      layer.dispose(); loaded.dispose();
+    });
   });
+
+  describe(`the Dropout module (${simd} build)`, () => {
+    const n = 20000, x = { data: Float32Array.from({ length: n }, (_, i) => Math.sin(i) + 0.5), shape: [100, 2, 100] };
+
+    test('identity at inference; a mask of 0 and 1 / (1 - p) in training, forward and backward', async () => {
+      await init({ simd });
+      const p = 0.4, drop = new Dropout({ p, seed: 2 }), scale = Math.fround(1 / (1 - p));
+      const inf = drop.forward(x);
+      expect(sameBits(inf.data, x.data)).toBe(true);
+      expect(() => drop.backward(inf)).toThrow(expect.objectContaining({ code: 'NO_TAPE' }));
+      const y = drop.forward(x, { train: true });
+      const dOut = Float32Array.from({ length: n }, (_, i) => Math.cos(i));
+      const dx = drop.backward({ data: dOut, shape: x.shape }).dx;
+      let zeros = 0;
+      for (let i = 0; i < n; i++) {
+        const kept = y.data[i] !== 0;
+        if (!kept) zeros++;
+        expect(y.data[i]).toBe(Math.fround(x.data[i] * (kept ? scale : 0)));
+        expect(dx.data[i]).toBe(Math.fround(dOut[i] * (kept ? scale : 0)));
+      }
+      expect(Math.abs(zeros - n * p)).toBeLessThan(5 * Math.sqrt(n * p * (1 - p)));
+      // the same seed, the same masks; the next forward a new one
+      const twin = new Dropout({ p, seed: 2 });
+      expect(sameBits(twin.forward(x, { train: true }).data, y.data)).toBe(true);
+      expect(sameBits(twin.forward(x, { train: true }).data, y.data)).toBe(false);
+      expect(drop.config()).toEqual({ type: 'Dropout', p });
+      expect(drop.stateDict()).toEqual({});
+    });
+
+    test('in a Sequential: forward and backward through the mask, PyTorch layer indices kept', async () => {
+      await init({ simd });
+      const lin = new Linear({ inFeatures: 100, outFeatures: 3, seed: 4 }), drop = new Dropout({ p: 0.5, seed: 9 });
+      const model = new Sequential([drop, lin]);
+      const mask = Float32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 0 : 2));
+      drop.maskSource = () => mask;
+      model.zeroGrad();
+      const out = model.forward(x, { train: true });
+      const dOut = { data: Float32Array.from({ length: out.data.length }, (_, i) => Math.sin(3 * i)), shape: out.shape };
+      const dx = model.backward(dOut).dx!;
+      const masked = { data: Float32Array.from(x.data, (v, i) => v * mask[i]), shape: x.shape };
+      const lin2 = new Linear({ inFeatures: 100, outFeatures: 3, seed: 4 });
+      expect(sameBits(lin2.forward(masked, { train: true }).data, out.data)).toBe(true);
+      const want = lin2.backward(dOut).dx;
+      expect(sameBits(dx.data, Float32Array.from(want.data, (v, i) => v * mask[i]))).toBe(true);
+      expect(Object.keys(model.stateDict())).toEqual(['1.weight', '1.bias']);
+      expect(model.config()).toEqual({ type: 'Sequential', layers: [{ type: 'Dropout', p: 0.5 }, lin.config()] });
+      model.dispose(); lin2.dispose();
+    });
+
+    test('argument checks', async () => {
+      await init({ simd });
+      for (const bad of [1, -0.5, Number.NaN, '0.1', null]) expect(() => new Dropout({ p: bad as never })).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT', message: expect.stringContaining('p must be a probability in [0, 1)') }));
+      expect(() => new Dropout({ p: 0.1, rate: 0.2 } as never)).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
+      expect(() => new Dropout({ seed: 1.5 })).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
+      const drop = new Dropout();
+      expect(drop.p).toBe(0.5);
+      expect(() => drop.forward({ data: Float32Array.of(1, NaN), shape: [2] }, { train: true })).toThrow(expect.objectContaining({ code: 'NOT_FINITE' }));
+      drop.forward({ data: Float32Array.of(1, 2), shape: [2] }, { train: true });
+      expect(() => drop.backward({ data: Float32Array.of(1, 2, 3), shape: [3] })).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+      drop.dispose();
+      expect(() => drop.forward(x)).toThrow(expect.objectContaining({ code: 'DISPOSED' }));
+    });
+});
 }
