@@ -16,6 +16,7 @@ import { compareWithFiniteDifferences, type GradTarget, type Mode } from './refe
 import { forwardReg64 } from './reference/dropout64.js';
 import { randomArray, sameBits } from './helpers.js';
 import type { Tensor } from '../src/tensor.js';
+import { exportOnnx, importOnnx, readOnnx } from '../src/onnx.js';
 
 // PyTorch's `dropout` between layers: test/fixtures/dropout.json (make_dropout_fixtures.py)
 // holds PyTorch's own masks, which our layer takes through its internal mask hook.
@@ -308,5 +309,23 @@ export function dropoutSuite(simd: 'relaxed' | 'baseline'): void {
       drop.dispose();
       expect(() => drop.forward(x)).toThrow(expect.objectContaining({ code: 'DISPOSED' }));
     });
+
+  describe(`ONNX export leaves training-only regularisation out and refuses zoneout (${simd} build)`, () => {
+    test('dropout options export as the plain layer; a Dropout adds no node; zoneout is UNSUPPORTED', async () => {
+      await init({ simd });
+      const o = { inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, seed: 6 };
+      const plain = new LSTM(o), reg = new LSTM({ ...o, dropout: 0.5, inputDropout: 0.2, recurrentDropout: 0.3 });
+      expect(sameBits(Float32Array.from(exportOnnx(reg)), Float32Array.from(exportOnnx(plain)))).toBe(true);
+      const seq = (drop: boolean) => new Sequential([new GRU({ inputSize: 3, hiddenSize: 4, seed: 1, dropout: 0.1 }), ...(drop ? [new Dropout({ p: 0.5 })] : []), new Linear({ inFeatures: 4, outFeatures: 2, seed: 2 }), ...(drop ? [new Dropout()] : [])]);
+      const ops = (bytes: Uint8Array) => readOnnx(bytes).nodes.map((n) => n.opType);
+      const withDrop = exportOnnx(seq(true)), without = exportOnnx(seq(false));
+      expect(ops(withDrop)).toEqual([...ops(without), 'Identity']);
+      expect(importOnnx(withDrop).map((i) => i.layer.config())).toEqual(importOnnx(without).map((i) => i.layer.config()));
+      for (const m of [new GRU({ ...o, zoneout: 0.1 }), new Sequential([new LSTM({ ...o, zoneout: 0.2 })])]) {
+        expect(() => exportOnnx(m)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED', message: expect.stringContaining('zoneout') }));
+      }
+      plain.dispose(); reg.dispose();
+    });
+  });
 });
 }
