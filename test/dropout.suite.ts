@@ -10,10 +10,10 @@
 // the measured worst is printed.
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { Dropout, GRU, LSTM, Linear, RNN, RnnError, Sequential, init, loadCheckpoint, saveCheckpoint } from '../src/node.js';
+import { CEC, Dropout, GRU, LSTM, Linear, RNN, RnnError, Sequential, init, loadCheckpoint, saveCheckpoint } from '../src/node.js';
 import type { RecurrentLayer } from '../src/rnn/layer.js';
 import { compareWithFiniteDifferences, type GradTarget, type Mode } from './reference/rnn64.js';
-import { forwardReg64 } from './reference/dropout64.js';
+import { forwardReg64, type RegMode } from './reference/dropout64.js';
 import { randomArray, sameBits } from './helpers.js';
 import type { Tensor } from '../src/tensor.js';
 import { exportOnnx, importOnnx, readOnnx } from '../src/onnx.js';
@@ -36,7 +36,7 @@ const worstOf = (ours: Tensor, want: Tensor) => {
   return w;
 };
 
-interface Case { name: string; mode: Mode; L: number; bidir: boolean; reg: Record<string, number>; proj?: number; lengths?: number[]; h0?: boolean }
+interface Case { name: string; mode: RegMode; L: number; bidir: boolean; reg: Record<string, number>; proj?: number; lengths?: number[]; h0?: boolean; B?: number }
 const cases: Case[] = [];
 for (const mode of ['RNN_TANH', 'LSTM', 'GRU'] as Mode[]) {
   cases.push({ name: `${mode} dropout between 3 layers`, mode, L: 3, bidir: false, reg: { dropout: 0.4 } });
@@ -44,11 +44,21 @@ for (const mode of ['RNN_TANH', 'LSTM', 'GRU'] as Mode[]) {
   cases.push({ name: `${mode} zoneout, 2 layers bidirectional, lengths, h0`, mode, L: 2, bidir: true, reg: { zoneout: 0.3 }, lengths: [3, 5, 1], h0: true });
   cases.push({ name: `${mode} zoneout with inputDropout and dropout, 2 layers`, mode, L: 2, bidir: false, reg: { zoneout: 0.5, inputDropout: 0.2, dropout: 0.3 } });
 }
+for (const mode of ['RNN_TANH', 'GRU', 'CEC'] as RegMode[]) {
+  cases.push({ name: `${mode} recurrentDropout, 2 layers bidirectional, lengths, h0`, mode, L: 2, bidir: true, reg: { recurrentDropout: 0.4 }, lengths: [4, 5, 2], h0: true });
+  cases.push({ name: `${mode} recurrentDropout, inputDropout and dropout, 2 layers`, mode, L: 2, bidir: false, reg: { recurrentDropout: 0.3, inputDropout: 0.3, dropout: 0.3 } });
+}
+// B >= 4: the recurrent product from the row-major weights instead of the panels of small batches
+cases.push({ name: 'GRU recurrentDropout, B = 5, lengths', mode: 'GRU', L: 1, bidir: true, reg: { recurrentDropout: 0.5 }, lengths: [5, 1, 3, 4, 2], B: 5 });
+cases.push({ name: 'LSTM recurrentDropout, B = 5, lengths', mode: 'LSTM', L: 2, bidir: false, reg: { recurrentDropout: 0.5, dropout: 0.2 }, lengths: [2, 5, 3, 4, 5], B: 5, h0: true });
+cases.push({ name: 'LSTM zoneout, B = 6, lengths', mode: 'LSTM', L: 1, bidir: true, reg: { zoneout: 0.5 }, lengths: [2, 5, 3, 4, 5, 1], B: 6 });
+cases.push({ name: 'CEC zoneout, bidirectional, lengths, h0', mode: 'CEC', L: 1, bidir: true, reg: { zoneout: 0.4 }, lengths: [2, 5, 3], h0: true });
 cases.push({ name: 'LSTM recurrentDropout, 2 layers bidirectional, lengths, h0', mode: 'LSTM', L: 2, bidir: true, reg: { recurrentDropout: 0.4 }, lengths: [4, 5, 2], h0: true });
 cases.push({ name: 'LSTM recurrentDropout, inputDropout and dropout, projection', mode: 'LSTM', L: 2, bidir: false, reg: { recurrentDropout: 0.3, inputDropout: 0.3, dropout: 0.3 }, proj: 3 });
 cases.push({ name: 'LSTM zoneout, projection, bidirectional, lengths', mode: 'LSTM', L: 1, bidir: true, reg: { zoneout: 0.4 }, proj: 4, lengths: [2, 5, 5], h0: true });
 
-function build(mode: Mode, o: Record<string, unknown>, proj = 0): RecurrentLayer {
+function build(mode: RegMode, o: Record<string, unknown>, proj = 0): RecurrentLayer {
+  if (mode === 'CEC') return new CEC(o as { inputSize: number; hiddenSize: number });
   if (mode === 'LSTM') return new LSTM({ ...(o as { inputSize: number; hiddenSize: number }), projSize: proj });
   if (mode === 'GRU') return new GRU(o as { inputSize: number; hiddenSize: number });
   return new RNN({ ...(o as { inputSize: number; hiddenSize: number }), nonlinearity: mode === 'RNN_RELU' ? 'relu' : 'tanh' });
@@ -86,7 +96,7 @@ export function dropoutSuite(simd: 'relaxed' | 'baseline'): void {
   describe(`regularised BPTT against float64 finite differences with the same masks (${simd} build)`, () => {
     test.each(cases.map((c) => [c.name, c]))('%s', async (_name, c) => {
       expect((await init({ simd })).simd).toBe(simd);
-      const T = 5, B = 3, D = 4, H = 6, dirs = c.bidir ? 2 : 1, P = c.proj || H, isLSTM = c.mode === 'LSTM';
+      const T = 5, B = c.B ?? 3, D = 4, H = 6, dirs = c.bidir ? 2 : 1, P = c.proj || H, isLSTM = c.mode === 'LSTM' || c.mode === 'CEC';
       const layer = build(c.mode, { inputSize: D, hiddenSize: H, numLayers: c.L, bidirectional: c.bidir, seed: 11, ...c.reg }, c.proj);
       const x = randomArray(1, T * B * D), dOut = randomArray(2, T * B * dirs * P);
       const dH = randomArray(3, c.L * dirs * B * P), dC = randomArray(4, c.L * dirs * B * H);
@@ -135,9 +145,9 @@ export function dropoutSuite(simd: 'relaxed' | 'baseline'): void {
     const T = 7, B = 3, D = 4, H = 5;
     const x = { data: f32(randomArray(9, T * B * D)), shape: [T, B, D] };
 
-    test.each(['RNN_TANH', 'LSTM', 'GRU'] as Mode[])('%s: dropout options leave inference and the weights bit-identical', async (mode) => {
+    test.each(['RNN_TANH', 'LSTM', 'GRU', 'CEC'] as RegMode[])('%s: dropout options leave inference and the weights bit-identical', async (mode) => {
       await init({ simd });
-      const reg = mode === 'LSTM' ? { dropout: 0.5, inputDropout: 0.3, recurrentDropout: 0.2 } : { dropout: 0.5, inputDropout: 0.3 };
+      const reg = { dropout: 0.5, inputDropout: 0.3, recurrentDropout: 0.2 };
       const plain = build(mode, { inputSize: D, hiddenSize: H, numLayers: 2, bidirectional: true, seed: 3 });
       const reg1 = build(mode, { inputSize: D, hiddenSize: H, numLayers: 2, bidirectional: true, seed: 3, ...reg });
       for (const [k, v] of Object.entries(plain.stateDict())) expect(sameBits(reg1.stateDict()[k].data, v.data), k).toBe(true);
@@ -223,8 +233,9 @@ export function dropoutSuite(simd: 'relaxed' | 'baseline'): void {
           expect((err as RnnError).message).toContain(name);
         }
       }
-      expect(() => new GRU({ ...base, recurrentDropout: 0.2 })).toThrow(/recurrentDropout/);
-      expect(() => new RNN({ ...base, recurrentDropout: 0.2 })).toThrow(/recurrentDropout/);
+      expect(() => new GRU({ ...base, recurrentDropout: 0.2, resetAfter: false })).toThrow(/recurrentDropout/);
+      expect(() => new RNN({ ...base, recurrentDropout: 0.2, identityRecurrence: true } as never)).toThrow(/recurrentDropout/);
+      expect(() => new RNN({ ...base, recurrentDropout: 0.2, delays: [1, 2] } as never)).toThrow(/recurrentDropout/);
       expect(() => new LSTM({ ...base, recurrentDropout: 0.2, zoneout: 0.1 })).toThrow(/zoneout and recurrentDropout/);
       expect(() => new RNN({ ...base, zoneout: 0.2, tau: 2 } as never)).toThrow(/zoneout/);
       const layer = new LSTM({ ...base, numLayers: 2, dropout: 0.25, inputDropout: 0.5, recurrentDropout: 0.125 });

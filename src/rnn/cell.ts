@@ -143,10 +143,11 @@ export interface Cell {
   /** A separate hidden-side gate gradient `dgh` (GRU: the n gate differs). */
   readonly hiddenGateGrad: boolean;
   /**
-   * The step reads h(t-1) only through the recurrent product and backward reads no h, so the
-   * loop may mask h(t-1) in place for recurrentDropout (dropout.ts).
+   * The cell takes recurrentDropout: when its frame has an `rmask`, the recurrent product reads
+   * h(t-1) times the mask (dropout.ts `maskedRecurrence`) and every other use of h(t-1) the
+   * state itself.
    */
-  readonly hPrevInProductOnly?: boolean;
+  readonly recurrentDropout?: boolean;
   /** The recurrent matrices in row order, e.g. ['weight_hh'] or with delays ['weight_hh', 'weight_hh_d2']. */
   readonly recurrentWeights: readonly string[];
   /** Parameters after the biases, in state_dict order. */

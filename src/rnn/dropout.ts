@@ -20,17 +20,18 @@
  * seeded generator (random.ts: the same bits on every runtime), in the caller's row order,
  * then gathered into the tape's sorted rows.
  *
- * Recurrent dropout masks h(t-1) in place in the tape just before a step reads it (the output
- * and the final state were copied before), so the cell's product and its weight gradient see
- * the masked h without a change to the cell. That is right only for a cell whose step reads
- * h(t-1) through the recurrent product alone and whose backward reads no h: the LSTM
- * (`Cell.hPrevInProductOnly`). Other cells refuse the option.
+ * Recurrent dropout lives in the cells (`Cell.recurrentDropout`), through `maskedRecurrence`:
+ * the product reads a masked copy of h(t-1), kept per step for dW_hh, while the state and its
+ * other uses (a GRU's z h(t-1)) stay unmasked; the product's gradient comes back times the mask.
+ * Cells whose h(t-1) enters elsewhere too (RNN delays, leak or identity recurrence, a GRU
+ * resetting before its product) refuse the option.
  */
 import { checkNumber } from '../checks.js';
+import { entry } from '../layout.js';
 import { RnnError } from '../errors.js';
 import type { Slot } from '../layout.js';
 import { Random } from '../random.js';
-import type { Cell } from './cell.js';
+import type { Cell, CellFrame } from './cell.js';
 
 /** The regularisation options of a recurrent layer (probabilities, 0 = off). */
 export interface Regularisation {
@@ -47,8 +48,8 @@ export function parseRegularisation(o: Record<string, unknown>, kind: string, ce
   const p = (name: (typeof REGULARISATION_OPTIONS)[number]) => (o[name] === undefined ? 0
     : checkNumber(o[name], `new ${kind}: ${name}`, (x) => x >= 0 && x < 1, 'a probability in [0, 1)'));
   const r = { dropout: p('dropout'), inputDropout: p('inputDropout'), recurrentDropout: p('recurrentDropout'), zoneout: p('zoneout') };
-  if (r.recurrentDropout > 0 && !cell.hPrevInProductOnly) {
-    throw new RnnError('BAD_ARGUMENT', `new ${kind}: recurrentDropout runs on cells that read h(t-1) through the recurrent product alone (LSTM); this ${kind} cell reads it elsewhere too, got recurrentDropout ${r.recurrentDropout}`);
+  if (r.recurrentDropout > 0 && !cell.recurrentDropout) {
+    throw new RnnError('BAD_ARGUMENT', `new ${kind}: recurrentDropout needs h(t-1) to enter the step through the recurrent product W_hh (not with delays, tau, identityRecurrence or a GRU's resetAfter: false), got recurrentDropout ${r.recurrentDropout}`);
   }
   if (r.zoneout > 0 && cell.historyGrad) {
     throw new RnnError('BAD_ARGUMENT', `new ${kind}: zoneout runs on cells whose step reads only the previous state; this cell (delays, leak or identity recurrence) reads more, got zoneout ${r.zoneout}`);
@@ -143,7 +144,10 @@ export function regularisationSlots(s: SpecLike, T: number, B: number, train: bo
     }
     for (let d = 0; d < s.dirs; d++) {
       const x = sfx(l, d);
-      if (r.recurrentDropout > 0) out.push({ name: `rmask${x}`, shape: [B, P], comment: 'recurrentDropout mask on h(t-1), one per row' });
+      if (r.recurrentDropout > 0) {
+        out.push({ name: `rmask${x}`, shape: [B, P], comment: 'recurrentDropout mask on h(t-1), one per row' });
+        out.push({ name: `hdrop${x}`, shape: [T, B, P], comment: "h(t-1) times rmask, per step: the recurrent product's input, kept for dW_hh; zero for rows past their length" });
+      }
       if (r.zoneout > 0) {
         out.push({ name: `zmask_h${x}`, shape: [T, B, P], comment: 'zoneout: 1 where h keeps its previous value' });
         out.push({ name: `zkeep_h${x}`, shape: [T, B, P], comment: 'zoneout: 1 - zmask_h' });
@@ -157,9 +161,38 @@ export function regularisationSlots(s: SpecLike, T: number, B: number, train: bo
     }
     if (r.dropout > 0 && l < s.numLayers - 1) out.push({ name: `dmask_l${l}`, shape: [T, B, s.dirs * P], comment: "dropout mask on the layer's output" });
   }
+  if (r.recurrentDropout > 0) out.push({ name: 'dhdrop', shape: [B, P], comment: "the recurrent product's gradient before the mask (cells with another path to h(t-1))" });
   if (r.zoneout > 0) {
     out.push({ name: 'zcarry_h', shape: [B, P], comment: 'zoneout: m dL/dh(t), the part that goes straight to h(t-1)' });
     if (s.hasCell) out.push({ name: 'zcarry_c', shape: [B, H], comment: 'zoneout: m dL/dc(t)' });
   }
   return out;
+}
+
+/**
+ * recurrentDropout in a cell's step (null without it): `input` writes h(t-1) times the mask
+ * into the step's entry of `hdrop` and returns it, for the product; `states` is where those
+ * inputs lie, step by step, for dW_hh; `grad` turns the product's gradient in dh into that of
+ * h(t-1) (when the product is dh's only part); `addGrad` runs a product's gradient into a
+ * scratch row and adds it, masked, into dh (when dh has another part, as a GRU's z dh).
+ */
+export function maskedRecurrence(f: CellFrame, width: number) {
+  const { k } = f, mask = f.at('rmask'), hm = f.at('hdrop'), row = f.stride('hdrop'), scratch = f.at('dhdrop');
+  if (!mask) return null;
+  return {
+    input(t: number, hPrev: number, nb: number): number {
+      const at = entry(hm, row, t);
+      k.f32_mul(at, hPrev, mask, nb * width);
+      return at;
+    },
+    states: hm,
+    grad(dh: number, nb: number): void {
+      k.f32_mul(dh, dh, mask, nb * width);
+    },
+    addGrad(dh: number, nb: number, product: (into: number) => void): void {
+      k.f32_fill(scratch, 0, nb * width);
+      product(scratch);
+      k.f32_mul_acc(dh, scratch, mask, nb * width);
+    },
+  };
 }

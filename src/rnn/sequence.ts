@@ -122,11 +122,13 @@ export function forwardDirection(c: SeqContext, l: number, d: number): void {
   const hs = f.at('h'), hRow = f.stride('h');
   const out = f.at(`out_l${l}`), outRow = f.stride(`out_l${l}`), ldo = s.dirs * P, outCol = f32Bytes(d * P);
   const states = stateSlots(c, f), back = s.timeOrder(d) === 1;
-  const rmask = f.at('rmask'), zone = s.reg.zoneout > 0 ? zoneout(c, f) : null;
+  const zone = s.reg.zoneout > 0 ? zoneout(c, f) : null;
   cell.prepare?.();
   cell.pack?.();
   // h and c start from the caller's state (layer.ts); the cell's other states from zero
   for (const st of states) if (st.name !== 'h' && st.name !== 'c') k.f32_fill(entry(st.at, st.stride, back ? T : 0), 0, B * st.width);
+  // recurrentDropout's masked inputs (dropout.ts): rows past their length stay zero for dW_hh
+  if (f.at('hdrop')) k.f32_fill(f.at('hdrop'), 0, T * B * P);
 
   k.f32_gemm_nn(f.at('gates'), GH, layerInput(f, l), inW, f.param('weight_ih'), paddedWidth(GH), f.param('bias_ih'), T * B, GH, inW, 0);
   for (let step = 0; step < T; step++) {
@@ -134,8 +136,6 @@ export function forwardDirection(c: SeqContext, l: number, d: number): void {
     const prev = back ? t + 1 : t, next = back ? t : t + 1;
     const nb = active[t];
     if (nb > 0) {
-      // recurrentDropout: h(t-1) masked in place, after its output and final-state copies (dropout.ts)
-      if (rmask) k.f32_mul(entry(hs, hRow, prev), entry(hs, hRow, prev), rmask, nb * P);
       cell.forward(t, prev, next, nb);
       zone?.forward(t, prev, next, nb);
       k.f32_copy_rows(entry(out, outRow, t) + outCol, ldo, entry(hs, hRow, next), P, nb, P);
@@ -164,7 +164,7 @@ export function backwardDirection(c: SeqContext, l: number, d: number, dOut: num
   const ldo = s.dirs * P, outRow = f32Bytes(B * ldo), outCol = f32Bytes(d * P);
   const dgx = f.at('dgx'), dgh = f.at('dgh') || dgx, dh = f.at('dh'), dc = f.at('dc');
   const dhs = f.at('dhs'), row = f.stride('dhs'), history = s.cell.historyGrad, back = s.timeOrder(d) === 1;
-  const rmask = f.at('rmask'), zone = f.at('zmask_h') ? zoneout(c, f) : null;
+  const zone = f.at('zmask_h') ? zoneout(c, f) : null;
 
   // Rows past their length contribute nothing to the weight gradients.
   k.f32_fill(dgx, 0, TB * GH);
@@ -199,7 +199,6 @@ export function backwardDirection(c: SeqContext, l: number, d: number, dOut: num
     zone?.split(t, next, nb);
     cell.backward(t, prev, next, nb);
     zone?.join(next, nb);
-    if (rmask) k.f32_mul(dh, dh, rmask, nb * P);
   }
   if (history) k.f32_copy_rows(dh, 0, entry(dhs, row, back ? T : 0), 0, 1, B * P);
 
