@@ -174,7 +174,22 @@ export function dropoutSuite(simd: 'relaxed' | 'baseline'): void {
       ref.h_n.forEach((v, i) => { w = Math.max(w, Math.abs(out.h.data[i] - v) / (1 + Math.abs(v))); });
       console.log(`${mode} zoneout inference (${simd}): worst ${w.toExponential(2)}`);
       expect(w).toBeLessThan(1e-5);
-      expect(() => layer.stream(1)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
+      layer.dispose();
+    });
+
+    test.each(['RNN_TANH', 'LSTM', 'GRU', 'CEC'] as RegMode[])('%s: a stream with zoneout steps as forward, bit for bit', async (mode) => {
+      await init({ simd });
+      const layer = build(mode, { inputSize: D, hiddenSize: H, numLayers: 2, seed: 4, zoneout: 0.35, dropout: 0.5 });
+      const h0 = { data: f32(randomArray(3, 2 * B * H)), shape: [2, B, H] }, c0 = { data: f32(randomArray(4, 2 * B * H)), shape: [2, B, H] };
+      const hasC = mode === 'LSTM' || mode === 'CEC', state = hasC ? { h: h0, c: c0 } : { h: h0 };
+      const want = layer.forward(x, state), stream = layer.stream(B);
+      stream.setState(state);
+      for (let t = 0; t < T; t++) {
+        const got = stream.step(x.data.subarray(t * B * D, (t + 1) * B * D));
+        expect(sameBits(got.data.slice(), want.output.data.slice(t * B * H, (t + 1) * B * H)), `step ${t}`).toBe(true);
+      }
+      expect(sameBits(stream.state().h.data, want.h.data)).toBe(true);
+      if (hasC) expect(sameBits(stream.state().c!.data, want.c!.data)).toBe(true);
       layer.dispose();
     });
 

@@ -388,7 +388,6 @@ export class RecurrentLayer {
     if (this.spec.bidirectional) throw new RnnError('UNSUPPORTED', `${name}: a bidirectional layer needs the whole sequence; stream() runs unidirectional layers only`);
     if (this.spec.reverse) throw new RnnError('UNSUPPORTED', `${name}: a reverse layer starts at the last step, so it needs the whole sequence; stream() runs forward layers only`);
     if (!Number.isSafeInteger(batch) || batch < 1) throw new RnnError('BAD_ARGUMENT', `${name}: batch must be an integer >= 1, got ${describe(batch)}`);
-    if (this.spec.reg.zoneout > 0) throw new RnnError('UNSUPPORTED', `${name}: zoneout mixes h(t-1) into h(t), which a stream's in-place step overwrites; stream() runs layers without zoneout`);
     const refusal = this.spec.cell.streamRefusal?.() ?? null;
     if (refusal) throw new RnnError('UNSUPPORTED', `${name}: ${refusal}`);
     return new Stream(this, this.spec, this.backend, batch, (p) => this.paramAddress(p), this.memory);
