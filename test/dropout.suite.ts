@@ -193,6 +193,25 @@ export function dropoutSuite(simd: 'relaxed' | 'baseline'): void {
       layer.dispose();
     });
 
+    test('batchFirst and unbatched input draw and apply the same masks as time-major input', async () => {
+      await init({ simd });
+      const o = { inputSize: D, hiddenSize: H, numLayers: 2, seed: 12, dropout: 0.5, inputDropout: 0.5, recurrentDropout: 0.5 };
+      const tm = new LSTM(o), bf = new LSTM({ ...o, batchFirst: true });
+      const xb = { data: new Float32Array(T * B * D), shape: [B, T, D] };
+      for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) xb.data.set(x.data.subarray((t * B + b) * D, (t * B + b + 1) * D), (b * T + t) * D);
+      const a = tm.forward(x, undefined, { train: true, lengths: [7, 2, 5] }), r = bf.forward(xb, undefined, { train: true, lengths: [7, 2, 5] });
+      const back = new Float32Array(a.output.data.length), W = a.output.shape[2];
+      for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) back.set(r.output.data.subarray((b * T + t) * W, (b * T + t + 1) * W), (t * B + b) * W);
+      expect(sameBits(back, a.output.data)).toBe(true);
+      // unbatched: one row, masks [T, 1, w] / [1, w]
+      const one = new GRU({ inputSize: D, hiddenSize: H, seed: 13, zoneout: 0.5, inputDropout: 0.5 }), two = new GRU({ inputSize: D, hiddenSize: H, seed: 13, zoneout: 0.5, inputDropout: 0.5 });
+      const x1 = x.data.slice(0, T * D);
+      const u = one.forward({ data: x1, shape: [T, D] }, undefined, { train: true }), v = two.forward({ data: x1, shape: [T, 1, D] }, undefined, { train: true });
+      expect(sameBits(u.output.data, v.output.data)).toBe(true);
+      expect(one.lastMasks().zmask_h_l0.length).toBe(T * H);
+      for (const l of [tm, bf, one, two]) l.dispose();
+    });
+
     test('the keep rate of every mask kind is 1 - p within 5 standard deviations', async () => {
       await init({ simd });
       const Tn = 40, Bn = 25, Hn = 100, p = 0.3;
