@@ -29,8 +29,8 @@ export function forwardReg64(cfg: Omit<Config64, 'mode'> & { mode: RegMode }, pa
       const p = directionParams(step, params, layer, dir, inSize), s = layer * dirs + dir, sx = `_l${layer}${dir ? '_reverse' : ''}`;
       const rmask = masks[`rmask${sx}`], zh = masks[`zmask_h${sx}`], zc = masks[`zmask_c${sx}`];
       for (let b = 0; b < B; b++) {
-        let h = opts.h0 ? opts.h0.slice((s * B + b) * Hout, (s * B + b + 1) * Hout) : new Float64Array(Hout);
-        let c = opts.c0 ? opts.c0.slice((s * B + b) * H, (s * B + b + 1) * H) : new Float64Array(H);
+        let h: Float64Array = opts.h0 ? opts.h0.slice((s * B + b) * Hout, (s * B + b + 1) * Hout) : new Float64Array(Hout);
+        let c: Float64Array = opts.c0 ? opts.c0.slice((s * B + b) * H, (s * B + b + 1) * H) : new Float64Array(H);
         for (let k = 0; k < len[b]; k++) {
           const t = dir === 0 ? k : len[b] - 1 - k;
           const xt = layerIn.slice((t * B + b) * inSize, (t * B + b + 1) * inSize);
