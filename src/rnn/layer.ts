@@ -416,6 +416,7 @@ export class RecurrentLayer {
     if (!this.paramRegion) return;
     this.memory.release();
     this.paramRegion = this.gradRegion = this.inferWork = this.trainWork = this.tape = this.lastForward = null;
+    this.masks = {};
   }
 
   // ---- regularisation masks (dropout.ts) -------------------------------------------------
