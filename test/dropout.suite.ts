@@ -10,7 +10,7 @@
 // the measured worst is printed.
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { CEC, Dropout, GRU, LSTM, Linear, RNN, RnnError, Sequential, init, loadCheckpoint, saveCheckpoint } from '../src/node.js';
+import { Adam, CEC, Dropout, GRU, LSTM, Linear, RNN, RnnError, Sequential, fit, init, loadCheckpoint, mse, saveCheckpoint } from '../src/node.js';
 import type { RecurrentLayer } from '../src/rnn/layer.js';
 import { compareWithFiniteDifferences, type GradTarget, type Mode } from './reference/rnn64.js';
 import { forwardReg64, type RegMode } from './reference/dropout64.js';
@@ -290,6 +290,31 @@ export function dropoutSuite(simd: 'relaxed' | 'baseline'): void {
       expect(loaded.config()).toMatchObject({ zoneout: 0.25, inputDropout: 0.5, dropout: 0.125 });
       expect(sameBits(loaded.forward(x).output.data, layer.forward(x).output.data)).toBe(true);
       layer.dispose(); loaded.dispose();
+    });
+  });
+
+  describe(`training with every regularisation still learns (${simd} build)`, () => {
+    test('fit: the mean of a sequence, LSTM with dropout, inputDropout and recurrentDropout, GRU with zoneout, a Dropout layer', async () => {
+      await init({ simd });
+      const T = 8, N = 64, D = 2, x = { data: f32(randomArray(21, T * N * D)), shape: [T, N, D] };
+      const y = { data: new Float32Array(N), shape: [N, 1] };
+      for (let n = 0; n < N; n++) { let s = 0; for (let t = 0; t < T; t++) s += x.data[(t * N + n) * D] + x.data[(t * N + n) * D + 1]; y.data[n] = s / T; }
+      const model = new Sequential([
+        new LSTM({ inputSize: D, hiddenSize: 16, numLayers: 2, seed: 1, dropout: 0.1, inputDropout: 0.1, recurrentDropout: 0.1 }),
+        new GRU({ inputSize: 16, hiddenSize: 16, seed: 2, zoneout: 0.1 }),
+        new Dropout({ p: 0.1, seed: 3 }),
+        new Linear({ inFeatures: 16, outFeatures: 1, seed: 4 }),
+      ]);
+      const lossNow = () => {
+        const out = model.forward(x), last = out.data.slice((T - 1) * N, T * N);
+        return mse({ data: last, shape: [N, 1] }, y).loss;
+      };
+      const before = lossNow();
+      fit(model, { x, y }, { optimizer: new Adam(model, { lr: 0.01 }), target: 'last', epochs: 60, batchSize: 16, seed: 5 });
+      const after = lossNow();
+      console.log(`regularised fit (${simd}): inference MSE ${before.toFixed(4)} -> ${after.toFixed(4)}`);
+      expect(after).toBeLessThan(before / 4);
+      model.dispose();
     });
   });
 
