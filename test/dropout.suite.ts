@@ -246,13 +246,19 @@ export function dropoutSuite(simd: 'relaxed' | 'baseline'): void {
         ma.push(a.lastMasks()); mb.push(b.lastMasks());
       }
       c.forward(x, undefined, { train: true });
+      // a layer loaded from a checkpoint (built without a seed) draws a's masks after seedMasks(21)
+      const loaded = loadCheckpoint(saveCheckpoint(a)).model as LSTM;
+      loaded.seedMasks(21);
+      loaded.forward(x, undefined, { train: true });
+      expect(() => loaded.seedMasks(1.5)).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
       for (const k of Object.keys(ma[0])) {
+        expect(sameBits(loaded.lastMasks()[k], ma[0][k]), k).toBe(true);
         expect(sameBits(ma[0][k], mb[0][k]), k).toBe(true);
         expect(sameBits(ma[1][k], mb[1][k]), k).toBe(true);
         expect(sameBits(ma[0][k], ma[1][k]), k).toBe(false);
         expect(sameBits(ma[0][k], c.lastMasks()[k]), k).toBe(false);
       }
-      a.dispose(); b.dispose(); c.dispose();
+      a.dispose(); b.dispose(); c.dispose(); loaded.dispose();
     });
 
     test('the options are checked and round-trip through config()', async () => {
@@ -342,6 +348,8 @@ export function dropoutSuite(simd: 'relaxed' | 'baseline'): void {
       const twin = new Dropout({ p, seed: 2 });
       expect(sameBits(twin.forward(x, { train: true }).data, y.data)).toBe(true);
       expect(sameBits(twin.forward(x, { train: true }).data, y.data)).toBe(false);
+      twin.seedMasks(2);
+      expect(sameBits(twin.forward(x, { train: true }).data, y.data)).toBe(true);
       expect(drop.config()).toEqual({ type: 'Dropout', p });
       expect(drop.stateDict()).toEqual({});
     });

@@ -20,7 +20,7 @@ import { Random } from '../random.js';
 import { checkStateDict } from '../state-dict.js';
 import { initialValue } from './initializers.js';
 import type { Tensor } from '../tensor.js';
-import { checkFinite, checkFlag, checkInt, checkLengths, checkOptions, checkShape, checkTensor } from '../checks.js';
+import { checkFinite, checkFlag, checkInt, checkLengths, checkOptions, checkSeed, checkShape, checkTensor } from '../checks.js';
 import { gather, rowOrder, scatter } from './rows.js';
 import { backwardDirection, forwardDirection, type SeqContext } from './sequence.js';
 import { gateStatsOf, spectrumOf, type GateStats, type GradientTrace, type SpectrumEntry } from './diagnostics.js';
@@ -113,7 +113,7 @@ export class RecurrentLayer {
   /** Every region above and, as children, the streams' (freed by dispose or by finalization). */
   private readonly memory: Holding;
   /** The generator of the dropout and zoneout masks (dropout.ts), a stream apart from the initialiser's. */
-  private readonly maskRandom: Random;
+  private maskRandom: Random;
   /** The test hook of `setMaskSource`: masks come from it instead of the generator. */
   private maskSource: ((mask: MaskInfo) => Float32Array) | null = null;
   /** The masks of the most recent training forward, by name, in the caller's row order. */
@@ -420,6 +420,16 @@ export class RecurrentLayer {
   }
 
   // ---- regularisation masks (dropout.ts) -------------------------------------------------
+
+  /**
+   * Restarts the generator of the dropout and zoneout masks as a layer built with
+   * `seed: seed` starts it (the weights are not touched): for reproducible training after
+   * `loadCheckpoint`, whose layers are built without a seed. `seed` is an integer.
+   */
+  seedMasks(seed: number): void {
+    this.alive(`${this.spec.kind}.seedMasks`);
+    this.maskRandom = new Random(maskSeed(checkSeed(seed, `${this.spec.kind}.seedMasks: seed`)));
+  }
 
   /**
    * @internal Test hook: training forwards take their masks from `source` (each in the

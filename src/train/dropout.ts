@@ -30,7 +30,7 @@ export interface DropoutOptions {
 export class Dropout {
   /** The probability of zeroing a value. */
   readonly p: number;
-  private readonly random: Random;
+  private random: Random;
   private tape: { mask: Float32Array; shape: number[] } | null = null;
   private disposed = false;
   /** @internal Test hook: training forwards take their mask from here (0 or 1 / (1 - p) per value) instead of the generator. */
@@ -41,6 +41,12 @@ export class Dropout {
     checkOptions(options, ['p', 'seed'], 'new Dropout');
     this.p = options.p === undefined ? 0.5 : checkNumber(options.p, 'new Dropout: p', (x) => x >= 0 && x < 1, 'a probability in [0, 1)');
     this.random = new Random(options.seed === undefined ? Random.randomSeed() : checkSeed(options.seed, 'new Dropout: seed'));
+  }
+
+  /** Restarts the mask generator as `new Dropout({ seed })` starts it (for reproducible training after `loadCheckpoint`). */
+  seedMasks(seed: number): void {
+    this.alive('seedMasks');
+    this.random = new Random(checkSeed(seed, 'Dropout.seedMasks: seed'));
   }
 
   /** x itself (a copy) at inference; x times a fresh mask with `opts.train`. */
