@@ -16,6 +16,7 @@ export { SGD, Adam, AdamW, RMSprop, type SGDOptions, type AdamOptions, type RMSp
 export { clipGradNorm, clipGradValue } from './train/clip.js';
 export { crossEntropy, mse, type LossResult } from './train/loss.js';
 export { Linear, type LinearOptions } from './train/linear.js';
+export { Dropout, type DropoutOptions } from './train/dropout.js';
 export { Embedding, type EmbeddingOptions, type IdTensor } from './train/embedding.js';
 export { Sequential, type Layer } from './train/sequential.js';
 export { ScalarMix, type ScalarMixOptions } from './train/scalar-mix.js';

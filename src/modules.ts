@@ -8,6 +8,7 @@ import { RnnError, describe } from './errors.js';
 import { EchoStateNetwork } from './esn.js';
 import { buildModule, registerModule, registerOptimizer, type Module } from './registry.js';
 import { CEC, GRU, LSTM, RNN } from './rnn/layer.js';
+import { Dropout } from './train/dropout.js';
 import { Embedding } from './train/embedding.js';
 import { Linear } from './train/linear.js';
 import { Adam, AdamW, RMSprop, SGD } from './train/optim.js';
@@ -34,6 +35,7 @@ export function registerAll(): void {
   registerModule('GRU', { of: GRU, role: 'recurrent', build: (options) => new GRU(options as never) });
   registerModule('CEC', { of: CEC, role: 'recurrent', build: (options) => new CEC(options as never) });
   registerModule('Linear', { of: Linear, role: 'tensor', build: (options) => new Linear(options as never) });
+  registerModule('Dropout', { of: Dropout, role: 'tensor', build: (options) => new Dropout(options as never) });
   registerModule('Embedding', { of: Embedding, role: 'ids', build: (options) => new Embedding(options as never) });
   registerModule('Sequential', { of: Sequential, role: 'none', build: buildSequential });
   registerModule('ScalarMix', { of: ScalarMix, role: 'none', build: (options) => new ScalarMix(options as never) });

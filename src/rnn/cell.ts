@@ -142,6 +142,12 @@ export interface Cell {
   readonly historyGrad: boolean;
   /** A separate hidden-side gate gradient `dgh` (GRU: the n gate differs). */
   readonly hiddenGateGrad: boolean;
+  /**
+   * The cell takes recurrentDropout: when its frame has an `rmask`, the recurrent product reads
+   * h(t-1) times the mask (dropout.ts `maskedRecurrence`) and every other use of h(t-1) the
+   * state itself.
+   */
+  readonly recurrentDropout?: boolean;
   /** The recurrent matrices in row order, e.g. ['weight_hh'] or with delays ['weight_hh', 'weight_hh_d2']. */
   readonly recurrentWeights: readonly string[];
   /** Parameters after the biases, in state_dict order. */

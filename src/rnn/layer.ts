@@ -20,7 +20,7 @@ import { Random } from '../random.js';
 import { checkStateDict } from '../state-dict.js';
 import { initialValue } from './initializers.js';
 import type { Tensor } from '../tensor.js';
-import { checkFinite, checkFlag, checkInt, checkLengths, checkOptions, checkShape, checkTensor } from '../checks.js';
+import { checkFinite, checkFlag, checkInt, checkLengths, checkOptions, checkSeed, checkShape, checkTensor } from '../checks.js';
 import { gather, rowOrder, scatter } from './rows.js';
 import { backwardDirection, forwardDirection, type SeqContext } from './sequence.js';
 import { gateStatsOf, spectrumOf, type GateStats, type GradientTrace, type SpectrumEntry } from './diagnostics.js';
@@ -32,6 +32,7 @@ import type { RNNOptions } from './cells/rnn.js';
 import { makeSpec, paramBytes, paramSlots, stackedBytes, paramTable, specOptions, suffix, type ParamInfo, type Spec } from './spec.js';
 import { Stream } from './stream.js';
 import { tapeSlots } from './tape.js';
+import { drawMask, maskSeed, maskTable, type MaskInfo } from './dropout.js';
 import type { ParamBuffer } from '../params.js';
 
 /**
@@ -111,6 +112,12 @@ export class RecurrentLayer {
   private lastTrace: GradientTrace[] | null = null;
   /** Every region above and, as children, the streams' (freed by dispose or by finalization). */
   private readonly memory: Holding;
+  /** The generator of the dropout and zoneout masks (dropout.ts), a stream apart from the initialiser's. */
+  private maskRandom: Random;
+  /** The test hook of `setMaskSource`: masks come from it instead of the generator. */
+  private maskSource: ((mask: MaskInfo) => Float32Array) | null = null;
+  /** The masks of the most recent training forward, by name, in the caller's row order. */
+  private masks: Record<string, Float32Array> = {};
 
   /** @internal Use `new RNN`, `new LSTM`, `new GRU` or `new CEC`. */
   constructor(kind: CellKind, options: unknown) {
@@ -124,8 +131,9 @@ export class RecurrentLayer {
     try {
       this.paramRegion = this.memory.alloc(this.paramLayout.bytes, `${kind} parameters`);
       this.gradRegion = this.memory.alloc(this.paramLayout.bytes, `${kind} gradients`);
-      const seed = (options as { seed?: number }).seed;
-      const random = new Random(seed ?? Random.randomSeed());
+      const seed = (options as { seed?: number }).seed ?? Random.randomSeed();
+      const random = new Random(seed);
+      this.maskRandom = new Random(maskSeed(seed));
       for (const p of this.params) this.writeParam(p, initialValue(this.spec, p, random), this.paramRegion.ptr);
     } catch (e) {
       this.memory.release();
@@ -171,16 +179,22 @@ export class RecurrentLayer {
     const work = this.workFor(train, T, B);
     const ctx = this.context(work, active), at = addresses(work.layout, work.region.ptr);
     const heap = this.backend.arena.f32;
-    const P = s.hOut, H = s.hiddenSize, L = s.numLayers, dirs = s.dirs;
+    const P = s.hOut, H = s.hiddenSize, L = s.numLayers, dirs = s.dirs, k = this.backend.kernels;
     gather(heap, f32Index(at('x')), input.data, T, B, s.inputSize, !unbatched && s.batchFirst, perm);
+    if (train) this.putMasks(work, perm);
+    const slot = (name: string) => (work.layout.slots.has(name) ? at(name) : 0);
     for (let l = 0; l < L; l++) {
-      if (lengths) this.backend.kernels.f32_fill(at(`out_l${l}`), 0, T * B * dirs * P);
+      if (lengths) k.f32_fill(at(`out_l${l}`), 0, T * B * dirs * P);
+      const xin = slot(`xin_l${l}`), inW = s.inWidth(l);
+      if (xin) k.f32_mul(xin, at(l === 0 ? 'x' : `out_l${l - 1}`), at(`imask_l${l}`), T * B * inW);
       for (let d = 0; d < dirs; d++) {
         const x = suffix(l, d), i = l * dirs + d, first = s.timeOrder(d) === 0 ? 0 : T;
         this.putState(heap, this.stateEntry(work, `h${x}`, first), h0, i, B, P, perm);
         if (s.hasCell) this.putState(heap, this.stateEntry(work, `c${x}`, first), c0, i, B, H, perm);
         forwardDirection(ctx, l, d);
       }
+      const dmask = slot(`dmask_l${l}`);
+      if (dmask) k.f32_mul(at(`out_l${l}`), at(`out_l${l}`), dmask, T * B * dirs * P);
     }
     const out = this.backend.arena.f32;
     const outShape = unbatched ? [T, dirs * P] : s.batchFirst ? [B, T, dirs * P] : [T, B, dirs * P];
@@ -240,6 +254,7 @@ export class RecurrentLayer {
 
     const k = this.backend.kernels;
     const ctx = this.context(tape.work, tape.active), at = addresses(tape.work.layout, tape.work.region.ptr);
+    const slot = (name: string) => (tape.work.layout.slots.has(name) ? at(name) : 0);
     const heap = this.backend.arena.f32;
     let dOutBuf = at('dbuf0'), dInBuf = at('dbuf1');
     if (dOut) gather(heap, f32Index(dOutBuf), dOut, T, B, dirs * P, bf, tape.perm);
@@ -253,6 +268,9 @@ export class RecurrentLayer {
         gather(this.backend.arena.f32, f32Index(dInBuf), extra, T, B, dirs * P, bf, tape.perm);
         k.f32_add(dOutBuf, dOutBuf, dInBuf, T * B * dirs * P);
       }
+      // dropout between layers: the layer above (and dLayers) saw the masked output
+      const dmask = slot(`dmask_l${l}`), imask = slot(`imask_l${l}`);
+      if (dmask) k.f32_mul(dOutBuf, dOutBuf, dmask, T * B * dirs * P);
       if (wantIn) k.f32_fill(dInBuf, 0, T * B * s.inWidth(l));
       for (let d = 0; d < dirs; d++) {
         const i = l * dirs + d;
@@ -266,6 +284,7 @@ export class RecurrentLayer {
         dh0.set(scatter(now, f32Index(at('dh')), 1, B, P, false, tape.perm), i * B * P);
         if (dc0) dc0.set(scatter(now, f32Index(at('dc')), 1, B, H, false, tape.perm), i * B * H);
       }
+      if (imask && wantIn) k.f32_mul(dInBuf, dInBuf, imask, T * B * s.inWidth(l));
       [dOutBuf, dInBuf] = [dInBuf, dOutBuf];
     }
     this.tape = null;
@@ -397,6 +416,57 @@ export class RecurrentLayer {
     if (!this.paramRegion) return;
     this.memory.release();
     this.paramRegion = this.gradRegion = this.inferWork = this.trainWork = this.tape = this.lastForward = null;
+    this.masks = {};
+  }
+
+  // ---- regularisation masks (dropout.ts) -------------------------------------------------
+
+  /**
+   * Restarts the generator of the dropout and zoneout masks as a layer built with
+   * `seed: seed` starts it (the weights are not touched): for reproducible training after
+   * `loadCheckpoint`, whose layers are built without a seed. `seed` is an integer.
+   */
+  seedMasks(seed: number): void {
+    this.alive(`${this.spec.kind}.seedMasks`);
+    this.maskRandom = new Random(maskSeed(checkSeed(seed, `${this.spec.kind}.seedMasks: seed`)));
+  }
+
+  /**
+   * @internal Test hook: training forwards take their masks from `source` (each in the
+   * caller's row order, shaped as `mask.shape`, values as the generator's: 0 or 1 / (1 - p)
+   * for dropout, 1 = keep the previous value or 0 for zoneout) instead of the generator;
+   * null restores the generator.
+   */
+  setMaskSource(source: ((mask: MaskInfo) => Float32Array) | null): void {
+    this.maskSource = source;
+  }
+
+  /** @internal The masks of the most recent training forward, by name (copies, caller's row order). */
+  lastMasks(): Record<string, Float32Array> {
+    return Object.fromEntries(Object.entries(this.masks).map(([n, m]) => [n, m.slice()]));
+  }
+
+  /** Draws (or takes from the test hook) every mask of a training forward and writes it into the tape, rows sorted. */
+  private putMasks(work: Work, perm: Int32Array): void {
+    const { T, B } = work, table = maskTable(this.spec, T, B), masks: Record<string, Float32Array> = {};
+    for (const m of table) {
+      const values = this.maskSource ? this.maskSource(m) : drawMask(this.maskRandom, m);
+      const n = m.shape.reduce((a, b) => a * b, 1);
+      if (!(values instanceof Float32Array) || values.length !== n) throw new RnnError('BAD_ARGUMENT', `${this.spec.kind}.forward: the mask source gave ${describe(values)} for ${m.name}, expected a Float32Array of ${n}`);
+      masks[m.name] = values;
+    }
+    this.masks = masks;
+    const at = addresses(work.layout, work.region.ptr);
+    for (const m of table) {
+      const heap = this.backend.arena.f32, values = masks[m.name], w = m.shape[m.shape.length - 1];
+      if (m.shape.length === 2) { // one mask per sequence, repeated at every step when the slot has T entries
+        const steps = m.name.startsWith('imask') ? T : 1;
+        for (let t = 0; t < steps; t++) gather(heap, f32Index(at(m.name)) + t * B * w, values, 1, B, w, false, perm);
+        continue;
+      }
+      gather(heap, f32Index(at(m.name)), values, T, B, w, false, perm);
+      if (m.kind === 'zone') gather(heap, f32Index(at(m.name.replace('zmask', 'zkeep'))), values.map((v) => 1 - v), T, B, w, false, perm);
+    }
   }
 
   // ---- internals ------------------------------------------------------------------------

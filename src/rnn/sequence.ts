@@ -55,9 +55,58 @@ export function tapeFrame(c: SeqContext, l: number, d: number): CellFrame {
   };
 }
 
-/** The input of layer l: the layer input x or the previous layer's output. */
+/** The input of layer l: the layer input x or the previous layer's output (times the inputDropout mask in training, dropout.ts). */
 function layerInput(f: CellFrame, l: number): number {
-  return f.at(l === 0 ? 'x' : `out_l${l - 1}`);
+  return f.at(`xin_l${l}`) || f.at(l === 0 ? 'x' : `out_l${l - 1}`);
+}
+
+/**
+ * Zoneout of one (layer, direction) (dropout.ts), on h and, with a cell state, c. Training
+ * (masks in the tape): state(t) = m state(t-1) + (1 - m) new, with the cell's new state saved
+ * for backward; inference: p state(t-1) + (1 - p) new. The masks are 0 or 1, so the training
+ * mix selects a value exactly.
+ */
+function zoneout(c: SeqContext, f: CellFrame) {
+  const { k, s } = c, p = s.reg.zoneout, P = s.hOut, H = s.hiddenSize, tmp = f.at('ztmp');
+  const parts = [{ name: 'h', width: P, scratch: tmp, carry: f.at('zcarry_h'), grad: f.at('dh') }];
+  if (s.hasCell) parts.push({ name: 'c', width: H, scratch: tmp + f32Bytes(c.B * P), carry: f.at('zcarry_c'), grad: f.at('dc') });
+  const slots = parts.map((q) => ({
+    ...q, at: f.at(q.name), row: f.stride(q.name), mask: f.at(`zmask_${q.name}`), keep: f.at(`zkeep_${q.name}`), raw: f.at(`zraw_${q.name}`), seqRow: f.stride(`zmask_${q.name}`),
+  }));
+  return {
+    forward(t: number, prev: number, next: number, nb: number): void {
+      for (const z of slots) {
+        const n = nb * z.width, sp = entry(z.at, z.row, prev), sn = entry(z.at, z.row, next);
+        if (!z.mask) {
+          k.f32_scale(z.scratch, sp, p, n);
+          k.f32_scale(sn, sn, 1 - p, n);
+        } else {
+          k.f32_copy_rows(entry(z.raw, z.seqRow, t), 0, sn, 0, 1, n);
+          k.f32_mul(sn, entry(z.keep, z.seqRow, t), sn, n);
+          k.f32_mul(z.scratch, entry(z.mask, z.seqRow, t), sp, n);
+        }
+        k.f32_add(sn, sn, z.scratch, n);
+      }
+    },
+    /** Before the cell's backward: dL/dstate(t) splits into m (to state(t-1)) and 1 - m (to the cell); the cell's new state goes back in place. */
+    split(t: number, next: number, nb: number): void {
+      for (const z of slots) {
+        const n = nb * z.width, sn = entry(z.at, z.row, next);
+        k.f32_mul(z.carry, entry(z.mask, z.seqRow, t), z.grad, n);
+        k.f32_mul(z.grad, entry(z.keep, z.seqRow, t), z.grad, n);
+        k.f32_copy_rows(z.scratch, 0, sn, 0, 1, n);
+        k.f32_copy_rows(sn, 0, entry(z.raw, z.seqRow, t), 0, 1, n);
+      }
+    },
+    /** After it: the zoned states back (the weight gradients read them), the direct part added. */
+    join(next: number, nb: number): void {
+      for (const z of slots) {
+        const n = nb * z.width;
+        k.f32_copy_rows(entry(z.at, z.row, next), 0, z.scratch, 0, 1, n);
+        k.f32_add(z.grad, z.grad, z.carry, n);
+      }
+    },
+  };
 }
 
 /** The state slots of a frame, h first: address, stride and width of each. */
@@ -73,10 +122,13 @@ export function forwardDirection(c: SeqContext, l: number, d: number): void {
   const hs = f.at('h'), hRow = f.stride('h');
   const out = f.at(`out_l${l}`), outRow = f.stride(`out_l${l}`), ldo = s.dirs * P, outCol = f32Bytes(d * P);
   const states = stateSlots(c, f), back = s.timeOrder(d) === 1;
+  const zone = s.reg.zoneout > 0 ? zoneout(c, f) : null;
   cell.prepare?.();
   cell.pack?.();
   // h and c start from the caller's state (layer.ts); the cell's other states from zero
   for (const st of states) if (st.name !== 'h' && st.name !== 'c') k.f32_fill(entry(st.at, st.stride, back ? T : 0), 0, B * st.width);
+  // recurrentDropout's masked inputs (dropout.ts): rows past their length stay zero for dW_hh
+  if (f.at('hdrop')) k.f32_fill(f.at('hdrop'), 0, T * B * P);
 
   k.f32_gemm_nn(f.at('gates'), GH, layerInput(f, l), inW, f.param('weight_ih'), paddedWidth(GH), f.param('bias_ih'), T * B, GH, inW, 0);
   for (let step = 0; step < T; step++) {
@@ -85,6 +137,7 @@ export function forwardDirection(c: SeqContext, l: number, d: number): void {
     const nb = active[t];
     if (nb > 0) {
       cell.forward(t, prev, next, nb);
+      zone?.forward(t, prev, next, nb);
       k.f32_copy_rows(entry(out, outRow, t) + outCol, ldo, entry(hs, hRow, next), P, nb, P);
     }
     if (nb < B) {
@@ -111,6 +164,7 @@ export function backwardDirection(c: SeqContext, l: number, d: number, dOut: num
   const ldo = s.dirs * P, outRow = f32Bytes(B * ldo), outCol = f32Bytes(d * P);
   const dgx = f.at('dgx'), dgh = f.at('dgh') || dgx, dh = f.at('dh'), dc = f.at('dc');
   const dhs = f.at('dhs'), row = f.stride('dhs'), history = s.cell.historyGrad, back = s.timeOrder(d) === 1;
+  const zone = f.at('zmask_h') ? zoneout(c, f) : null;
 
   // Rows past their length contribute nothing to the weight gradients.
   k.f32_fill(dgx, 0, TB * GH);
@@ -141,7 +195,10 @@ export function backwardDirection(c: SeqContext, l: number, d: number, dOut: num
       trace.h[t] = Math.sqrt(k.f32_sumsq(dh, B * P));
       if (trace.c) trace.c[t] = Math.sqrt(k.f32_sumsq(dc, B * H));
     }
-    if (nb > 0) cell.backward(t, prev, next, nb);
+    if (nb === 0) continue;
+    zone?.split(t, next, nb);
+    cell.backward(t, prev, next, nb);
+    zone?.join(next, nb);
   }
   if (history) k.f32_copy_rows(dh, 0, entry(dhs, row, back ? T : 0), 0, 1, B * P);
 

@@ -11,6 +11,7 @@ import { RnnError, describe } from '../errors.js';
 import { paddedWidth, planLayout, type Slot } from '../layout.js';
 import type { Cell, CellParam } from './cell.js';
 import { CELLS, type CellKind } from './cells/index.js';
+import { REGULARISATION_OPTIONS, parseRegularisation, regularisationConfig, type Regularisation } from './dropout.js';
 
 /** Weight initialisation schemes (initializers.ts). */
 export type InitScheme = 'pytorch' | 'xavier' | 'orthogonal' | 'identity';
@@ -46,6 +47,18 @@ export interface RecurrentOptions {
   init?: InitScheme;
   /** Gain of 'xavier' / 'orthogonal', scale of 'identity'; default 1. */
   initScale?: number;
+  /** PyTorch's dropout on each layer's output but the last, training forwards only (default 0). */
+  dropout?: number;
+  /** Keras's `dropout`: each layer's input x(t) times one mask per sequence, training only (default 0). */
+  inputDropout?: number;
+  /** Keras's `recurrent_dropout`: h(t-1) in the recurrent product times one mask per sequence, training only; LSTM (default 0). */
+  recurrentDropout?: number;
+  /**
+   * Zoneout (Krueger et al. 2017): in training each unit of h and c keeps its previous value
+   * with this probability (a fresh mask per step); at inference h = p h(t-1) + (1 - p) h_new,
+   * the same for c (default 0).
+   */
+  zoneout?: number;
 }
 
 /** Everything the numeric code needs, derived once. */
@@ -76,6 +89,8 @@ export interface Spec {
   readonly initScale: number;
   /** Input width of layer l: inputSize, then dirs * hOut. */
   inWidth(l: number): number;
+  /** dropout, inputDropout, recurrentDropout, zoneout (dropout.ts). */
+  readonly reg: Regularisation;
 }
 
 /**
@@ -87,7 +102,7 @@ export interface Spec {
  */
 export const MAX_LAYERS = 1000;
 
-const COMMON = ['inputSize', 'hiddenSize', 'numLayers', 'bias', 'batchFirst', 'bidirectional', 'reverse', 'seed', 'init', 'initScale'];
+const COMMON = ['inputSize', 'hiddenSize', 'numLayers', 'bias', 'batchFirst', 'bidirectional', 'reverse', 'seed', 'init', 'initScale', ...REGULARISATION_OPTIONS];
 const SCHEMES: readonly string[] = ['pytorch', 'xavier', 'orthogonal', 'identity'];
 
 export function makeSpec(kind: CellKind, options: unknown): Spec {
@@ -117,11 +132,12 @@ export function makeSpec(kind: CellKind, options: unknown): Spec {
   const batchFirst = checkFlag(o.batchFirst, `new ${kind}: batchFirst`, false);
   const cell = family.make(o, { inputSize, hiddenSize });
   const dirs = bidirectional ? 2 : 1, hOut = cell.hOut;
+  const reg = parseRegularisation(o, kind, cell);
   return {
     kind, cell, inputSize, hiddenSize, numLayers, bias, batchFirst, bidirectional, reverse, dirs, hOut,
     timeOrder: (d: number) => (reverse ? 1 : d),
     gates: cell.gates, G: cell.gates.length, hasCell: cell.hasCell, init: init as InitScheme, initScale,
-    inWidth: (l: number) => (l === 0 ? inputSize : dirs * hOut),
+    inWidth: (l: number) => (l === 0 ? inputSize : dirs * hOut), reg,
   };
 }
 
@@ -130,6 +146,7 @@ export function specOptions(s: Spec): Record<string, unknown> {
   return {
     type: s.kind, inputSize: s.inputSize, hiddenSize: s.hiddenSize, numLayers: s.numLayers, bias: s.bias,
     batchFirst: s.batchFirst, bidirectional: s.bidirectional, ...(s.reverse ? { reverse: true } : {}), ...s.cell.config(),
+    ...regularisationConfig(s.reg),
   };
 }
 

@@ -12,7 +12,7 @@ import type { Region } from '../arena.js';
 import type { Backend } from '../backend.js';
 import { Holding } from '../holding.js';
 import { RnnError, describe } from '../errors.js';
-import { addresses, f32Index, paddedWidth, planLayout, type Layout, type Slot } from '../layout.js';
+import { addresses, f32Bytes, f32Index, paddedWidth, planLayout, type Layout, type Slot } from '../layout.js';
 import type { Tensor } from '../tensor.js';
 import { checkFinite, checkShape, checkTensor } from '../checks.js';
 import type { BoundCell, CellFrame } from './cell.js';
@@ -37,10 +37,11 @@ function streamSlots(s: Spec, B: number): Slot[] {
   for (const c of own) {
     if (c.role === 'scratch' || (c.role === 'saved' && c.inStream !== false)) slots.push({ name: c.name, shape: [B, c.width], comment: `scratch: ${c.comment}` });
   }
+  if (s.reg.zoneout > 0) slots.push({ name: 'zprev', shape: [B, P + (s.hasCell ? s.hiddenSize : 0)], comment: 'zoneout: h(t-1), then c(t-1), kept before the in-place step overwrites them' });
   return slots;
 }
 
-interface StreamLayer { cell: BoundCell; h: number; wih: number; bih: number; inW: number }
+interface StreamLayer { cell: BoundCell; h: number; c: number; wih: number; bih: number; inW: number }
 
 /**
  * A stateful one-step runner over a unidirectional recurrent layer, from `layer.stream(batch)`:
@@ -61,6 +62,8 @@ export class Stream {
   // strings, closures or objects.
   private readonly x: number;
   private readonly gates: number;
+  /** Zoneout's copy of the previous states (0 without zoneout). */
+  private readonly zprev: number;
   private readonly layers: StreamLayer[];
 
   /**
@@ -74,7 +77,7 @@ export class Stream {
     this.memory = new Holding(this, backend.arena, layerMemory);
     this.region = this.memory.alloc(this.layout.bytes, `${spec.kind} stream (batch ${batch})`);
     const at = addresses(this.layout, this.region.ptr), k = backend.kernels;
-    this.x = at('x'); this.gates = at('gates');
+    this.x = at('x'); this.gates = at('gates'); this.zprev = spec.reg.zoneout > 0 ? at('zprev') : 0;
     this.layers = Array.from({ length: spec.numLayers }, (_, l) => {
       const x = suffix(l, 0);
       // the cell's frame for layer l: every entry is one row (stride 0), so h_prev is h
@@ -87,7 +90,7 @@ export class Stream {
       };
       const cell = spec.cell.bind(frame);
       cell.prepare?.();
-      return { cell, h: at(`h_l${l}`), wih: param(`weight_ih${x}`), bih: param(`bias_ih${x}`), inW: spec.inWidth(l) };
+      return { cell, h: at(`h_l${l}`), c: spec.hasCell ? at(`c_l${l}`) : 0, wih: param(`weight_ih${x}`), bih: param(`bias_ih${x}`), inW: spec.inWidth(l) };
     });
   }
 
@@ -122,7 +125,8 @@ export class Stream {
       const L = this.layers[l];
       L.cell.prepare?.();
       k.f32_gemm_nn(this.gates, GH, input, L.inW, L.wih, ldW, L.bih, B, GH, L.inW, 0);
-      L.cell.forward(0, 0, 0, B);
+      if (this.zprev) this.zoneout(L, () => L.cell.forward(0, 0, 0, B));
+      else L.cell.forward(0, 0, 0, B);
       input = L.h;
     }
     const buffer = k.memory.buffer;
@@ -199,6 +203,24 @@ export class Stream {
   dispose(): void {
     this.memory.release();
     this.view = null;
+  }
+
+  /**
+   * Zoneout's inference rule around a step that overwrites the states in place: state =
+   * p state(t-1) + (1 - p) new, for h and c, in the operations of the time loop's (sequence.ts),
+   * so a stream gives forward's h bit for bit.
+   */
+  private zoneout(L: StreamLayer, step: () => void): void {
+    const k = this.backend.kernels, s = this.spec, p = s.reg.zoneout, B = this.batch;
+    const parts: [number, number, number][] = [[L.h, this.zprev, B * s.hOut]];
+    if (L.c) parts.push([L.c, this.zprev + f32Bytes(B * s.hOut), B * s.hiddenSize]);
+    for (const [state, prev, n] of parts) k.f32_copy_rows(prev, 0, state, 0, 1, n);
+    step();
+    for (const [state, prev, n] of parts) {
+      k.f32_scale(prev, prev, p, n);
+      k.f32_scale(state, state, 1 - p, n);
+      k.f32_add(state, state, prev, n);
+    }
   }
 
   private alive(what: string): number {

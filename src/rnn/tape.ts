@@ -20,9 +20,11 @@
  *   GRU: ghn (reset after) or rh (reset before) T*B*H, gh B*GH, with B < PANEL_BATCH whh_panels H*GH;
  *        training: drh B*H (reset before)
  *   CEC: c (T+1)*B*H; training dc, dtmp B*H      RNN: with tau alpha H; training with trainTau dalpha H
+ * The regularisation's slots (masks, masked inputs, zoneout's) are listed in dropout.ts.
  */
 import type { Slot } from '../layout.js';
 import { PANEL_BATCH, type CellSlot } from './cell.js';
+import { regularisationSlots } from './dropout.js';
 import { suffix, type Spec } from './spec.js';
 
 /** The shape of a cell slot in the tape: T+1 entries for a state, T for a saved or 'seq' one. */
@@ -48,6 +50,7 @@ export function tapeSlots(s: Spec, T: number, B: number, train: boolean): Slot[]
     }
   }
   for (const c of own) if (c.role === 'scratch') slots.push({ name: c.name, shape: tapeShape(c, T, B), comment: c.comment });
+  slots.push(...regularisationSlots(s, T, B, train));
   if (train) {
     const W = Math.max(s.inputSize, s.dirs * P);
     slots.push({ name: 'dgx', shape: [T, B, GH], comment: 'pre-activation gate gradients (input side); zero for rows past their length' });

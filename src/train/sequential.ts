@@ -9,13 +9,14 @@ import { RnnError, describe } from '../errors.js';
 import type { RecurrentLayer, RecurrentState } from '../rnn/layer.js';
 import type { Tensor } from '../tensor.js';
 import type { Embedding, IdTensor } from './embedding.js';
+import type { Dropout } from './dropout.js';
 import type { Linear } from './linear.js';
 import type { ParamBuffer } from '../params.js';
 import { moduleTypeOf, moduleTypes, type LayerRole } from '../registry.js';
 import { checkStateDict } from '../state-dict.js';
 
-/** What a Sequential holds: a recurrent layer (RNN, LSTM, GRU, CEC), a Linear or an Embedding. */
-export type Layer = RecurrentLayer | Linear | Embedding;
+/** What a Sequential holds: a recurrent layer (RNN, LSTM, GRU, CEC), a Linear, a Dropout or an Embedding. */
+export type Layer = RecurrentLayer | Linear | Dropout | Embedding;
 
 /**
  * torch.nn.Sequential: layers applied in order, held by reference (training the Sequential
@@ -66,7 +67,7 @@ export class Sequential {
         states[i] = r.c ? { h: r.h, c: r.c } : { h: r.h };
         h = r.output;
       } else if (role === 'ids') h = (layer as Embedding).forward(h as IdTensor, { train });
-      else h = (layer as Linear).forward(h as Tensor, { train });
+      else h = (layer as Linear | Dropout).forward(h as Tensor, { train });
     });
     this.states = states;
     return h as Tensor;

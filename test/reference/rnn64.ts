@@ -83,7 +83,7 @@ function getParam(params: Record<string, Float64Array>, name: string, size: numb
 }
 
 /** The weights of one layer and direction, checked against their PyTorch shapes. */
-interface DirectionParams {
+export interface DirectionParams {
   W_ih: Float64Array; // [G*H, in]
   W_hh: Float64Array; // [G*H, H_out]
   b_ih?: Float64Array; // [G*H]
@@ -91,7 +91,7 @@ interface DirectionParams {
   W_hr?: Float64Array; // [P, H]
 }
 
-function directionParams(cfg: Config64, params: Record<string, Float64Array>, layer: number, dir: number, inSize: number): DirectionParams {
+export function directionParams(cfg: Config64, params: Record<string, Float64Array>, layer: number, dir: number, inSize: number): DirectionParams {
   const H = cfg.hiddenSize;
   const Hout = cfg.projSize || H;
   const GH = gateCount(cfg.mode) * H;
@@ -112,7 +112,7 @@ function directionParams(cfg: Config64, params: Record<string, Float64Array>, la
  * One time step of one cell for one batch row: from input x [in], state h [H_out] and (LSTM)
  * c [H], returns the new h [H_out] and c [H].
  */
-function cellStep(cfg: Config64, p: DirectionParams, inSize: number, x: Float64Array, h: Float64Array, c: Float64Array): { h: Float64Array; c: Float64Array } {
+export function cellStep(cfg: Config64, p: DirectionParams, inSize: number, x: Float64Array, h: Float64Array, c: Float64Array): { h: Float64Array; c: Float64Array } {
   const H = cfg.hiddenSize;
   const Hout = cfg.projSize || H;
   const G = gateCount(cfg.mode);

@@ -81,7 +81,8 @@ const ACTIVATIONS: Record<Kind, Array<[string, string]>> = {
 const ONNX_NAMES: Record<string, string> = { sigmoid: 'Sigmoid', tanh: 'Tanh', relu: 'Relu', hardSigmoid: 'HardSigmoid' };
 
 /** Config keys every recurrent layer states, and per kind those whose values we write or check. */
-const COMMON_KEYS = ['type', 'inputSize', 'hiddenSize', 'numLayers', 'bias', 'batchFirst', 'bidirectional', 'reverse'];
+// dropout, inputDropout and recurrentDropout act in training forwards only: the inference an export computes ignores them
+const COMMON_KEYS = ['type', 'inputSize', 'hiddenSize', 'numLayers', 'bias', 'batchFirst', 'bidirectional', 'reverse', 'dropout', 'inputDropout', 'recurrentDropout'];
 const KIND_KEYS: Record<Kind, string[]> = {
   LSTM: ['projSize', 'peepholes', 'forgetGate', 'coupled', 'cellClip', 'gateRecurrence', 'gateActivation', 'cellActivation', 'hiddenActivation'],
   GRU: ['resetAfter', 'minimal', 'gateActivation', 'cellActivation'],
@@ -97,6 +98,7 @@ function exportableConfig(layer: RecurrentLayer, where: string): Record<string, 
   const c = layer.config();
   const kind = c.type as string;
   if (kind !== 'RNN' && kind !== 'LSTM' && kind !== 'GRU') unsupported(`${where}a ${kind} layer (ONNX has RNN, LSTM and GRU operators only)`);
+  if (c.zoneout) unsupported(`${where}a ${kind} with zoneout ${c.zoneout} (its inference mixes h(t-1) and c(t-1) into each step, which ONNX's ${kind} cannot)`);
   for (const key of Object.keys(c)) {
     if (!COMMON_KEYS.includes(key) && !KIND_KEYS[kind].includes(key)) unsupported(`${where}the ${kind} option ${key} (not part of ONNX's ${kind})`);
   }
@@ -347,26 +349,29 @@ function sequentialGraph(g: Graph, model: Sequential): void {
   const layers = model.layers;
   const types = layers.map((l, i) => {
     const type = moduleTypeOf(l)?.type ?? describe(l);
-    if (type !== 'Embedding' && type !== 'Linear' && type !== 'RNN' && type !== 'LSTM' && type !== 'GRU') {
-      unsupported(`layers[${i}]: a ${type} (a Sequential exports Embedding, RNN, LSTM, GRU and Linear layers)`);
+    if (type !== 'Embedding' && type !== 'Linear' && type !== 'Dropout' && type !== 'RNN' && type !== 'LSTM' && type !== 'GRU') {
+      unsupported(`layers[${i}]: a ${type} (a Sequential exports Embedding, RNN, LSTM, GRU, Linear and Dropout layers)`);
     }
     return type;
   });
   const dicts = layers.map((l, i) => weightsOf(l, `layers[${i}] (${types[i]})`));
-  const configs = layers.map((l, i) => (types[i] === 'Embedding' || types[i] === 'Linear' ? l.config() : exportableConfig(l as RecurrentLayer, `layers[${i}]: `)));
+  const configs = layers.map((l, i) => (types[i] === 'Embedding' || types[i] === 'Linear' || types[i] === 'Dropout' ? l.config() : exportableConfig(l as RecurrentLayer, `layers[${i}]: `)));
   const first = configs.findIndex((c) => c.type === 'RNN' || c.type === 'LSTM' || c.type === 'GRU');
   const time: Dim[] | null = first < 0 ? null : configs[first].batchFirst ? ['batch', 'time'] : ['time', 'batch'];
   const ids = types[0] === 'Embedding';
-  const c0 = configs[0], inWidth0 = (c0.type === 'Linear' ? c0.inFeatures : c0.inputSize) as number;
+  // a Dropout is the identity at inference: it adds no node, and the input width is its successor's
+  const c0 = configs.find((c) => c.type !== 'Dropout') ?? unsupported('a Sequential of Dropout layers alone (it computes nothing)'), inWidth0 = (c0.type === 'Linear' ? c0.inFeatures : c0.inputSize) as number;
   let width: number | null = null, name = g.input('x', ids ? INT64 : FLOAT, time && (ids ? time : [...time, inWidth0]));
   layers.forEach((layer, i) => {
     const c = configs[i], scope = `/${i}`, last = i === layers.length - 1;
-    const inWidth = c.type === 'Linear' ? c.inFeatures : c.type === 'Embedding' ? null : c.inputSize;
+    const inWidth = c.type === 'Linear' ? c.inFeatures : c.type === 'Embedding' || c.type === 'Dropout' ? null : c.inputSize;
     if (width !== null && inWidth !== null && inWidth !== width) {
       throw new RnnError('SHAPE_MISMATCH', `exportOnnx: layers[${i}] (${c.type}) takes ${inWidth} features but layers[${i - 1}] gives ${width}`);
     }
     const out = last ? 'output' : undefined;
-    if (c.type === 'Embedding') {
+    if (c.type === 'Dropout') {
+      if (last) name = g.node('Identity', scope, [name], [], [out!])[0];
+    } else if (c.type === 'Embedding') {
       const table = g.float(`${scope}/weight`, dicts[i].weight.shape, dicts[i].weight.data);
       name = g.node('Gather', scope, [table, name], [{ name: 'axis', i: 0 }], out && [out])[0];
       width = c.embeddingDim as number;
@@ -401,14 +406,18 @@ function sequentialGraph(g: Graph, model: Sequential): void {
  * (LSTM). One ONNX node per stacked layer; batchFirst through Transpose nodes (layout stays 0).
  * There is no `lengths` input: every row runs all T steps.
  *
- * A Sequential of Embedding (first), RNN / LSTM / GRU and Linear layers gives input `x`
+ * Training-only options are left out: a layer's dropout, inputDropout and recurrentDropout, a
+ * Dropout layer of a Sequential (the identity at inference). Zoneout, which changes inference,
+ * is refused.
+ *
+ * A Sequential of Embedding (first), RNN / LSTM / GRU, Linear and Dropout layers gives input `x`
  * (int64 ids after an Embedding, else float32; laid out as its first recurrent layer's input)
  * and output `output`; its recurrent layers start from zero states. Embedding is Gather,
  * Linear MatMul and Add.
  *
  * Refused with UNSUPPORTED, naming it: what ONNX's operators cannot compute (LSTM projSize,
  * forgetGate: false and gateRecurrence; GRU minimal; RNN tau, delays and identityRecurrence;
- * CEC; any other layer in a Sequential). A disposed layer is DISPOSED; weights holding NaN or
+ * zoneout; CEC; any other layer in a Sequential). A disposed layer is DISPOSED; weights holding NaN or
  * Infinity are NOT_FINITE; layers of a Sequential whose widths do not chain, SHAPE_MISMATCH;
  * options other than `{ opset, initialStates }` (opset an integer from 14 to 22), BAD_ARGUMENT.
  *

@@ -8,6 +8,7 @@ import { entry, paddedWidth } from '../../layout.js';
 import { TANH } from '../activations.js';
 import type { RecurrentOptions } from '../spec.js';
 import type { Cell, CellDims, CellFamily, CellFrame, CellSlot } from '../cell.js';
+import { maskedRecurrence } from '../dropout.js';
 
 /** The bare constant-error-carousel cell: c = c_prev + tanh(x W_ih + b_ih + h W_hh + b_hh), h = tanh(c). */
 export type CECOptions = RecurrentOptions;
@@ -15,7 +16,7 @@ export type CECOptions = RecurrentOptions;
 function make(_o: Record<string, unknown>, dims: CellDims): Cell {
   const H = dims.hiddenSize, P = H, GH = H;
   return {
-    gates: ['h'], hOut: H, hasCell: true, historyGrad: false, hiddenGateGrad: false,
+    gates: ['h'], hOut: H, hasCell: true, historyGrad: false, hiddenGateGrad: false, recurrentDropout: true,
     recurrentWeights: ['weight_hh'], extraParams: [],
     config: () => ({}),
     slots: (): CellSlot[] => [{ name: 'c', role: 'state', width: H, comment: 'cell states, indexed like h' }],
@@ -32,10 +33,11 @@ function make(_o: Record<string, unknown>, dims: CellDims): Cell {
       const cs = f.at('c'), cRow = f.stride('c'), dgx = f.at('dgx'), dgRow = f.stride('dgx');
       const dh = f.at('dh'), dc = f.at('dc'), dtmp = f.at('dtmp');
       const whh = f.param('weight_hh'), bhh = f.param('bias_hh');
+      const drop = maskedRecurrence(f, P); // recurrentDropout: the product reads h(t-1) masked
       return {
         forward(t, prev, next, nb) {
-          const g = entry(gates, gRow, t), cn = entry(cs, cRow, next);
-          k.f32_gemm_nn(g, GH, entry(hs, hRow, prev), P, whh, ldW, bhh, nb, GH, P, 1);
+          const g = entry(gates, gRow, t), cn = entry(cs, cRow, next), hp = entry(hs, hRow, prev);
+          k.f32_gemm_nn(g, GH, drop ? drop.input(t, hp, nb) : hp, P, whh, ldW, bhh, nb, GH, P, 1);
           k.f32_tanh_fwd(g, g, nb * H); // u stays in the tape
           k.f32_add(cn, entry(cs, cRow, prev), g, nb * H);
           k.f32_tanh_fwd(entry(hs, hRow, next), cn, nb * H);
@@ -47,9 +49,10 @@ function make(_o: Record<string, unknown>, dims: CellDims): Cell {
           k.f32_tanh_bwd(dgxt, entry(gates, gRow, t), dc, nb * H); // dc passes on unchanged: c = c_prev + u
           k.f32_fill(dh, 0, nb * P);
           k.f32_gemm_nt_acc(dh, P, dgxt, GH, whh, ldW, nb, P, GH);
+          drop?.grad(dh, nb);
         },
         weightGrads() {
-          k.f32_gemm_tn_acc(f.grad('weight_hh'), ldW, entry(hs, hRow, d), P, dgx, GH, P, GH, T * B);
+          k.f32_gemm_tn_acc(f.grad('weight_hh'), ldW, drop ? drop.states : entry(hs, hRow, d), P, dgx, GH, P, GH, T * B);
         },
       };
     },

@@ -18,6 +18,7 @@ import { entry, f32Bytes, paddedWidth } from '../../layout.js';
 import { SIGMOID, TANH, activationArgs, activationOption, parseActivation, type ActivationOption } from '../activations.js';
 import type { RecurrentOptions } from '../spec.js';
 import type { Cell, CellDims, CellFamily, CellFrame, CellSlot } from '../cell.js';
+import { maskedRecurrence } from '../dropout.js';
 
 /** Options of `new GRU` beyond the common ones: the GRU variants. */
 export interface GRUOptions extends RecurrentOptions {
@@ -55,7 +56,7 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
   const activation = (g: string) => (g === 'n' ? cellAct : gateAct);
 
   return {
-    gates, hOut: H, hasCell: false, historyGrad: false, hiddenGateGrad: true,
+    gates, hOut: H, hasCell: false, historyGrad: false, hiddenGateGrad: true, recurrentDropout: resetAfter,
     recurrentWeights: ['weight_hh'], extraParams: [],
     config() {
       const c: Record<string, unknown> = resetAfter ? {} : { resetAfter, minimal };
@@ -84,6 +85,8 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
       // 0: the products read weight_hh (a stream, B >= PANEL_BATCH); reset before packs the
       // n columns apart (the second product), after the others' panels
       const panels = f.at('whh_panels'), nPanels = panels && panels + f32Bytes(H * (GH - H));
+      // recurrentDropout (reset after only): the product reads h(t-1) masked, z h(t-1) the state
+      const drop = maskedRecurrence(f, P);
       /** gh[:, 0 .. N) = h W_hh[:, 0 .. N) + b_hh, from the panels when packed. */
       const hidden = (hp: number, nb: number, N: number) => {
         if (panels) k.f32_gemm_nn_panels(gh, GH, hp, P, panels, bhh, nb, N, P, 0);
@@ -99,13 +102,13 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
         forward(t, prev, next, nb) {
           const g = entry(gates, gRow, t), hp = entry(hs, hRow, prev), hn = entry(hs, hRow, next);
           if (resetAfter && general) {
-            hidden(hp, nb, GH);
+            hidden(drop ? drop.input(t, hp, nb) : hp, nb, GH);
             k.gruact_gate_fwd(g, gh, 0, hp, nb, H, G, gId, gAlpha, gBeta);
             k.gruact_out_fwd(g, gh, ghn && entry(ghn, ghnRow, t), hp, hn, nb, H, G, 1, cId, cAlpha, cBeta);
             return;
           }
           if (resetAfter) {
-            hidden(hp, nb, GH);
+            hidden(drop ? drop.input(t, hp, nb) : hp, nb, GH);
             k.gru_cell_fwd(g, gh, ghn && entry(ghn, ghnRow, t), hp, hn, nb, H);
             return;
           }
@@ -126,7 +129,8 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
           if (resetAfter) {
             if (general) k.gruact_out_bwd(dgxt, dght, dh, g, entry(ghn, ghnRow, t), hp, nb, H, G, 1, gId, gAlpha, cId, cAlpha);
             else k.gru_cell_bwd(dgxt, dght, dh, g, entry(ghn, ghnRow, t), hp, nb, H);
-            k.f32_gemm_nt_acc(dh, P, dght, GH, whh, ldW, nb, P, GH);
+            if (drop) drop.addGrad(dh, nb, (into) => k.f32_gemm_nt_acc(into, P, dght, GH, whh, ldW, nb, P, GH));
+            else k.f32_gemm_nt_acc(dh, P, dght, GH, whh, ldW, nb, P, GH);
             return;
           }
           if (general) k.gruact_out_bwd(dgxt, dght, dh, g, 0, hp, nb, H, G, 0, gId, gAlpha, cId, cAlpha);
@@ -141,7 +145,7 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
         weightGrads() {
           // the states each step read: h[0 .. T-1] (forward) or h[1 .. T] (reverse)
           const gw = f.grad('weight_hh'), hPrev = entry(hs, hRow, d);
-          if (resetAfter) { k.f32_gemm_tn_acc(gw, ldW, hPrev, P, dgh, GH, P, GH, TB); return; }
+          if (resetAfter) { k.f32_gemm_tn_acc(gw, ldW, drop ? drop.states : hPrev, P, dgh, GH, P, GH, TB); return; }
           k.f32_gemm_tn_acc(gw, ldW, hPrev, P, dgh, GH, P, GH - H, TB);
           k.f32_gemm_tn_acc(gw + nOff, ldW, rh, H, dgh + nOff, GH, H, H, TB);
         },

@@ -17,6 +17,7 @@ import { entry, f32Bytes, paddedWidth } from '../../layout.js';
 import { SIGMOID, TANH, activationArgs, activationOption, parseActivation, type ActivationOption } from '../activations.js';
 import type { RecurrentOptions } from '../spec.js';
 import type { Cell, CellDims, CellFamily, CellFrame, CellSlot } from '../cell.js';
+import { maskedRecurrence } from '../dropout.js';
 
 /** Options of `new LSTM` beyond the common ones: projections and the LSTM variants. */
 export interface LSTMOptions extends RecurrentOptions {
@@ -95,7 +96,7 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
   const activation = (g: string) => (g === 'g' ? cellAct : gateAct);
 
   return {
-    gates, hOut: P, hasCell: true, historyGrad: false, hiddenGateGrad: false,
+    gates, hOut: P, hasCell: true, historyGrad: false, hiddenGateGrad: false, recurrentDropout: true,
     recurrentWeights: ['weight_hh'], extraParams,
     config() {
       const c: Record<string, unknown> = { projSize };
@@ -142,6 +143,7 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
       const whh = f.param('weight_hh'), bhh = f.param('bias_hh'), whr = f.param('weight_hr');
       const peep = f.param('weight_ch'), dpeep = f.grad('weight_ch'), wgg = f.param('weight_gg');
       const panels = f.at('whh_panels'); // 0: the product reads weight_hh (a stream, B >= PANEL_BATCH)
+      const drop = maskedRecurrence(f, P); // recurrentDropout: the product reads h(t-1) masked
       const o3 = f32Bytes(3 * H), o2 = f32Bytes(2 * H); // the o block of the gates; the o block of [i, f, o]
       return {
         pack() {
@@ -150,9 +152,9 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
         forward(t, prev, next, nb) {
           const g = entry(gates, gRow, t), hp = entry(hs, hRow, prev), hn = entry(hs, hRow, next);
           const cp = entry(cs, cRow, prev), cn = entry(cs, cRow, next), tc = entry(tanhc, tRow, t);
-          const hcell = projSize ? entry(hpre, hpreRow, t) : hn;
-          if (panels) k.f32_gemm_nn_panels(g, GH, hp, P, panels, bhh, nb, GH, P, 1);
-          else k.f32_gemm_nn(g, GH, hp, P, whh, ldW, bhh, nb, GH, P, 1);
+          const hcell = projSize ? entry(hpre, hpreRow, t) : hn, hr = drop ? drop.input(t, hp, nb) : hp;
+          if (panels) k.f32_gemm_nn_panels(g, GH, hr, P, panels, bhh, nb, GH, P, 1);
+          else k.f32_gemm_nn(g, GH, hr, P, whh, ldW, bhh, nb, GH, P, 1);
           if (gateRecurrence) {
             // i, f (columns 0..2H) and o (3H..4H) see the previous i, f, o through W_gg
             const prevGates = entry(ifo, ifoRow, prev);
@@ -199,10 +201,11 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
             k.f32_gemm_nt_acc(difo, H3, dgxt + o3, GH, wgg + o2, ldG, nb, H3, H);
           }
           k.f32_gemm_nt_acc(dh, P, dgxt, GH, whh, ldW, nb, P, GH);
+          drop?.grad(dh, nb);
         },
         weightGrads() {
-          // the states each step read: h[0 .. T-1] (forward) or h[1 .. T] (reverse)
-          k.f32_gemm_tn_acc(f.grad('weight_hh'), ldW, entry(hs, hRow, d), P, dgx, GH, P, GH, TB);
+          // the states each step read: h[0 .. T-1] (forward) or h[1 .. T] (reverse), or their masked copies
+          k.f32_gemm_tn_acc(f.grad('weight_hh'), ldW, drop ? drop.states : entry(hs, hRow, d), P, dgx, GH, P, GH, TB);
           if (projSize) k.f32_gemm_tn_acc(f.grad('weight_hr'), ldR, hpre, H, dhtot, P, H, P, TB);
           if (gateRecurrence) {
             const gw = f.grad('weight_gg'), prevGates = entry(ifo, ifoRow, d);

@@ -14,6 +14,7 @@ import { entry, f32Index, paddedWidth } from '../../layout.js';
 import { TANH, activationOf, activationOption, parseActivation, type ActivationOption } from '../activations.js';
 import type { RecurrentOptions } from '../spec.js';
 import type { Cell, CellDims, CellFamily, CellFrame, CellSlot } from '../cell.js';
+import { maskedRecurrence } from '../dropout.js';
 
 /** Options of `new RNN`: the common ones, the activation and the classic RNN variants. */
 export interface RNNOptions extends RecurrentOptions {
@@ -80,7 +81,7 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
   const recurrentWeights = delays.map(delayWeight);
 
   return {
-    gates: ['h'], hOut: H, hasCell: false, historyGrad: variant, hiddenGateGrad: false,
+    gates: ['h'], hOut: H, hasCell: false, historyGrad: variant, hiddenGateGrad: false, recurrentDropout: !variant,
     recurrentWeights,
     extraParams: trainTau ? [{ name: 'tau', torchShape: [H], transposed: false }] : [],
     config() {
@@ -105,6 +106,7 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
       const dgx = f.at('dgx'), dgRow = f.stride('dgx'), dh = f.at('dh'), dhs = f.at('dhs');
       const alpha = f.at('alpha'), dalpha = f.at('dalpha'), bhh = f.param('bias_hh');
       const W = recurrentWeights.map((name) => f.param(name));
+      const drop = maskedRecurrence(f, P); // recurrentDropout (plain cell only): the product reads h(t-1) masked
       let alphaSet = false;
       return {
         prepare() {
@@ -117,7 +119,7 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
         forward(t, prev, next, nb) {
           const g = entry(gates, gRow, t), hp = entry(hs, hRow, prev), hn = entry(hs, hRow, next);
           if (!variant) {
-            k.f32_gemm_nn(g, GH, hp, P, W[0], ldW, bhh, nb, GH, P, 1);
+            k.f32_gemm_nn(g, GH, drop ? drop.input(t, hp, nb) : hp, P, W[0], ldW, bhh, nb, GH, P, 1);
             act.forward(k, hn, g, nb * H);
             return;
           }
@@ -138,6 +140,7 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
             act.backward(k, dgxt, hn, dh, nb * H);
             k.f32_fill(dh, 0, nb * P);
             k.f32_gemm_nt_acc(dh, P, dgxt, GH, W[0], ldW, nb, P, GH);
+            drop?.grad(dh, nb);
             return;
           }
           const dnext = entry(dhs, hRow, next), dprev = entry(dhs, hRow, prev);
@@ -156,6 +159,10 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
           // dW_d += h(t - d)^T dgx(t) for every delay, in contiguous runs of states.
           // forward: steps delay-1 .. T-1 read states 0 .. T-delay; earlier steps read state 0.
           // reverse: steps 0 .. T-delay read states delay .. T; later steps read state T.
+          if (drop) { // the plain cell: one delay, its inputs masked step by step
+            k.f32_gemm_tn_acc(f.grad(recurrentWeights[0]), ldW, drop.states, P, dgx, GH, P, GH, T * B);
+            return;
+          }
           delays.forEach((delay, i) => {
             const gw = f.grad(recurrentWeights[i]), run = T - delay + 1;
             if (run > 0) k.f32_gemm_tn_acc(gw, ldW, entry(hs, hRow, d === 0 ? 0 : delay), P, entry(dgx, dgRow, d === 0 ? delay - 1 : 0), GH, P, GH, run * B);
