@@ -54,6 +54,24 @@ export class Random {
   }
 
   /**
+   * Fills `out` with `hit` where a draw `nextUnit() < p` and `miss` elsewhere, one draw per
+   * element in order: the same numbers as that loop of `nextUnit()` calls, and the generator
+   * ends in the same state, but several times faster (dropout masks draw millions).
+   */
+  fillBernoulli(out: Float32Array, p: number, hit: number, miss: number): void {
+    // u < p  <=>  (t >>> 8) < p * 2^24: both sides scaled by a power of two, exactly
+    const below = p * 16777216;
+    let s = this.current;
+    for (let i = 0; i < out.length; i++) {
+      let t = (s = (s + 0x6d2b79f5) >>> 0);
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      out[i] = ((t ^ (t >>> 14)) >>> 8) < below ? hit : miss;
+    }
+    this.current = s;
+  }
+
+  /**
    * Standard normal, by Marsaglia's polar method. Built from +, -, *, / and sqrt only (all
    * correctly rounded in IEEE 754) and a logarithm of our own, so every runtime draws the
    * same numbers; Math.log may differ in the last bit between engines.

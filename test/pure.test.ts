@@ -163,6 +163,16 @@ describe('Random state', () => {
     expect(r.state()).not.toBe(5);
   });
 
+  test.each([[0], [0.3], [0.5], [1 / 3], [0.999]])('fillBernoulli(p = %s) draws what a loop of nextUnit() draws and ends in its state', (p) => {
+    const a = new Random(7), b = new Random(7), n = 10007;
+    const out = new Float32Array(n), want = new Float32Array(n);
+    a.fillBernoulli(out, p, 0, 2.5);
+    for (let i = 0; i < n; i++) want[i] = b.nextUnit() < p ? 0 : 2.5;
+    expect(out).toEqual(want);
+    expect(a.state()).toBe(b.state());
+    if (p > 0) expect(out.includes(0)).toBe(true);
+  });
+
   test.each([[-1], [2 ** 32], [1.5], [NaN], ['3']])('fromState(%s) is BAD_ARGUMENT', (state) => {
     expect(() => Random.fromState(state as number)).toThrow(/Random\.fromState: state must be an integer from 0 to 4294967295/);
     expect(codeOf(() => Random.fromState(state as number))).toBe('BAD_ARGUMENT');

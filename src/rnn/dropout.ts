@@ -117,12 +117,8 @@ export function maskTable(s: SpecLike, T: number, B: number): MaskInfo[] {
 /** Draws one mask (caller's row order). */
 export function drawMask(random: Random, m: MaskInfo): Float32Array {
   const n = m.shape.reduce((a, b) => a * b, 1), out = new Float32Array(n);
-  if (m.kind === 'zone') {
-    for (let i = 0; i < n; i++) out[i] = random.nextUnit() < m.p ? 1 : 0;
-  } else {
-    const scale = Math.fround(1 / (1 - m.p));
-    for (let i = 0; i < n; i++) out[i] = random.nextUnit() < m.p ? 0 : scale;
-  }
+  if (m.kind === 'zone') random.fillBernoulli(out, m.p, 1, 0);
+  else random.fillBernoulli(out, m.p, 0, Math.fround(1 / (1 - m.p)));
   return out;
 }
 
