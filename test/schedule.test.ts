@@ -1,0 +1,180 @@
+// The learning-rate schedules (src/train/schedule.ts) against torch.optim.lr_scheduler:
+// test/fixtures/schedules.json (made by test/fixtures/make_schedule_fixtures.py with Debian's
+// torch 1.13) holds the rate (and OneCycleLR's momentum or beta1) after construction and after
+// each of up to 300 steps, for every schedule with default and other options. Both sides run
+// in float64; the tolerance is relative 1e-12 (the recursive cosine goes through Math.cos,
+// which may differ from glibc's cos in the last bit). Then: resuming from stateDict() is
+// bit-identical, every option is checked, and a disposed optimizer is refused.
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, test } from 'vitest';
+import {
+  Adam, CosineAnnealingLR, ExponentialLR, Linear, LinearLR, OneCycleLR, RMSprop, ReduceLROnPlateau, RnnError, SGD, StepLR, init,
+  type Schedule,
+} from '../src/node.js';
+import { scheduleKinds } from '../src/train/schedule.js';
+
+interface Fixture {
+  name: string; kind: string; options: Record<string, unknown>; optimizer: { kind: 'SGD' | 'Adam'; options: Record<string, number> };
+  steps: number; metrics?: number[]; lr: number[]; momentum?: number[];
+}
+const fixture = JSON.parse(readFileSync(new URL('./fixtures/schedules.json', import.meta.url), 'utf8')) as { torch: string; cases: Fixture[] };
+const TOLERANCE = 1e-12;
+
+beforeAll(async () => { await init(); });
+
+const model = () => new Linear({ inFeatures: 2, outFeatures: 2, seed: 1 });
+function optimizerOf(spec: Fixture['optimizer']): SGD | Adam {
+  return spec.kind === 'SGD' ? new SGD(model(), spec.options as { lr: number }) : new Adam(model(), spec.options as { lr: number });
+}
+const momentumOf = (o: SGD | Adam) => (o instanceof Adam ? o.betas[0] : o.momentum);
+const build = (kind: string, optimizer: SGD | Adam, options: Record<string, unknown>) => new scheduleKinds[kind](optimizer, options as never);
+const stepOnce = (s: Schedule, metric?: number) => (s as unknown as { step(m?: number): void }).step(metric);
+const relative = (got: number, want: number) => (got === want ? 0 : Math.abs(got - want) / Math.max(Math.abs(want), 1e-300));
+
+describe('the schedules follow PyTorch', () => {
+  let worst = 0, exact = 0, total = 0;
+  for (const c of fixture.cases) {
+    test(c.name, () => {
+      const optimizer = optimizerOf(c.optimizer), schedule = build(c.kind, optimizer, c.options);
+      for (let i = 0; i <= c.steps; i++) {
+        if (i > 0) stepOnce(schedule, c.metrics?.[i - 1]);
+        // PyTorch extrapolates OneCycleLR's rate after its last step below 0; ours stops at 0
+        const want = Math.max(c.lr[i], 0);
+        expect(schedule.getLastLr()).toBe(optimizer.lr);
+        const err = relative(optimizer.lr, want);
+        if (err > TOLERANCE) throw new Error(`${c.name}: step ${i}: lr ${optimizer.lr}, PyTorch ${want} (relative ${err})`);
+        worst = Math.max(worst, err); total++; if (err === 0) exact++;
+        if (c.momentum) {
+          const m = relative(momentumOf(optimizer), c.momentum[i]);
+          if (m > TOLERANCE) throw new Error(`${c.name}: step ${i}: momentum ${momentumOf(optimizer)}, PyTorch ${c.momentum[i]}`);
+          worst = Math.max(worst, m);
+        }
+      }
+    });
+  }
+  test('the largest difference', () => {
+    // printed for the record: how close the float64 arithmetic came
+    console.log(`schedules vs torch ${fixture.torch}: ${exact} of ${total} rates bit-identical, worst relative difference ${worst}`);
+    expect(worst).toBeLessThanOrEqual(TOLERANCE);
+  });
+});
+
+describe('resuming', () => {
+  for (const c of fixture.cases) {
+    test(`${c.name}: 150 steps, stateDict through JSON into a new schedule, 150 more, as 300 in one go`, () => {
+      const n = Math.min(c.steps, 300), half = Math.floor(n / 2);
+      const a = optimizerOf(c.optimizer), whole = build(c.kind, a, c.options);
+      const straight: number[] = [];
+      for (let i = 0; i < n; i++) { stepOnce(whole, c.metrics?.[i]); straight.push(a.lr, momentumOf(a)); }
+      const b = optimizerOf(c.optimizer), first = build(c.kind, b, c.options);
+      const resumed: number[] = [];
+      for (let i = 0; i < half; i++) { stepOnce(first, c.metrics?.[i]); resumed.push(b.lr, momentumOf(b)); }
+      const saved = JSON.parse(JSON.stringify(first.stateDict()));
+      // a fresh optimizer and schedule, as a checkpoint rebuilds them
+      const b2 = optimizerOf(c.optimizer), second = build(c.kind, b2, c.options);
+      second.loadStateDict(saved);
+      for (let i = half; i < n; i++) { stepOnce(second, c.metrics?.[i]); resumed.push(b2.lr, momentumOf(b2)); }
+      expect(resumed).toEqual(straight);
+      expect(second.stateDict()).toEqual(whole.stateDict());
+    });
+  }
+});
+
+describe('the optimizer takes the rate', () => {
+  test('the next step uses optimizer.lr', () => {
+    const a = model(), b = model(), x = { data: Float32Array.from([0.5, -1]), shape: [1, 2] };
+    const sa = new SGD(a, { lr: 0.1 }), sb = new SGD(b, { lr: 0.025 });
+    new ExponentialLR(sa, { gamma: 0.5 }).step(); new ExponentialLR(sa, { gamma: 0.5 }).step();
+    expect(sa.lr).toBe(0.025);
+    for (const [m, o] of [[a, sa], [b, sb]] as const) { m.zeroGrad(); m.forward(x, { train: true }); m.backward({ data: Float32Array.from([1, 2]), shape: [1, 2] }); o.step(); }
+    expect(Array.from(a.stateDict().weight.data)).toEqual(Array.from(b.stateDict().weight.data));
+  });
+  test('lr, momentum and betas are checked', () => {
+    const sgd = new SGD(model(), { lr: 0.1, momentum: 0.5, nesterov: true }), adam = new Adam(model(), { lr: 0.1 }), rms = new RMSprop(model(), { lr: 0.1 });
+    for (const bad of [-1, NaN, Infinity, '0.1']) expect(() => { sgd.lr = bad as number; }).toThrow(/SGD.lr: lr must be a finite number >= 0/);
+    expect(() => { sgd.momentum = 0; }).toThrow(/nesterov needs a momentum > 0/);
+    expect(() => { rms.momentum = 1; }).toThrow(/RMSprop.momentum: momentum must be in \[0, 1\)/);
+    expect(() => { adam.betas = [0.9, 1]; }).toThrow(/Adam.betas must be two numbers in \[0, 1\)/);
+    expect([sgd.lr, sgd.momentum, adam.betas, rms.momentum]).toEqual([0.1, 0.5, [0.9, 0.999], 0]);
+    sgd.lr = 0; expect(sgd.lr).toBe(0);
+  });
+});
+
+describe('arguments', () => {
+  const sgd = () => new SGD(model(), { lr: 0.1, momentum: 0.9 });
+  const cases: [string, () => unknown, RegExp][] = [
+    ['not an optimizer', () => new StepLR({ lr: 1 } as never, { stepSize: 1 }), /new StepLR: optimizer must be an SGD, Adam, AdamW or RMSprop/],
+    ['unknown option', () => new StepLR(sgd(), { stepSize: 1, step_size: 2 } as never), /new StepLR: unknown option "step_size"/],
+    ['missing options', () => new StepLR(sgd(), undefined as never), /new StepLR: options must be an object/],
+    ['stepSize', () => new StepLR(sgd(), { stepSize: 1.5 }), /stepSize must be an integer >= 1, got 1.5/],
+    ['gamma', () => new ExponentialLR(sgd(), { gamma: 0 }), /gamma must be a positive number, got 0/],
+    ['gamma required', () => new ExponentialLR(sgd(), {} as never), /gamma must be a positive number, got undefined/],
+    ['TMax', () => new CosineAnnealingLR(sgd(), { TMax: 0 }), /TMax must be an integer >= 1/],
+    ['etaMin', () => new CosineAnnealingLR(sgd(), { TMax: 5, etaMin: -1 }), /etaMin must be a finite number >= 0/],
+    ['startFactor', () => new LinearLR(sgd(), { startFactor: 0 }), /startFactor must be in \(0, 1\]/],
+    ['endFactor', () => new LinearLR(sgd(), { endFactor: 1.5 }), /endFactor must be in \[0, 1\]/],
+    ['totalIters', () => new LinearLR(sgd(), { totalIters: 0 }), /totalIters must be an integer >= 1/],
+    ['maxLr', () => new OneCycleLR(sgd(), { maxLr: -1, totalSteps: 10 }), /maxLr must be a positive number/],
+    ['no totalSteps', () => new OneCycleLR(sgd(), { maxLr: 1 }), /give totalSteps, or epochs and stepsPerEpoch/],
+    ['epochs', () => new OneCycleLR(sgd(), { maxLr: 1, epochs: 0, stepsPerEpoch: 3 }), /epochs must be an integer >= 1/],
+    ['pctStart', () => new OneCycleLR(sgd(), { maxLr: 1, totalSteps: 10, pctStart: 1.5 }), /pctStart must be in \[0, 1\]/],
+    ['annealStrategy', () => new OneCycleLR(sgd(), { maxLr: 1, totalSteps: 10, annealStrategy: 'exp' as never }), /annealStrategy must be 'cos' or 'linear', got "exp"/],
+    ['cycleMomentum', () => new OneCycleLR(sgd(), { maxLr: 1, totalSteps: 10, cycleMomentum: 1 as never }), /cycleMomentum must be true or false/],
+    ['maxMomentum', () => new OneCycleLR(sgd(), { maxLr: 1, totalSteps: 10, maxMomentum: 1 }), /maxMomentum must be in \[0, 1\)/],
+    ['empty phase', () => new OneCycleLR(sgd(), { maxLr: 1, totalSteps: 10, pctStart: 0.1 }), /leaves phase 1 of no length/],
+    ['mode', () => new ReduceLROnPlateau(sgd(), { mode: 'up' as never }), /mode must be 'min' or 'max', got "up"/],
+    ['factor', () => new ReduceLROnPlateau(sgd(), { factor: 1 }), /factor must be in \[0, 1\), got 1/],
+    ['patience', () => new ReduceLROnPlateau(sgd(), { patience: -1 }), /patience must be an integer >= 0/],
+    ['thresholdMode', () => new ReduceLROnPlateau(sgd(), { thresholdMode: 'x' as never }), /thresholdMode must be 'rel' or 'abs'/],
+    ['cooldown', () => new ReduceLROnPlateau(sgd(), { cooldown: 0.5 }), /cooldown must be an integer >= 0/],
+  ];
+  for (const [name, make, message] of cases) {
+    test(name, () => {
+      let error: unknown;
+      try { make(); } catch (e) { error = e; }
+      expect(error).toBeInstanceOf(RnnError);
+      expect((error as RnnError).code).toBe('BAD_ARGUMENT');
+      expect((error as RnnError).message).toMatch(message);
+    });
+  }
+  test('a rejected construction leaves the optimizer as it was', () => {
+    const o = sgd();
+    expect(() => new OneCycleLR(o, { maxLr: 1, totalSteps: 10, divFactor: 0 })).toThrow(/divFactor/);
+    expect([o.lr, o.momentum]).toEqual([0.1, 0.9]);
+  });
+  test('OneCycleLR refuses a step past totalSteps, changing nothing', () => {
+    const o = sgd(), s = new OneCycleLR(o, { maxLr: 1, totalSteps: 3 });
+    for (let i = 0; i < 3; i++) s.step();
+    const before = [o.lr, o.momentum, JSON.stringify(s.stateDict())];
+    expect(() => s.step()).toThrow(/OneCycleLR.step: stepped 5 times, totalSteps is 3/);
+    expect([o.lr, o.momentum, JSON.stringify(s.stateDict())]).toEqual(before);
+  });
+  test('ReduceLROnPlateau takes a finite metric', () => {
+    const s = new ReduceLROnPlateau(sgd());
+    expect(() => s.step(NaN)).toThrow(expect.objectContaining({ code: 'NOT_FINITE' }));
+    expect(() => s.step('1' as never)).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
+    expect(s.stateDict()).toEqual({ kind: 'ReduceLROnPlateau', lastEpoch: 0, baseLr: 0.1, lastLr: 0.1, best: null, numBadEpochs: 0, cooldownCounter: 0 });
+  });
+  test('loadStateDict checks everything before it changes anything', () => {
+    const o = sgd(), s = new StepLR(o, { stepSize: 2 });
+    s.step(); s.step();
+    const before = JSON.stringify(s.stateDict()), good = s.stateDict();
+    const bad: unknown[] = [null, { ...good, kind: 'ExponentialLR' }, { ...good, lastEpoch: -1 }, { ...good, lastLr: NaN }, { ...good, extra: 1 }, { ...good, baseLr: undefined }];
+    for (const state of bad) expect(() => s.loadStateDict(state as never)).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
+    expect(() => new ReduceLROnPlateau(o).loadStateDict({ ...new ReduceLROnPlateau(o).stateDict(), numBadEpochs: 1.5 })).toThrow(/numBadEpochs/);
+    const m = new OneCycleLR(new Adam(model(), { lr: 1 }), { maxLr: 1, totalSteps: 5 });
+    expect(() => m.loadStateDict({ ...m.stateDict(), lastMomentum: undefined })).toThrow(/lastMomentum/);
+    expect(() => m.loadStateDict({ ...m.stateDict(), lastEpoch: 6 })).toThrow(/lastEpoch must be at most totalSteps 5/);
+    expect(JSON.stringify(s.stateDict())).toBe(before);
+    expect(o.lr).toBeCloseTo(0.01, 15);
+  });
+  test('a disposed optimizer: DISPOSED, as its own step', () => {
+    const o = sgd(), schedules = [new StepLR(o, { stepSize: 1 }), new OneCycleLR(o, { maxLr: 1, totalSteps: 9 })];
+    const plateau = new ReduceLROnPlateau(o);
+    o.dispose();
+    for (const s of schedules) expect(() => stepOnce(s)).toThrow(expect.objectContaining({ code: 'DISPOSED' }));
+    expect(() => plateau.step(1)).toThrow(expect.objectContaining({ code: 'DISPOSED' }));
+    expect(() => new LinearLR(o)).toThrow(expect.objectContaining({ code: 'DISPOSED' }));
+    expect(schedules[0].stateDict().lastEpoch).toBe(0);
+  });
+});
