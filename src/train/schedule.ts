@@ -169,6 +169,9 @@ export abstract class Schedule {
     this.applyState(state);
   }
 
+  /** @internal Steps this schedule can still take (fit refuses to plan more). */
+  stepsLeft(): number { return Infinity; }
+
   /** @internal Every check of loadStateDict, changing nothing (checkpoints check before they load). */
   checkState(state: ScheduleState): void {
     const what = `${this.kind}.loadStateDict`;
@@ -354,6 +357,9 @@ export class OneCycleLR extends Schedule {
   step(): void {
     this.setAt(this.lastEpoch + 1, 'OneCycleLR.step');
   }
+
+  /** @internal */
+  stepsLeft(): number { return this.totalSteps - this.lastEpoch; }
 
   private anneal(from: number, to: number, pct: number): number {
     return this.cos ? to + (from - to) / 2 * (Math.cos(Math.PI * pct) + 1) : (to - from) * pct + from;
