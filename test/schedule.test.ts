@@ -9,8 +9,8 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
-  Adam, CosineAnnealingLR, ExponentialLR, LSTM, Linear, LinearLR, OneCycleLR, RMSprop, ReduceLROnPlateau, RnnError, SGD, Sequential, StepLR, fit, init,
-  type Schedule,
+  Adam, CosineAnnealingLR, ExponentialLR, LSTM, Linear, LinearLR, OneCycleLR, RMSprop, ReduceLROnPlateau, RnnError, SGD, Sequential, StepLR, checkpointInfo,
+  fit, init, loadCheckpoint, loadCheckpointInto, loadSafetensors, saveCheckpoint, saveSafetensors, type Schedule,
 } from '../src/node.js';
 import { randomArray } from './helpers.js';
 import { scheduleKinds } from '../src/train/schedule.js';
@@ -227,5 +227,99 @@ describe('fit', () => {
     expect(() => fit(m, { x, y }, { optimizer: opt, schedule: {} as never })).toThrow(/fit: schedule must be a schedule/);
     expect(bits(m)).toEqual(before);
     expect(short.stateDict().lastEpoch).toBe(0);
+  });
+});
+
+describe('checkpoints', () => {
+  const T = 4, N = 6, D = 2, C = 3;
+  const x = { data: Float32Array.from(randomArray(5, T * N * D)), shape: [T, N, D] };
+  const y = Int32Array.from({ length: T * N }, (_, i) => (i * 2) % C);
+  const net = () => new Sequential([new LSTM({ inputSize: D, hiddenSize: 3, seed: 6 }), new Linear({ inFeatures: 3, outFeatures: C, seed: 6 })]);
+  const bits = (m: { stateDict(): Record<string, { data: Float32Array }> }) => Object.values(m.stateDict()).flatMap((t) => Array.from(t.data));
+  const train = { epochs: 3, batchSize: 2, shuffle: false };
+  /** The file with its "simd-rnn" description changed by `edit`. */
+  function edited(bytes: Uint8Array, edit: (meta: Record<string, any>) => void): Uint8Array {
+    const { tensors, metadata } = loadSafetensors(bytes), meta = JSON.parse(metadata['simd-rnn']);
+    edit(meta);
+    return saveSafetensors(tensors, { ...metadata, 'simd-rnn': JSON.stringify(meta) });
+  }
+  const codeOf = (f: () => unknown) => { try { f(); return 'loaded'; } catch (e) { return (e as RnnError).code; } };
+
+  test('save, load, continue: the same weights, rates and momenta as one run', () => {
+    const a = net(), optA = new SGD(a, { lr: 0.1, momentum: 0.9 }), schedA = new OneCycleLR(optA, { maxLr: 0.5, totalSteps: 18 });
+    fit(a, { x, y }, { optimizer: optA, schedule: schedA, ...train, epochs: 6 });
+
+    const b = net(), optB = new SGD(b, { lr: 0.1, momentum: 0.9 }), schedB = new OneCycleLR(optB, { maxLr: 0.5, totalSteps: 18 });
+    fit(b, { x, y }, { optimizer: optB, schedule: schedB, ...train });
+    const file = saveCheckpoint(b, optB, { note: 'half' }, { schedule: schedB });
+    expect(checkpointInfo(file).schedule).toEqual({ kind: 'OneCycleLR', options: { maxLr: 0.5, totalSteps: 18 }, state: schedB.stateDict() });
+    const loaded = loadCheckpoint(file);
+    const optC = loaded.optimizer as SGD, schedC = loaded.schedule as OneCycleLR;
+    expect(schedC).toBeInstanceOf(OneCycleLR);
+    expect(schedC.optimizer).toBe(optC);
+    expect([optC.lr, optC.momentum, schedC.stateDict()]).toEqual([optB.lr, optB.momentum, schedB.stateDict()]);
+    fit(loaded.model as Sequential, { x, y }, { optimizer: optC, schedule: schedC, ...train });
+    expect(bits(loaded.model)).toEqual(bits(a));
+    expect([optC.lr, optC.momentum, schedC.stateDict()]).toEqual([optA.lr, optA.momentum, schedA.stateDict()]);
+  });
+
+  test('loadCheckpointInto a schedule of the same kind and options (keys in any order)', () => {
+    const a = net(), opt = new Adam(a, { lr: 0.01 }), plateau = new ReduceLROnPlateau(opt, { patience: 0, factor: 0.5 });
+    fit(a, { x, y }, { optimizer: opt, schedule: plateau, ...train, validation: { x, y } });
+    const file = saveCheckpoint(a, opt, undefined, { schedule: plateau });
+    const b = net(), optB = new Adam(b, { lr: 0.01 }), plateauB = new ReduceLROnPlateau(optB, { factor: 0.5, patience: 0 });
+    loadCheckpointInto(file, b, optB, plateauB);
+    expect([optB.lr, plateauB.stateDict()]).toEqual([opt.lr, plateau.stateDict()]);
+    expect(bits(b)).toEqual(bits(a));
+  });
+
+  test('the rate of an optimizer without a schedule is kept too; files without one load with options.lr', () => {
+    const a = net(), opt = new SGD(a, { lr: 0.1 });
+    opt.lr = 0.025;
+    expect((loadCheckpoint(saveCheckpoint(a, opt)).optimizer!).lr).toBe(0.025);
+    const old = edited(saveCheckpoint(a, opt), (m) => { delete m.optimizer.lr; });
+    const back = loadCheckpoint(old);
+    expect([back.optimizer!.lr, back.schedule]).toEqual([0.1, undefined]);
+  });
+
+  test('a bad schedule description is BAD_FILE, and loadCheckpointInto changes nothing', () => {
+    const a = net(), opt = new SGD(a, { lr: 0.1, momentum: 0.9 }), sched = new StepLR(opt, { stepSize: 2 });
+    fit(a, { x, y }, { optimizer: opt, schedule: sched, ...train });
+    const file = saveCheckpoint(a, opt, undefined, { schedule: sched });
+    const b = net(), optB = new SGD(b, { lr: 0.1, momentum: 0.9 }), schedB = new StepLR(optB, { stepSize: 2 });
+    const before = JSON.stringify([bits(b), optB.lr, optB.stateDict().step, schedB.stateDict()]);
+    const edits: [string, (m: Record<string, any>) => void][] = [
+      ['unknown kind', (m) => { m.schedule.kind = 'CyclicLR'; }],
+      ['kind of an Object', (m) => { m.schedule.kind = 'constructor'; }],
+      ['options not an object', (m) => { m.schedule.options = 3; }],
+      ['options the constructor refuses', (m) => { m.schedule.options = { stepSize: 0 }; }],
+      ['state not an object', (m) => { m.schedule.state = null; }],
+      ['state of another kind', (m) => { m.schedule.state.kind = 'ExponentialLR'; }],
+      ['state with a negative lastLr', (m) => { m.schedule.state.lastLr = -1; }],
+      ['state with an unknown field', (m) => { m.schedule.state.x = 1; }],
+      ['a schedule without an optimizer', (m) => { delete m.optimizer; }],
+      ['an optimizer lr that is no number', (m) => { m.optimizer.lr = 'x'; }],
+    ];
+    for (const [what, edit] of edits) {
+      const bytes = edited(file, edit);
+      expect(codeOf(() => loadCheckpoint(bytes)), what).toBe('BAD_FILE');
+      expect(codeOf(() => loadCheckpointInto(bytes, b, optB, schedB)), what).toBe('BAD_FILE');
+      expect(JSON.stringify([bits(b), optB.lr, optB.stateDict().step, schedB.stateDict()]), what).toBe(before);
+    }
+    // another kind or other options than the schedule given, or no schedule in the file
+    expect(codeOf(() => loadCheckpointInto(file, b, optB, new StepLR(optB, { stepSize: 3 })))).toBe('BAD_FILE');
+    expect(codeOf(() => loadCheckpointInto(file, b, optB, new ExponentialLR(optB, { gamma: 0.5 })))).toBe('BAD_FILE');
+    expect(codeOf(() => loadCheckpointInto(saveCheckpoint(a, opt), b, optB, schedB))).toBe('BAD_FILE');
+    expect(codeOf(() => checkpointInfo(edited(file, (m) => { m.schedule.kind = 'CyclicLR'; })))).toBe('BAD_FILE');
+  });
+
+  test('arguments', () => {
+    const a = net(), opt = new SGD(a, { lr: 0.1 }), other = new SGD(a, { lr: 0.1 }), sched = new StepLR(opt, { stepSize: 2 });
+    expect(() => saveCheckpoint(a, undefined, undefined, { schedule: sched })).toThrow(/options.schedule must step the optimizer given/);
+    expect(() => saveCheckpoint(a, other, undefined, { schedule: sched })).toThrow(/options.schedule must step the optimizer given/);
+    expect(() => saveCheckpoint(a, opt, undefined, { schedule: {} as never })).toThrow(/options.schedule must be a schedule/);
+    expect(() => saveCheckpoint(a, opt, undefined, { scheduler: sched } as never)).toThrow(/unknown option "scheduler"/);
+    expect(() => loadCheckpointInto(saveCheckpoint(a, opt, undefined, { schedule: sched }), a, other, sched)).toThrow(/schedule must be a schedule over the optimizer given/);
+    expect(() => loadCheckpointInto(saveCheckpoint(a, opt, undefined, { schedule: sched }), a, undefined, sched)).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
   });
 });
