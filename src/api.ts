@@ -24,7 +24,7 @@ export { Embedding, type EmbeddingOptions, type IdTensor } from './train/embeddi
 export { Sequential, type Layer } from './train/sequential.js';
 export { ScalarMix, type ScalarMixOptions } from './train/scalar-mix.js';
 export { saveSafetensors, loadSafetensors } from './io/safetensors.js';
-export { saveCheckpoint, loadCheckpoint, loadCheckpointInto, checkpointInfo, type Model, type CheckpointInfo } from './io/checkpoint.js';
+export { saveCheckpoint, loadCheckpoint, loadCheckpointInto, checkpointInfo, type Model, type CheckpointInfo, type SaveCheckpointOptions } from './io/checkpoint.js';
 export type { Module, Optimizer } from './registry.js';
 export { fit, type FitData, type FitOptions, type FitProgress, type FitResult } from './train/fit.js';
 export { l1Penalty, l2Penalty } from './train/penalty.js';

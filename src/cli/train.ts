@@ -30,6 +30,8 @@ import { FORCE_OPTION, SIMD_OPTION, clock, count, loss as fmt, readText, refuseO
 import { escapeLine, escapeText } from './escape.js';
 import { Progress } from './progress.js';
 import { TASKS, type SyntheticTask } from './synthetic.js';
+import { SCHEDULE_HELP, parseSchedule } from './schedule.js';
+import { ReduceLROnPlateau, scheduleKinds, type Schedule } from '../train/schedule.js';
 
 /** The recurrent layer types of the registry, for --cell (lower case: lstm, gru, rnn, ...). */
 const RECURRENT = moduleTypes((t) => t.role === 'recurrent');
@@ -57,6 +59,7 @@ export const TRAIN: CommandSpec = {
     { name: 'minutes', type: 'number', min: 0, exclusiveMin: true, value: 'M', help: 'stop after M minutes (default 2 when --steps is not given)' },
     { name: 'optimizer', type: 'string', choices: ['adam', 'sgd', 'rmsprop'], default: 'adam', help: 'adam, sgd (momentum 0.9) or rmsprop' },
     { name: 'lr', type: 'number', min: 0, exclusiveMin: true, value: 'X', help: `learning rate (default: adam ${DEFAULT_LR.adam}, rmsprop ${DEFAULT_LR.rmsprop}, sgd ${DEFAULT_LR.sgd})` },
+    { name: 'schedule', type: 'string', value: 'SPEC', help: SCHEDULE_HELP },
     { name: 'clip', type: 'number', min: 0, value: 'X', default: 1, help: 'clip the gradient norm to X (0: no clipping)' },
     { name: 'seed', type: 'int', min: 0, value: 'N', help: 'seed of the weights, the data order and the samples (default: random, printed)' },
     { name: 'eval-every', type: 'int', min: 1, value: 'N', default: 100, help: 'measure the validation loss every N updates' },
@@ -73,6 +76,7 @@ export const TRAIN: CommandSpec = {
     '  simd-rnn train                                  # names, LSTM 128, two minutes',
     '  simd-rnn train --text poems.txt --minutes 10 --hidden 256 --sample-every 500',
     '  simd-rnn train --task adding --seq 50 --hidden 32 --lr 0.01 --steps 1200',
+    '  simd-rnn train --steps 3000 --schedule onecycle:0.01      # or linear:200, cosine, step:1000,0.5, plateau:3',
   ],
 };
 
@@ -177,24 +181,29 @@ export async function train(o: OptionValues, given: Set<string>): Promise<void> 
   const { model } = run;
   const kind = o.optimizer as 'adam' | 'sgd' | 'rmsprop', lr = (o.lr as number | undefined) ?? DEFAULT_LR[kind];
   const optimizer = kind === 'sgd' ? new SGD(model, { lr, momentum: 0.9 }) : kind === 'rmsprop' ? new RMSprop(model, { lr }) : new Adam(model, { lr });
+  const schedule = o.schedule === undefined ? undefined : buildSchedule(o.schedule as string, o.steps as number | undefined, lr, optimizer, maxSteps);
+  // ReduceLROnPlateau takes each validation loss (validate); the others step after every update
+  const plateau = schedule instanceof ReduceLROnPlateau ? schedule : undefined;
+  const perUpdate = plateau ? undefined : (schedule as { step(): void } | undefined);
   const params = model.parameters().reduce((a, p) => a + p.data.length, 0);
   const quiet = Boolean(o.quiet), say = (line: string) => { if (!quiet) console.log(line); };
 
   const cell = `${(o.cell as string).toUpperCase()}${o.layers === 1 ? '' : ` ${o.layers} layers of`} ${o.hidden}`;
   say(`simd-rnn train: ${task}, ${run.describe}`);
-  say(`model: ${synthetic ? '' : `embedding ${o.embed} -> `}${cell} -> linear, ${count(params)} parameters; ${optimizer.kind} lr ${lr}, batch ${o.batch}, ${synthetic ? `sequences of ${o.seq}` : `BPTT ${o.seq}/${k2}`}, clip ${o.clip || 'off'}; seed ${seed}; ${backend.simd} SIMD`);
+  say(`model: ${synthetic ? '' : `embedding ${o.embed} -> `}${cell} -> linear, ${count(params)} parameters; ${optimizer.kind} lr ${lr}${schedule ? ` (${schedule.kind} ${JSON.stringify(schedule.options)})` : ''}, batch ${o.batch}, ${synthetic ? `sequences of ${o.seq}` : `BPTT ${o.seq}/${k2}`}, clip ${o.clip || 'off'}; seed ${seed}; ${backend.simd} SIMD`);
   say(`budget: ${[maxSteps < Infinity ? `${maxSteps} steps` : '', seconds < Infinity ? clock(seconds) + ' (m:ss)' : ''].filter(Boolean).join(' or ')}; ${run.baselineName}: ${run.baseline.toFixed(3)} ${run.unit}`);
 
   const progress = new Progress(maxSteps, seconds, quiet);
   const losses: number[] = [], log: { step: number; seconds: number; loss: number; valLoss: number }[] = [];
   let steps = 0, since = 0, sinceCount = 0;
   // --keep best: a copy of the weights and optimizer state at the best validation loss so far
-  let best = { loss: Infinity, step: 0, weights: model.stateDict(), optimizer: optimizer.stateDict() };
+  let best = { loss: Infinity, step: 0, weights: model.stateDict(), optimizer: optimizer.stateDict(), schedule: schedule?.stateDict() };
   const validate = () => {
     const valLoss = run.evaluate();
+    if (plateau && steps > 0) plateau.step(valLoss);
     log.push({ step: steps, seconds: +progress.elapsed().toFixed(1), loss: sinceCount ? +(since / sinceCount).toFixed(4) : NaN, valLoss: +valLoss.toFixed(4) });
     since = sinceCount = 0;
-    if (valLoss < best.loss && o.keep === 'best') best = { loss: valLoss, step: steps, weights: model.stateDict(), optimizer: optimizer.stateDict() };
+    if (valLoss < best.loss && o.keep === 'best') best = { loss: valLoss, step: steps, weights: model.stateDict(), optimizer: optimizer.stateDict(), schedule: schedule?.stateDict() };
     return valLoss;
   };
   let valLoss = validate();
@@ -207,6 +216,7 @@ export async function train(o: OptionValues, given: Set<string>): Promise<void> 
         clipNorm: (o.clip as number) > 0 ? (o.clip as number) : undefined,
         onProgress: (p) => {
           steps++; losses.push(p.loss); since += p.loss; sinceCount++;
+          perUpdate?.step();
           if (steps % (o['eval-every'] as number) === 0) valLoss = validate();
           progress.update({ step: steps, loss: p.loss, valLoss });
           const every = o['sample-every'] as number;
@@ -233,6 +243,7 @@ export async function train(o: OptionValues, given: Set<string>): Promise<void> 
   if (o.keep === 'best' && best.step !== steps) {
     model.loadStateDict(best.weights);
     optimizer.loadStateDict(best.optimizer);
+    if (schedule) schedule.loadStateDict(best.schedule!);
     valLoss = run.evaluate(); // best.loss again, and the synthetic tasks' summary of these weights
   }
   const kept = o.keep === 'best' ? best.step : steps;
@@ -244,7 +255,7 @@ export async function train(o: OptionValues, given: Set<string>): Promise<void> 
     simd: backend.simd, steps, seconds: +time.toFixed(1), parameters: params, baseline: { name: run.baselineName, loss: +run.baseline.toFixed(4) },
     kept: { step: kept, valLoss: +valLoss.toFixed(4) }, log,
   };
-  writeFile(checkpoint, saveCheckpoint(model, optimizer, { ...run.metadata, task, training: JSON.stringify(training) }), o.force);
+  writeFile(checkpoint, saveCheckpoint(model, optimizer, { ...run.metadata, task, training: JSON.stringify(training) }, { schedule }), o.force);
   writeFile(chart, lossChart(run, losses, log, `simd-rnn train --task ${task}: ${cell}`), o.force);
   const flow = run.gradientFlow?.();
   if (flow) {
@@ -256,6 +267,7 @@ export async function train(o: OptionValues, given: Set<string>): Promise<void> 
 
   const drop = run.baseline - valLoss;
   console.log(`trained ${steps} steps in ${clock(time)} (${(steps / time).toFixed(1)} steps/s); validation loss ${fmt(lastLoss)} ${run.unit} at the end${kept !== steps ? `, best ${fmt(valLoss)} at step ${kept} (kept)` : ''}`);
+  if (schedule) console.log(`schedule: ${schedule.kind} ${JSON.stringify(schedule.options)}; learning rate ${optimizer.lr.toPrecision(6)} at the ${kept !== steps ? `kept step ${kept}` : 'end'}`);
   console.log(`${run.baselineName}: ${fmt(run.baseline)} ${run.unit}; the model is ${fmt(Math.abs(drop))} ${drop >= 0 ? 'below (better)' : 'above (worse)'}`);
   if (run.names) {
     const known = run.names;
@@ -288,4 +300,19 @@ function lossChart(run: Run, losses: number[], log: { step: number; valLoss: num
       { name: run.baselineName, x: [0, last], y: [run.baseline, run.baseline] },
     ],
   });
+}
+
+/** The --schedule over the optimizer; a spec or options the schedule refuses is a usage error. */
+function buildSchedule(text: string, steps: number | undefined, lr: number, optimizer: SGD | Adam | RMSprop, maxSteps: number): Schedule {
+  const { kind, options } = parseSchedule(text, steps, lr);
+  let schedule: Schedule;
+  try {
+    schedule = new scheduleKinds[kind](optimizer, options as never);
+  } catch (e) {
+    if (e instanceof RnnError && e.code === 'BAD_ARGUMENT') throw new UsageError(`simd-rnn train: --schedule ${text}: ${e.message}`);
+    throw e;
+  }
+  // a OneCycleLR cannot step past its totalSteps (PyTorch raises there too)
+  if (schedule.stepsLeft() < maxSteps) throw new UsageError(`simd-rnn train: --schedule ${text}: ${kind} has ${schedule.stepsLeft()} steps, fewer than ${maxSteps === Infinity ? 'a run without --steps may take' : `--steps ${maxSteps}`}`);
+  return schedule;
 }
