@@ -113,6 +113,7 @@ abstract class Optimizer implements OptimizerInterface {
    * cosine schedule reaches etaMin = 0) and changes nothing else: the state does not depend on it.
    */
   get lr(): number { return this.learningRate; }
+  /** Sets the learning rate of the next steps; BAD_ARGUMENT unless a finite number >= 0. */
   set lr(value: number) {
     this.alive('lr');
     this.learningRate = number({ lr: value }, 'lr', `${this.kind}.lr`, undefined, (v) => v >= 0, 'a finite number >= 0');
@@ -238,6 +239,7 @@ export class SGD extends Optimizer {
    * first step: it was never written, so it is still zero.
    */
   get momentum(): number { return this.momentumFactor; }
+  /** Sets the momentum factor; BAD_ARGUMENT outside [0, 1), or 0 with nesterov. */
   set momentum(value: number) {
     this.checkAlive('SGD.momentum');
     const v = number({ momentum: value }, 'momentum', 'SGD.momentum', undefined, (x) => x >= 0 && x < 1, 'in [0, 1)');
@@ -272,6 +274,7 @@ class AdamBase extends Optimizer {
    * the first). The bias corrections use the current beta1, as PyTorch's.
    */
   get betas(): [number, number] { return [this.beta1, this.beta2]; }
+  /** Sets both decay rates; BAD_ARGUMENT unless two numbers in [0, 1). */
   set betas(value: [number, number]) {
     this.checkAlive(`${this.kind}.betas`);
     if (!Array.isArray(value) || value.length !== 2 || value.some((x) => typeof x !== 'number' || !(x >= 0 && x < 1))) {
@@ -320,6 +323,7 @@ export class RMSprop extends Optimizer {
    * first step and fails there instead).
    */
   get momentum(): number { return this.momentumFactor; }
+  /** Sets the momentum factor; BAD_ARGUMENT outside [0, 1). */
   set momentum(value: number) {
     this.checkAlive('RMSprop.momentum');
     this.momentumFactor = number({ momentum: value }, 'momentum', 'RMSprop.momentum', undefined, (x) => x >= 0 && x < 1, 'in [0, 1)');

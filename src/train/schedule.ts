@@ -132,6 +132,10 @@ function flag(o: Record<string, unknown>, key: string, what: string, fallback: b
 
 /** What every schedule has; `fit` and checkpoints take any of them. */
 export abstract class Schedule {
+  /** The optimizer whose rate the schedule sets. */
+  readonly optimizer: Optimizer;
+  /** The schedule's class name: 'StepLR', 'OneCycleLR', ... */
+  readonly kind: string;
   /** The options as given, for checkpoints. */
   readonly options: Record<string, unknown>;
   protected lastEpoch = 0;
@@ -139,7 +143,7 @@ export abstract class Schedule {
   protected lastLr: number;
 
   /** @param kind The schedule's class name. */
-  constructor(readonly optimizer: Optimizer, options: unknown, readonly kind: string, known: readonly string[], required: boolean) {
+  constructor(optimizer: Optimizer, options: unknown, kind: string, known: readonly string[], required: boolean) {
     const what = `new ${kind}`;
     if (!optimizerTypeOf(optimizer)) throw new RnnError('BAD_ARGUMENT', `${what}: optimizer must be an SGD, Adam, AdamW or RMSprop, got ${describe(optimizer)}`);
     (optimizer as { checkAlive?: (what: string) => void }).checkAlive?.(what);
@@ -147,6 +151,8 @@ export abstract class Schedule {
     if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new RnnError('BAD_ARGUMENT', `${what}: options must be an object { ${known.join(', ')} }, got ${describe(options)}`);
     checkOptions(options, known, what);
     this.options = { ...(options as Record<string, unknown>) };
+    this.optimizer = optimizer;
+    this.kind = kind;
     this.baseLr = this.lastLr = optimizer.lr;
   }
 
