@@ -493,6 +493,10 @@ describe('train --schedule', () => {
     const { optimizer, schedule } = info('sched-step');
     expect(schedule?.stateDict()).toEqual({ kind: 'StepLR', lastEpoch: 6, baseLr: 0.01, lastLr: 0.01 * 0.5 * 0.5 * 0.5 });
     expect(optimizer?.lr).toBe(0.01 * 0.5 * 0.5 * 0.5);
+    const i = await cli('inspect', join('sched-step', 'model.safetensors'));
+    expect(i.stdout).toContain('schedule    StepLR (stepSize 2, gamma 0.5), step 6, lr 0.00125');
+    const j = await cli('inspect', join('sched-step', 'model.safetensors'), '--json');
+    expect(JSON.parse(j.stdout).schedule).toEqual({ kind: 'StepLR', options: { stepSize: 2, gamma: 0.5 }, state: schedule!.stateDict() });
   });
 
   test('JSON OneCycleLR: the final rate and beta1 are the cosine formula at step --steps', async () => {
