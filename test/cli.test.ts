@@ -523,6 +523,19 @@ describe('train --schedule', () => {
     expect(Math.log2(0.01 / state.lastLr) % 1).toBeCloseTo(0, 12);
   });
 
+  test('--keep best keeps the schedule of the kept step with its weights', async () => {
+    // a rate tripled at every update diverges, so the best weights come before the end
+    const t = await cli('train', ...TINY, '--eval-every', '1', '--steps', '8', '--lr', '0.02', '--schedule', 'exp:3', '--quiet', '--out', 'sched-best');
+    expect(t.code, t.stderr).toBe(0);
+    const { optimizer, schedule, metadata } = info('sched-best'), kept = JSON.parse(metadata.training).kept.step as number;
+    expect(kept).toBeLessThan(8);
+    let lr = 0.02;
+    for (let i = 0; i < kept; i++) lr *= 3;
+    expect(schedule!.stateDict()).toEqual({ kind: 'ExponentialLR', lastEpoch: kept, baseLr: 0.02, lastLr: lr });
+    expect(optimizer!.stateDict().step).toBe(kept);
+    expect(optimizer!.lr).toBe(lr);
+  });
+
   test('the help names it', async () => {
     expect((await cli('train', '--help')).stdout).toMatch(/--schedule SPEC +learning-rate schedule: step:N\[,GAMMA\]/);
   });
