@@ -13,6 +13,10 @@ export type { Stream } from './rnn/stream.js';
 export type { GradientTrace, GateStat, GateStats, SpectrumEntry } from './rnn/diagnostics.js';
 export type { ActivationName, ActivationOption } from './rnn/activations.js';
 export { SGD, Adam, AdamW, RMSprop, type SGDOptions, type AdamOptions, type RMSpropOptions, type OptimizerState } from './train/optim.js';
+export {
+  Schedule, StepLR, ExponentialLR, CosineAnnealingLR, LinearLR, OneCycleLR, ReduceLROnPlateau, type ScheduleState, type StepLROptions,
+  type ExponentialLROptions, type CosineAnnealingLROptions, type LinearLROptions, type OneCycleLROptions, type ReduceLROnPlateauOptions,
+} from './train/schedule.js';
 export { clipGradNorm, clipGradValue } from './train/clip.js';
 export { crossEntropy, mse, type LossResult } from './train/loss.js';
 export { Linear, type LinearOptions } from './train/linear.js';
@@ -21,7 +25,7 @@ export { Embedding, type EmbeddingOptions, type IdTensor } from './train/embeddi
 export { Sequential, type Layer } from './train/sequential.js';
 export { ScalarMix, type ScalarMixOptions } from './train/scalar-mix.js';
 export { saveSafetensors, loadSafetensors } from './io/safetensors.js';
-export { saveCheckpoint, loadCheckpoint, loadCheckpointInto, checkpointInfo, type Model, type CheckpointInfo } from './io/checkpoint.js';
+export { saveCheckpoint, loadCheckpoint, loadCheckpointInto, checkpointInfo, type Model, type CheckpointInfo, type SaveCheckpointOptions } from './io/checkpoint.js';
 export type { Module, Optimizer } from './registry.js';
 export { fit, type FitData, type FitOptions, type FitProgress, type FitResult } from './train/fit.js';
 export { l1Penalty, l2Penalty } from './train/penalty.js';

@@ -49,6 +49,8 @@ export interface Optimizer {
   readonly kind: string;
   /** The constructor options as given, saved in checkpoints. */
   readonly options: Record<string, unknown>;
+  /** The learning rate the next step uses (options.lr until set; schedules set it). */
+  lr: number;
   /** Applies one update from the current gradients; false when skipped for non-finite ones. */
   step(): boolean;
   /** The step count and copies of the state buffers. */

@@ -117,6 +117,25 @@ describe('train: interrupted and resumed runs end byte for byte where an uninter
   }, 120_000);
 });
 
+describe('train: a learning-rate schedule continues where it stopped', () => {
+  test('names, --schedule cosine (stepped every update), SIGINT mid-run', async () => {
+    const flags = ['--hidden', '16', '--embed', '8', '--batch', '8', '--seq', '16', '--eval-every', '10', '--seed', '4', '--keep', 'last', '--schedule', 'cosine:60,0.0001'];
+    const { saved, stopped } = await roundTrip('cosine', flags, 60, 'SIGINT', 20);
+    expect(saved.flags.schedule).toBe('cosine:60,0.0001');
+    const info = checkpointInfo(bytes(join('cosine-B', 'resume.safetensors')));
+    expect(info.schedule?.kind).toBe('CosineAnnealingLR');
+    expect(info.schedule?.state.lastEpoch).toBe(stopped);
+    // the resumed run, had it restarted the schedule, would end at another rate
+    expect(checkpointInfo(bytes(join('cosine-C', 'model.safetensors'))).schedule?.state.lastEpoch).toBe(60);
+  }, 120_000);
+
+  test('text, GRU, --schedule plateau (stepped by validation losses), --keep best, SIGTERM', async () => {
+    const flags = ['--text', 'fox.txt', '--cell', 'gru', '--hidden', '16', '--embed', '8', '--batch', '4', '--seq', '8', '--eval-every', '3', '--seed', '6', '--lr', '0.05', '--schedule', 'plateau:1,0.5'];
+    const { saved } = await roundTrip('plateau', flags, 90, 'SIGTERM', 30);
+    expect(saved.state.best.schedule.kind).toBe('ReduceLROnPlateau');
+  }, 120_000);
+});
+
 describe('train: SIGKILL at any moment leaves a resume file that loads', () => {
   test('a chain of runs killed at random moments, each resumed from what the last one left, ends where one run does', async () => {
     const flags = ['--hidden', '16', '--embed', '8', '--batch', '8', '--seq', '16', '--k2', '24', '--eval-every', '3', '--seed', '9', '--steps', '150'];

@@ -481,3 +481,82 @@ describe('an existing output path is refused unless --force', () => {
     expect(readOnnx(new Uint8Array(readFileSync(join(dir, 'taken.onnx')))).nodes.some((n) => n.opType === 'LSTM')).toBe(true);
   });
 });
+
+describe('train --schedule', () => {
+  const info = (out: string) => loadCheckpoint(readFileSync(join(dir, out, 'model.safetensors')));
+
+  test('step:N,GAMMA: the rate decays, and the checkpoint holds the schedule at the rate the formula gives', async () => {
+    const t = await cli('train', ...TINY, '--steps', '6', '--lr', '0.01', '--schedule', 'step:2,0.5', '--keep', 'last', '--out', 'sched-step');
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(/Adam lr 0\.01 \(StepLR \{"stepSize":2,"gamma":0\.5\}\)/);
+    expect(t.stdout).toContain('schedule: StepLR {"stepSize":2,"gamma":0.5}; learning rate 0.00125000 at the end');
+    const { optimizer, schedule } = info('sched-step');
+    expect(schedule?.stateDict()).toEqual({ kind: 'StepLR', lastEpoch: 6, baseLr: 0.01, lastLr: 0.01 * 0.5 * 0.5 * 0.5 });
+    expect(optimizer?.lr).toBe(0.01 * 0.5 * 0.5 * 0.5);
+    const i = await cli('inspect', join('sched-step', 'model.safetensors'));
+    expect(i.stdout).toContain('schedule    StepLR (stepSize 2, gamma 0.5), step 6, lr 0.00125');
+    const j = await cli('inspect', join('sched-step', 'model.safetensors'), '--json');
+    expect(JSON.parse(j.stdout).schedule).toEqual({ kind: 'StepLR', options: { stepSize: 2, gamma: 0.5 }, state: schedule!.stateDict() });
+  });
+
+  test('JSON OneCycleLR: the final rate and beta1 are the cosine formula at step --steps', async () => {
+    const spec = { type: 'OneCycleLR', maxLr: 0.01, totalSteps: 6 };
+    const t = await cli('train', ...TINY, '--steps', '4', '--schedule', JSON.stringify(spec), '--keep', 'last', '--quiet', '--out', 'sched-cycle');
+    expect(t.code, t.stderr).toBe(0);
+    const { schedule, optimizer } = info('sched-cycle');
+    // PyTorch's phases: up to step 0.3 * 6 - 1 = 0.8, down to step 5; step 4 is in the second
+    const start = 0.01 / 25, end = start / 1e4, pct = (4 - 0.8) / (5 - 0.8), cos = Math.cos(Math.PI * pct) + 1;
+    const state = schedule!.stateDict();
+    expect(state.lastEpoch).toBe(4);
+    expect(state.lastLr).toBeCloseTo(end + (0.01 - end) / 2 * cos, 15);
+    expect(state.lastMomentum).toBeCloseTo(0.95 + (0.85 - 0.95) / 2 * cos, 15);
+    expect((optimizer as unknown as { betas: number[] }).betas[0]).toBe(state.lastMomentum);
+  });
+
+  test('plateau: one step per validation loss', async () => {
+    const t = await cli('train', ...TINY, '--eval-every', '1', '--steps', '5', '--lr', '0.01', '--schedule', 'plateau:0,0.5', '--keep', 'last', '--quiet', '--out', 'sched-plateau');
+    expect(t.code, t.stderr).toBe(0);
+    const state = info('sched-plateau').schedule!.stateDict();
+    expect(state.lastEpoch).toBe(5);
+    const valLosses = (JSON.parse(info('sched-plateau').metadata.training).log as { valLoss: number }[]).slice(1).map((e) => e.valLoss);
+    expect(state.best).toBeCloseTo(Math.min(...valLosses), 3);
+    expect(Math.log2(0.01 / state.lastLr) % 1).toBeCloseTo(0, 12);
+  });
+
+  test('--keep best keeps the schedule of the kept step with its weights', async () => {
+    // a rate tripled at every update diverges, so the best weights come before the end
+    const t = await cli('train', ...TINY, '--eval-every', '1', '--steps', '8', '--lr', '0.02', '--schedule', 'exp:3', '--quiet', '--out', 'sched-best');
+    expect(t.code, t.stderr).toBe(0);
+    const { optimizer, schedule, metadata } = info('sched-best'), kept = JSON.parse(metadata.training).kept.step as number;
+    expect(kept).toBeLessThan(8);
+    let lr = 0.02;
+    for (let i = 0; i < kept; i++) lr *= 3;
+    expect(schedule!.stateDict()).toEqual({ kind: 'ExponentialLR', lastEpoch: kept, baseLr: 0.02, lastLr: lr });
+    expect(optimizer!.stateDict().step).toBe(kept);
+    expect(optimizer!.lr).toBe(lr);
+  });
+
+  test('the help names it', async () => {
+    expect((await cli('train', '--help')).stdout).toMatch(/--schedule SPEC +learning-rate schedule: step:N\[,GAMMA\]/);
+  });
+
+  test.concurrent.each([
+    [['--schedule', 'bogus'], /--schedule must start with one of step, exp, cosine, linear, onecycle, plateau \(or be JSON\), got 'bogus'/],
+    [['--schedule', 'step:x'], /--schedule takes numbers after the colon/],
+    [['--schedule', 'step:0'], /--schedule step:0: new StepLR: stepSize must be an integer >= 1, got 0/],
+    [['--schedule', 'exp:0.9,1'], /exp takes at most 1 numbers/],
+    [['--schedule', '{"type":"CyclicLR"}'], /JSON needs "type": one of StepLR/],
+    [['--schedule', '{"type":"StepLR","stepSize":2,"gama":1}'], /new StepLR: unknown option "gama"/],
+    [['--schedule', '{"type":"OneCycleLR","maxLr":0.1,"totalSteps":2}'], /OneCycleLR has 2 steps, fewer than --steps 3/],
+  ] as [string[], RegExp][])('%j is a usage error', async (args, message) => {
+    const r = await cli('train', '--hidden', '8', '--steps', '3', '--quiet', '--out', 'sched-bad', ...args);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+  test('onecycle without --steps is a usage error', async () => {
+    const r = await cli('train', '--hidden', '8', '--minutes', '0.1', '--quiet', '--out', 'sched-bad2', '--schedule', 'onecycle');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--schedule onecycle needs --steps \(its totalSteps\)/);
+  });
+});

@@ -10,14 +10,15 @@
 // its sizes. Mutations: byte flips and boundary values, every truncation at a structural
 // boundary, header sizes that lie, safetensors header edits (test/fuzz-files-header.ts), and
 // edits of the "simd-rnn" description: sizes, types, layers, optimizer kind / options / step /
-// buffers, format, text that is not JSON.
+// buffers / lr, schedule kind / options / state, format, text that is not JSON. A seed with a
+// schedule loads into the seed's schedule too, which a refusal must leave as it was.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
-  Adam, EchoStateNetwork, Embedding, GRU, LSTM, Linear, RMSprop, RNN, SGD, Sequential, checkpointInfo, crossEntropy, init,
-  loadCheckpoint, loadCheckpointInto, loadSafetensors, saveCheckpoint, type Backend, type RnnError, type Model, type Optimizer, type Tensor,
+  Adam, EchoStateNetwork, Embedding, GRU, LSTM, Linear, OneCycleLR, RMSprop, RNN, ReduceLROnPlateau, SGD, Sequential, checkpointInfo, crossEntropy, init,
+  loadCheckpoint, loadCheckpointInto, loadSafetensors, saveCheckpoint, type Backend, type RnnError, type Model, type Optimizer, type Schedule, type Tensor,
 } from '../src/node.js';
 import { moduleTypeOf } from '../src/registry.js';
 import { RUNS_FACTOR, SEED, fcParams } from './property-config.js';
@@ -31,7 +32,7 @@ const tally = new Tally();
 afterAll(() => console.log(`fuzz-files-checkpoint (seed ${SEED}):\n${tally.summary()}`));
 
 /** The seed files, and for each a model and optimizer loaded from it for loadCheckpointInto. */
-interface Seed { bytes: Uint8Array; model: Model; optimizer?: Optimizer; snapshot: string }
+interface Seed { bytes: Uint8Array; model: Model; optimizer?: Optimizer; schedule?: Schedule; snapshot: string }
 const seeds = new Map<string, Seed>();
 
 function stepOnce(model: Sequential, optimizer: Optimizer, V: number): void {
@@ -41,13 +42,14 @@ function stepOnce(model: Sequential, optimizer: Optimizer, V: number): void {
   optimizer.step();
 }
 
-/** The bytes of a model's weights and an optimizer's step and state, to compare before / after. */
-function snapshot(model: Model, optimizer?: Optimizer): string {
+/** The bytes of a model's weights, an optimizer's step, rate and state, a schedule's state, to compare before / after. */
+function snapshot(model: Model, optimizer?: Optimizer, schedule?: Schedule): string {
   const parts = Object.entries(model.stateDict()).map(([k, t]) => `${k}:${t.shape}:${Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('base64')}`);
   if (optimizer) {
     const s = optimizer.stateDict();
-    parts.push(`step ${s.step}`, ...s.buffers.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')));
+    parts.push(`step ${s.step} lr ${optimizer.lr}`, ...s.buffers.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')));
   }
+  if (schedule) parts.push(JSON.stringify(schedule.stateDict()));
   return parts.join('\n');
 }
 
@@ -68,7 +70,16 @@ beforeAll(async () => {
     const sgd = new SGD(seq, { lr: 0.1, momentum: 0.9 });
     stepOnce(seq, sgd, V);
     files.push(['sequential+sgd', saveCheckpoint(seq, sgd)]);
+    const cycle = new OneCycleLR(sgd, { maxLr: 0.5, totalSteps: 10, threePhase: true });
+    stepOnce(seq, sgd, V); cycle.step();
+    files.push(['sequential+sgd+onecycle', saveCheckpoint(seq, sgd, undefined, { schedule: cycle })]);
     sgd.dispose(); seq.dispose();
+  }
+  {
+    const gru = new GRU({ inputSize: 2, hiddenSize: 2, seed: 7 }), adam = new Adam(gru, { lr: 0.01 }), plateau = new ReduceLROnPlateau(adam, { patience: 0, cooldown: 1 });
+    plateau.step(1); plateau.step(2);
+    files.push(['gru+adam+plateau', saveCheckpoint(gru, adam, undefined, { schedule: plateau })]);
+    adam.dispose(); gru.dispose();
   }
   {
     const rnn = new RNN({ inputSize: 2, hiddenSize: 3, numLayers: 2, bidirectional: true, seed: 3 }), rms = new RMSprop(rnn, { lr: 0.01 });
@@ -87,8 +98,8 @@ beforeAll(async () => {
   }
   files.push(['format-1 fixture', new Uint8Array(readFileSync(join(import.meta.dirname, 'fixtures', 'checkpoint-format1.safetensors')))]);
   for (const [name, bytes] of files) {
-    const { model, optimizer } = loadCheckpoint(bytes);
-    seeds.set(name, { bytes, model, optimizer, snapshot: snapshot(model, optimizer) });
+    const { model, optimizer, schedule } = loadCheckpoint(bytes);
+    seeds.set(name, { bytes, model, optimizer, schedule, snapshot: snapshot(model, optimizer, schedule) });
   }
 });
 
@@ -100,7 +111,7 @@ const ALLOWED = ['BAD_FILE'] as const;
 const sameValues = (a: Float32Array, b: Float32Array) => a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
 
 /** A loaded model (and optimizer) holds exactly the file's tensors, as loadSafetensors reads them. */
-function checkLoaded(bytes: Uint8Array, model: Model, optimizer: Optimizer | undefined, info: ReturnType<typeof checkpointInfo>): void {
+function checkLoaded(bytes: Uint8Array, model: Model, optimizer: Optimizer | undefined, info: ReturnType<typeof checkpointInfo>, schedule?: Schedule): void {
   const { tensors } = loadSafetensors(bytes);
   const weights = Object.keys(tensors).filter((k) => !/^optimizer\.(0|[1-9]\d*)$/.test(k));
   const state = model.stateDict();
@@ -116,6 +127,11 @@ function checkLoaded(bytes: Uint8Array, model: Model, optimizer: Optimizer | und
     expect(s.step).toBe(info.optimizer!.step);
     s.buffers.forEach((b, i) => expect(sameValues(b, tensors[`optimizer.${i}`].data), `optimizer.${i}`).toBe(true));
     expect(Object.keys(tensors).length - weights.length).toBe(s.buffers.length);
+  }
+  // a schedule loaded holds the file's state (JSON-equal), and its optimizer the rate in it
+  if (schedule) {
+    expect(schedule.stateDict()).toEqual(info.schedule!.state);
+    expect(optimizer!.lr).toBe(info.schedule!.state.lastLr);
   }
 }
 
@@ -137,10 +153,11 @@ function checkAll(what: string, family: string, seedName: string, bytes: Uint8Ar
   if (info.ok) checkInfo(info.value);
   tally.add(`${family}: checkpointInfo`, info);
 
-  const load: Outcome<unknown> = judge(`${what}: loadCheckpoint`, backend, bytes.length, ALLOWED, () => loadCheckpoint(bytes), ({ model, optimizer }) => {
+  const load: Outcome<unknown> = judge(`${what}: loadCheckpoint`, backend, bytes.length, ALLOWED, () => loadCheckpoint(bytes), ({ model, optimizer, schedule }) => {
     try {
       if (!info.ok) throw new Error(`${what}: loadCheckpoint loads a file checkpointInfo refuses (${info.message})`);
-      checkLoaded(bytes, model, optimizer, info.value);
+      expect(schedule?.kind).toBe(optimizer ? info.value.schedule?.kind : undefined);
+      checkLoaded(bytes, model, optimizer, info.value, schedule);
     } finally {
       optimizer?.dispose();
       model.dispose();
@@ -148,19 +165,19 @@ function checkAll(what: string, family: string, seedName: string, bytes: Uint8Ar
   });
   tally.add(`${family}: loadCheckpoint`, load);
 
-  const optimizer = withOptimizer ? seed.optimizer : undefined;
-  const into = judge(`${what}: loadCheckpointInto${optimizer ? ' with optimizer' : ''}`, backend, bytes.length, ALLOWED, () => loadCheckpointInto(bytes, seed.model, optimizer), () => {
+  const optimizer = withOptimizer ? seed.optimizer : undefined, schedule = withOptimizer ? seed.schedule : undefined;
+  const into = judge(`${what}: loadCheckpointInto${optimizer ? ' with optimizer' : ''}`, backend, bytes.length, ALLOWED, () => loadCheckpointInto(bytes, seed.model, optimizer, schedule), () => {
     try {
       if (!info.ok) throw new Error(`${what}: loadCheckpointInto loads a file checkpointInfo refuses (${info.message})`);
-      checkLoaded(bytes, seed.model, optimizer, { ...info.value, optimizer: optimizer ? info.value.optimizer : undefined });
+      checkLoaded(bytes, seed.model, optimizer, { ...info.value, optimizer: optimizer ? info.value.optimizer : undefined }, schedule);
     } finally {
       // back to the seed's state (and its memory: a state the seed's optimizer did not have is freed)
-      loadCheckpointInto(seed.bytes, seed.model, seed.optimizer);
+      loadCheckpointInto(seed.bytes, seed.model, seed.optimizer, seed.schedule);
     }
   });
   tally.add(`${family}: loadCheckpointInto`, into);
   // no partial load: a refusal leaves the model's and the optimizer's bytes as they were
-  expect(snapshot(seed.model, seed.optimizer), `${what}: the model or optimizer changed`).toBe(seed.snapshot);
+  expect(snapshot(seed.model, seed.optimizer, seed.schedule), `${what}: the model, optimizer or schedule changed`).toBe(seed.snapshot);
 }
 
 // ---- edits of the checkpoint's own description (the "simd-rnn" metadata string) ----
@@ -171,7 +188,8 @@ type MetaEdit =
   | { edit: 'drop'; path: number }
   | { edit: 'add'; key: string; value: unknown }
   | { edit: 'layers'; how: 'empty' | 'notArray' | 'unknown' | 'duplicate' | 'reverse' | 'nested' | 'null' }
-  | { edit: 'optimizer'; field: 'kind' | 'options' | 'step' | 'buffers' | 'whole' | 'drop' | 'add'; value: unknown }
+  | { edit: 'optimizer'; field: 'kind' | 'options' | 'step' | 'buffers' | 'lr' | 'whole' | 'drop' | 'add'; value: unknown }
+  | { edit: 'schedule'; field: string; value: unknown }
   | { edit: 'format'; value: unknown }
   | { edit: 'text'; value: string };
 
@@ -181,9 +199,29 @@ const OPTIMIZER_VALUES: Record<string, unknown[]> = {
   options: ['x', null, [], {}, { lr: -1 }, { lr: 0 }, { lr: 0.1, momentum: 2 }, { lr: 1, bogus: 1 }, { lr: 1e308 }, { lr: '0.1' }, JSON.parse('{"__proto__":{"lr":1}}')],
   step: [-1, 0, 1, 2, 1.5, 2 ** 53, 1e300, '1', null, []],
   buffers: [0, 1, 2, 3, 1e9, -1, 'x', null],
+  lr: [-1, 0, 0.5, NaN, 1e308, '0.1', null, [], {}],
   whole: [null, 'x', 1, [], {}, { kind: 'Adam' }],
   drop: [null],
   add: [{ kind: 'Adam', options: { lr: 0.1 }, step: 0, buffers: 0 }, { kind: 'SGD', options: { lr: 0.1, momentum: 0.5 }, step: 3, buffers: 2 }],
+};
+
+const SCHEDULE_VALUES: Record<string, unknown[]> = {
+  kind: ['StepLR', 'OneCycleLR', 'ReduceLROnPlateau', 'LinearLR', 'CyclicLR', '', null, 1, 'constructor', '__proto__', 'toString'],
+  options: ['x', null, [], {}, { maxLr: -1, totalSteps: 10 }, { maxLr: 0.5, totalSteps: 1 }, { maxLr: 0.5, totalSteps: 10, bogus: 1 }, { patience: 0, cooldown: 1 }, { stepSize: 2 }],
+  'state.kind': ['StepLR', 'OneCycleLR', 'ReduceLROnPlateau', null, 1],
+  'state.lastEpoch': [-1, 0, 1, 9, 10, 11, 1.5, 1e300, '1', null],
+  'state.baseLr': [-1, 0, 0.02, NaN, 1e308, null],
+  'state.lastLr': [-1, 0, 0.02, 1e308, null, '0.1'],
+  'state.lastMomentum': [-0.1, 0, 0.9, 1, 2, null],
+  'state.best': [null, -1, 1e308, 'x', [], 3],
+  'state.numBadEpochs': [-1, 0, 1, 1.5, null],
+  'state.cooldownCounter': [-1, 0, 1, 1.5, null],
+  'state.extra': [1],
+  state: [null, 'x', 1, [], {}],
+  whole: [null, 'x', 1, [], {}, { kind: 'StepLR' }],
+  drop: [null],
+  add: [{ kind: 'StepLR', options: { stepSize: 2 }, state: { kind: 'StepLR', lastEpoch: 3, baseLr: 0.1, lastLr: 0.01 } },
+    { kind: 'ReduceLROnPlateau', options: {}, state: { kind: 'ReduceLROnPlateau', lastEpoch: 0, baseLr: 0.1, lastLr: 0.1, best: null, numBadEpochs: 0, cooldownCounter: 0 } }],
 };
 
 const path = fc.nat({ max: 1000 });
@@ -194,6 +232,7 @@ const metaEdit: fc.Arbitrary<MetaEdit> = fc.oneof(
   fc.record({ edit: fc.constant('add' as const), key: fc.constantFrom('hiddenSize2', 'seed', '__proto__', 'constructor', 'projSize', 'layers'), value: fc.constantFrom(...VALUES) }),
   fc.record({ edit: fc.constant('layers' as const), how: fc.constantFrom('empty' as const, 'notArray' as const, 'unknown' as const, 'duplicate' as const, 'reverse' as const, 'nested' as const, 'null' as const) }),
   { weight: 3, arbitrary: fc.constantFrom(...Object.keys(OPTIMIZER_VALUES)).chain((field) => fc.record({ edit: fc.constant('optimizer' as const), field: fc.constant(field as 'kind'), value: fc.constantFrom(...OPTIMIZER_VALUES[field]) })) },
+  { weight: 3, arbitrary: fc.constantFrom(...Object.keys(SCHEDULE_VALUES)).chain((field) => fc.record({ edit: fc.constant('schedule' as const), field: fc.constant(field), value: fc.constantFrom(...SCHEDULE_VALUES[field]) })) },
   fc.record({ edit: fc.constant('format' as const), value: fc.constantFrom(0, 2, '1', null, 1.5) }),
   fc.record({ edit: fc.constant('text' as const), value: fc.constantFrom('', '{', 'null', '[]', '1', '"x"', '{"format":1}', '{"format":1,"model":null}') }),
 );
@@ -212,7 +251,7 @@ function applyMetaEdits(entries: Entries, edits: readonly MetaEdit[]): Entries {
   const out: Entries = entries.map(([k, v]) => [k, structuredClone(v)]);
   const m = out.find(([k]) => k === '__metadata__')![1] as Record<string, string>;
   let text: string | undefined;
-  const meta = JSON.parse(m['simd-rnn']) as { model: Record<string, unknown>; optimizer?: Record<string, unknown>; format?: unknown };
+  const meta = JSON.parse(m['simd-rnn']) as { model: Record<string, unknown>; optimizer?: Record<string, unknown>; schedule?: Record<string, unknown>; format?: unknown };
   for (const e of edits) {
     const spots = leaves(meta.model);
     const spot = spots.length && 'path' in e ? spots[e.path % spots.length] : undefined;
@@ -232,6 +271,14 @@ function applyMetaEdits(entries: Entries, edits: readonly MetaEdit[]): Entries {
         else if (e.field === 'add' || e.field === 'whole') meta.optimizer = e.value as Record<string, unknown>;
         else if (typeof meta.optimizer === 'object' && meta.optimizer !== null) meta.optimizer[e.field] = e.value;
         break;
+      case 'schedule': {
+        const sched = meta.schedule, state = sched?.state as Record<string, unknown> | undefined;
+        if (e.field === 'drop') delete meta.schedule;
+        else if (e.field === 'add' || e.field === 'whole') meta.schedule = structuredClone(e.value) as Record<string, unknown>;
+        else if (e.field.startsWith('state.')) { if (typeof state === 'object' && state !== null) state[e.field.slice(6)] = e.value; }
+        else if (typeof sched === 'object' && sched !== null) sched[e.field] = e.value;
+        break;
+      }
       case 'format': meta.format = e.value; break;
       case 'text': text = e.value; break;
     }
@@ -275,7 +322,7 @@ describe('checkpoints on mutated files: checkpointInfo, loadCheckpoint, loadChec
     }), fcParams(200));
   });
 
-  test('description edits: sizes, types, layers, optimizer kind / options / step / buffers, format, not JSON', () => {
+  test('description edits: sizes, types, layers, optimizer kind / options / step / buffers / lr, schedule, format, not JSON', () => {
     const splits = new Map([...seeds].map(([name, s]) => [name, splitSafetensors(s.bytes)]));
     fc.assert(fc.property(fc.constantFrom(...splits.keys()), fc.array(metaEdit, { minLength: 1, maxLength: 3 }), fc.boolean(), (name, edits, withOptimizer) => {
       const split = splits.get(name)!;

@@ -3,8 +3,8 @@
 // being ignored silently.
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
-  Adam, AdamW, EchoStateNetwork, Embedding, GRU, LSTM, Linear, RMSprop, RNN, RnnError, SGD, ScalarMix, Sequential,
-  clipGradNorm, crossEntropy, fit, generate, init, lineChart, loadSafetensors, mackeyGlass, mse, saveSafetensors,
+  Adam, AdamW, CosineAnnealingLR, EchoStateNetwork, Embedding, ExponentialLR, GRU, LSTM, Linear, LinearLR, OneCycleLR, RMSprop, RNN, ReduceLROnPlateau,
+  RnnError, SGD, ScalarMix, Sequential, StepLR, clipGradNorm, crossEntropy, fit, generate, init, lineChart, loadSafetensors, mackeyGlass, mse, saveSafetensors,
 } from '../src/node.js';
 
 beforeAll(async () => { await init(); });
@@ -27,6 +27,12 @@ describe('a misspelled option is BAD_ARGUMENT naming it', () => {
     ['new Adam', 'lrr', () => new Adam(lin(), never({ lr: 0.1, lrr: 0.01 }))],
     ['new AdamW', 'weight_decay', () => new AdamW(lin(), never({ lr: 0.1, weight_decay: 0.1 }))],
     ['new RMSprop', 'betas', () => new RMSprop(lin(), never({ lr: 0.1, betas: [0.9, 0.99] }))],
+    ['new StepLR', 'step_size', () => new StepLR(new SGD(lin(), { lr: 0.1 }), never({ stepSize: 2, step_size: 2 }))],
+    ['new ExponentialLR', 'gama', () => new ExponentialLR(new SGD(lin(), { lr: 0.1 }), never({ gamma: 0.9, gama: 0.9 }))],
+    ['new CosineAnnealingLR', 'tMax', () => new CosineAnnealingLR(new SGD(lin(), { lr: 0.1 }), never({ TMax: 5, tMax: 5 }))],
+    ['new LinearLR', 'warmup', () => new LinearLR(new SGD(lin(), { lr: 0.1 }), never({ warmup: 5 }))],
+    ['new OneCycleLR', 'max_lr', () => new OneCycleLR(new SGD(lin(), { lr: 0.1 }), never({ maxLr: 1, totalSteps: 5, max_lr: 1 }))],
+    ['new ReduceLROnPlateau', 'patiense', () => new ReduceLROnPlateau(new SGD(lin(), { lr: 0.1 }), never({ patiense: 2 }))],
     ['new LSTM', 'hiddenSise', () => new LSTM(never({ inputSize: 1, hiddenSize: 2, hiddenSise: 3 }))],
     ['Linear.forward', 'trian', () => lin().forward({ data: new Float32Array(2), shape: [1, 2] }, never({ trian: true }))],
     ['Embedding.forward', 'trian', () => new Embedding({ numEmbeddings: 3, embeddingDim: 2 }).forward({ data: Int32Array.of(1), shape: [1] }, never({ trian: true }))],

@@ -40,7 +40,7 @@ export function inspect(o: OptionValues, positionals: string[]): void {
   let vocabulary: number | undefined;
   try { const v = JSON.parse(info.metadata.vocabulary ?? 'null'); if (Array.isArray(v)) vocabulary = v.length; } catch { /* not ours */ }
   if (o.json) {
-    console.log(escapeJson({ file, bytes: data.length, model: info.model, parameters: Object.fromEntries(params), parameterCount: total, optimizer: info.optimizer, metadataKeys: Object.keys(info.metadata), vocabularySize: vocabulary }, 2));
+    console.log(escapeJson({ file, bytes: data.length, model: info.model, parameters: Object.fromEntries(params), parameterCount: total, optimizer: info.optimizer, ...(info.schedule ? { schedule: info.schedule } : {}), metadataKeys: Object.keys(info.metadata), vocabularySize: vocabulary }, 2));
     return;
   }
   const lines = [`checkpoint  ${file} (${bytes(data.length)})`];
@@ -56,6 +56,11 @@ export function inspect(o: OptionValues, positionals: string[]): void {
     const given = info.optimizer.options, opts = Object.entries(typeof given === 'object' && given !== null ? given : {}).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ');
     lines.push(`optimizer   ${info.optimizer.kind}, step ${info.optimizer.step}${opts ? ` (${opts})` : ''}`);
   } else lines.push('optimizer   none saved');
+  if (info.schedule) {
+    // the file's own values, not checked here (loadCheckpoint checks them): printed as JSON
+    const { kind, options, state } = info.schedule, opts = Object.entries(options).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ');
+    lines.push(`schedule    ${kind}${opts ? ` (${opts})` : ''}, step ${JSON.stringify(state.lastEpoch)}, lr ${JSON.stringify(state.lastLr)}`);
+  }
   const keys = Object.keys(info.metadata);
   lines.push(`metadata    ${keys.length ? keys.join(', ') : 'none'}${vocabulary !== undefined ? `; vocabulary of ${vocabulary} characters` : ''}${info.metadata.task ? `; task ${info.metadata.task}` : ''}`);
   const training = (() => { try { return JSON.parse(info.metadata.training ?? 'null'); } catch { return null; } })();

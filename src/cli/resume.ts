@@ -13,8 +13,10 @@
  * (each file atomically); other best files are removed only after, so a kill at any moment
  * leaves a resume file whose best file exists.
  *
- * Anything new a run carries (a learning-rate schedule's state, say) is one more field of
- * `TrainState`, saved and restored with the rest by `saveResume` / `loadResume`.
+ * A learning-rate schedule (--schedule) is saved in the checkpoint with its optimizer
+ * (saveCheckpoint's `schedule`), and the best step's schedule state with the best record.
+ * Anything new a run carries is one more field of `TrainState`, saved and restored with the
+ * rest by `saveResume` / `loadResume`.
  */
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -23,6 +25,7 @@ import {
   type RecurrentState, type Sequential, type Tensor,
 } from '../node.js';
 import type { Optimizer, OptimizerState } from '../registry.js';
+import type { Schedule, ScheduleState } from '../train/schedule.js';
 import { CliFailure, UsageError, type OptionValues } from './args.js';
 import { readBytes, writeFile } from './common.js';
 
@@ -30,7 +33,7 @@ export const RESUME_FILE = 'resume.safetensors';
 const BEST_FILE = /^resume-best-\d+\.safetensors$/;
 
 /** The flags whose values decide the run's numbers: a resumed run takes them from the file. */
-export const RUN_FLAGS = ['task', 'text', 'cell', 'hidden', 'layers', 'embed', 'seq', 'k2', 'batch', 'optimizer', 'lr', 'clip', 'seed', 'eval-every', 'keep', 'simd'] as const;
+export const RUN_FLAGS = ['task', 'text', 'cell', 'hidden', 'layers', 'embed', 'seq', 'k2', 'batch', 'optimizer', 'lr', 'schedule', 'clip', 'seed', 'eval-every', 'keep', 'simd'] as const;
 
 /** One validation: the step and the mean training loss since the previous one. */
 export interface LogEntry { step: number; loss: number; valLoss: number }
@@ -52,8 +55,8 @@ export interface TrainState {
   valLoss: number;
   /** The data-order generator's state at the start of the current round, and the updates made in the round. */
   round: { random: number; update: number };
-  /** --keep best: the best validation loss so far, its step, weights and optimizer state. */
-  best?: { loss: number; step: number; weights: Record<string, Tensor>; optimizer: OptimizerState };
+  /** --keep best: the best validation loss so far, its step, weights, optimizer and schedule state. */
+  best?: { loss: number; step: number; weights: Record<string, Tensor>; optimizer: OptimizerState; schedule?: ScheduleState };
 }
 
 /** The "resume" metadata: a TrainState without its tensors, the run's flags and the build. */
@@ -61,7 +64,7 @@ interface ResumeFile {
   format: 1;
   flags: Record<string, unknown>;
   simd: string;
-  state: Omit<TrainState, 'best'> & { best?: { loss: number; step: number; file: string } };
+  state: Omit<TrainState, 'best'> & { best?: { loss: number; step: number; file: string; schedule?: ScheduleState } };
   /** The boundaries the next updates of the round read (base64 float32). */
   boundaries: [number, ({ h?: EncodedTensor; c?: EncodedTensor } | null)[]][];
 }
@@ -99,7 +102,7 @@ export interface SavedRun {
  * Writes DIR/resume.safetensors (and the best file when the best step changed since `previous`);
  * removes the previous best file after the resume file that no longer names it is in place.
  */
-export function saveResume(dir: string, model: Sequential, optimizer: Optimizer, metadata: Record<string, string>, flags: Record<string, unknown>,
+export function saveResume(dir: string, model: Sequential, optimizer: Optimizer, schedule: Schedule | undefined, metadata: Record<string, string>, flags: Record<string, unknown>,
   simd: string, state: TrainState, boundaries: Boundaries, previous: SavedRun | undefined): SavedRun {
   const file = join(dir, RESUME_FILE);
   let bestFile: string | undefined;
@@ -115,10 +118,10 @@ export function saveResume(dir: string, model: Sequential, optimizer: Optimizer,
   const { best, ...rest } = state;
   const resume: ResumeFile = {
     format: 1, flags, simd,
-    state: { ...rest, ...(best ? { best: { loss: best.loss, step: best.step, file: basename(bestFile!) } } : {}) },
+    state: { ...rest, ...(best ? { best: { loss: best.loss, step: best.step, file: basename(bestFile!), ...(best.schedule ? { schedule: best.schedule } : {}) } } : {}) },
     boundaries: [...boundaries].map(([step, states]) => [step, states.map((s) => (s ? { ...(s.h ? { h: encode(s.h) } : {}), ...(s.c ? { c: encode(s.c) } : {}) } : null))]),
   };
-  writeFile(file, saveCheckpoint(model, optimizer, { ...metadata, resume: JSON.stringify(resume) }), true);
+  writeFile(file, saveCheckpoint(model, optimizer, { ...metadata, resume: JSON.stringify(resume) }, { schedule }), true);
   // best files the resume file no longer names: the previous one, and any a kill left
   // between writing a best file and the resume file naming it
   for (const name of readdirSync(dir)) if (BEST_FILE.test(name) && join(dir, name) !== bestFile) rmSync(join(dir, name), { force: true });
@@ -160,15 +163,16 @@ export function resumedFlags(o: OptionValues, given: Set<string>, saved: Record<
 }
 
 /** The model, optimizer and TrainState of a resume file (read by readResume), loaded in place. */
-export function loadResume(file: string, read: ReturnType<typeof readResume>, model: Sequential, optimizer: Optimizer): { state: TrainState; boundaries: Boundaries } {
+export function loadResume(file: string, read: ReturnType<typeof readResume>, model: Sequential, optimizer: Optimizer,
+  schedule: Schedule | undefined): { state: TrainState; boundaries: Boundaries } {
   try {
-    loadCheckpointInto(read.bytes, model, optimizer);
+    loadCheckpointInto(read.bytes, model, optimizer, schedule);
   } catch (e) {
     if (e instanceof RnnError) throw new CliFailure(`${file} does not fit the run it describes: ${e.message}`);
     throw e;
   }
   try {
-    return restoreState(file, read.resume, model, optimizer);
+    return restoreState(file, read.resume, model, optimizer, schedule);
   } catch (e) {
     if (e instanceof CliFailure) throw e;
     // a file we did not write (edited, or from a newer version): named, not a stack trace
@@ -176,7 +180,7 @@ export function loadResume(file: string, read: ReturnType<typeof readResume>, mo
   }
 }
 
-function restoreState(file: string, resume: ResumeFile, model: Sequential, optimizer: Optimizer): { state: TrainState; boundaries: Boundaries } {
+function restoreState(file: string, resume: ResumeFile, model: Sequential, optimizer: Optimizer, schedule: Schedule | undefined): { state: TrainState; boundaries: Boundaries } {
   const { best, ...rest } = resume.state;
   const state: TrainState = { ...rest, log: rest.log.map((e) => ({ ...e, loss: e.loss ?? NaN })) };
   if (best) {
@@ -193,6 +197,12 @@ function restoreState(file: string, resume: ResumeFile, model: Sequential, optim
       else buffers[Number(name.slice(10))] = t.data;
     }
     state.best = { loss: best.loss, step: best.step, weights, optimizer: { kind: meta.kind, step: Number(meta.step), buffers } };
+    if (schedule) {
+      // the schedule's state at the best step: checked now, put back at the end of the run
+      if (best.schedule === undefined) throw new CliFailure(`${file} has no schedule state for its best step, and the run has --schedule`);
+      schedule.checkState(best.schedule);
+      state.best.schedule = best.schedule;
+    }
     // checked now rather than at the end of the run: loaded into the model and optimizer,
     // which then get their own state back (copies, bit for bit)
     const now = model.stateDict(), nowOptimizer = optimizer.stateDict();

@@ -38,6 +38,8 @@ import { Progress } from './progress.js';
 import { RESUME_FILE, RUN_FLAGS, loadResume, neededBoundaries, readResume, resumedFlags, saveResume, shellPath, type Boundaries, type SavedRun, type TrainState } from './resume.js';
 import { fitFrom } from '../train/fit.js';
 import { TASKS, type SyntheticTask } from './synthetic.js';
+import { SCHEDULE_HELP, parseSchedule } from './schedule.js';
+import { ReduceLROnPlateau, scheduleKinds, type Schedule } from '../train/schedule.js';
 
 /** The recurrent layer types of the registry, for --cell (lower case: lstm, gru, rnn, ...). */
 const RECURRENT = moduleTypes((t) => t.role === 'recurrent');
@@ -65,6 +67,7 @@ export const TRAIN: CommandSpec = {
     { name: 'minutes', type: 'number', min: 0, exclusiveMin: true, value: 'M', help: 'stop after M minutes (default 2 when --steps is not given)' },
     { name: 'optimizer', type: 'string', choices: ['adam', 'sgd', 'rmsprop'], default: 'adam', help: 'adam, sgd (momentum 0.9) or rmsprop' },
     { name: 'lr', type: 'number', min: 0, exclusiveMin: true, value: 'X', help: `learning rate (default: adam ${DEFAULT_LR.adam}, rmsprop ${DEFAULT_LR.rmsprop}, sgd ${DEFAULT_LR.sgd})` },
+    { name: 'schedule', type: 'string', value: 'SPEC', help: SCHEDULE_HELP },
     { name: 'clip', type: 'number', min: 0, value: 'X', default: 1, help: 'clip the gradient norm to X (0: no clipping)' },
     { name: 'seed', type: 'int', min: 0, value: 'N', help: 'seed of the weights, the data order and the samples (default: random, printed)' },
     { name: 'eval-every', type: 'int', min: 1, value: 'N', default: 100, help: 'measure the validation loss every N updates' },
@@ -83,6 +86,7 @@ export const TRAIN: CommandSpec = {
     '  simd-rnn train                                  # names, LSTM 128, two minutes',
     '  simd-rnn train --text poems.txt --minutes 10 --hidden 256 --sample-every 500',
     '  simd-rnn train --task adding --seq 50 --hidden 32 --lr 0.01 --steps 1200',
+    '  simd-rnn train --steps 3000 --schedule onecycle:0.01      # or linear:200, cosine, step:1000,0.5, plateau:3',
     '',
     'Ctrl-C (or SIGTERM) finishes the update that is running, saves DIR/resume.safetensors and',
     'the charts, prints the command that continues (--resume), and exits with code 130. The',
@@ -200,6 +204,10 @@ export async function train(o: OptionValues, given: Set<string>): Promise<number
   const { model } = run;
   const kind = o.optimizer as 'adam' | 'sgd' | 'rmsprop', lr = (o.lr as number | undefined) ?? DEFAULT_LR[kind];
   const optimizer = kind === 'sgd' ? new SGD(model, { lr, momentum: 0.9 }) : kind === 'rmsprop' ? new RMSprop(model, { lr }) : new Adam(model, { lr });
+  const schedule = o.schedule === undefined ? undefined : buildSchedule(o.schedule as string, o.steps as number | undefined, lr, optimizer, maxSteps);
+  // ReduceLROnPlateau takes each validation loss (validate); the others step after every update
+  const plateau = schedule instanceof ReduceLROnPlateau ? schedule : undefined;
+  const perUpdate = plateau ? undefined : (schedule as { step(): void } | undefined);
   const params = model.parameters().reduce((a, p) => a + p.data.length, 0);
   const quiet = Boolean(o.quiet), say = (line: string) => { if (!quiet) console.log(line); };
   // what a resume file needs to rebuild this run: its flags as resolved here
@@ -209,7 +217,7 @@ export async function train(o: OptionValues, given: Set<string>): Promise<number
 
   const cell = `${(o.cell as string).toUpperCase()}${o.layers === 1 ? '' : ` ${o.layers} layers of`} ${o.hidden}`;
   say(`simd-rnn train: ${task}, ${run.describe}`);
-  say(`model: ${synthetic ? '' : `embedding ${o.embed} -> `}${cell} -> linear, ${count(params)} parameters; ${optimizer.kind} lr ${lr}, batch ${o.batch}, ${synthetic ? `sequences of ${o.seq}` : `BPTT ${o.seq}/${k2}`}, clip ${o.clip || 'off'}; seed ${seed}; ${backend.simd} SIMD`);
+  say(`model: ${synthetic ? '' : `embedding ${o.embed} -> `}${cell} -> linear, ${count(params)} parameters; ${optimizer.kind} lr ${lr}${schedule ? ` (${schedule.kind} ${JSON.stringify(schedule.options)})` : ''}, batch ${o.batch}, ${synthetic ? `sequences of ${o.seq}` : `BPTT ${o.seq}/${k2}`}, clip ${o.clip || 'off'}; seed ${seed}; ${backend.simd} SIMD`);
   say(`budget: ${[maxSteps < Infinity ? `${maxSteps} steps` : '', seconds < Infinity ? clock(seconds) + ' (m:ss)' : ''].filter(Boolean).join(' or ')}; ${run.baselineName}: ${run.baseline.toFixed(3)} ${run.unit}`);
 
   // everything the run carries from update to update (resume.ts saves and restores it)
@@ -217,19 +225,20 @@ export async function train(o: OptionValues, given: Set<string>): Promise<number
   const keepBest = o.keep === 'best';
   const validate = () => {
     const valLoss = run.evaluate();
+    if (plateau && state.steps > 0) plateau.step(valLoss);
     state.log.push({ step: state.steps, loss: state.sinceCount ? +(state.since / state.sinceCount).toFixed(4) : NaN, valLoss: +valLoss.toFixed(4) });
     state.since = state.sinceCount = 0;
-    if (state.best && valLoss < state.best.loss) state.best = { loss: valLoss, step: state.steps, weights: model.stateDict(), optimizer: optimizer.stateDict() };
+    if (state.best && valLoss < state.best.loss) state.best = { loss: valLoss, step: state.steps, weights: model.stateDict(), optimizer: optimizer.stateDict(), schedule: schedule?.stateDict() };
     state.valLoss = valLoss;
   };
   if (resumed) {
-    ({ state, boundaries } = loadResume(resumeFile!, resumed, model, optimizer));
+    ({ state, boundaries } = loadResume(resumeFile!, resumed, model, optimizer, schedule));
     say(`resumed from ${resumeFile} at step ${state.steps}`);
     run.evaluate(); // the synthetic tasks' summary line of these weights
   } else {
     // --keep best: a copy of the weights and optimizer state at the best validation loss so far
     state = { steps: 0, losses: [], log: [], since: 0, sinceCount: 0, valLoss: NaN, round: { random: new Random(seed).state(), update: 0 } };
-    if (keepBest) state.best = { loss: Infinity, step: 0, weights: model.stateDict(), optimizer: optimizer.stateDict() };
+    if (keepBest) state.best = { loss: Infinity, step: 0, weights: model.stateDict(), optimizer: optimizer.stateDict(), schedule: schedule?.stateDict() };
     validate();
   }
 
@@ -239,7 +248,7 @@ export async function train(o: OptionValues, given: Set<string>): Promise<number
   let perBatch = 1;
   const saveRun = () => {
     const { update } = state.round;
-    saved = saveResume(out, model, optimizer, saveMetadata, flags, backend.simd, state, neededBoundaries(boundaries, update, perBatch, o.seq as number, k2), saved);
+    saved = saveResume(out, model, optimizer, schedule, saveMetadata, flags, backend.simd, state, neededBoundaries(boundaries, update, perBatch, o.seq as number, k2), saved);
   };
 
   // Ctrl-C (SIGINT) or SIGTERM: the handler only notes it; the loop stops after the update
@@ -321,6 +330,7 @@ export async function train(o: OptionValues, given: Set<string>): Promise<number
 
   function afterUpdate(loss: number): void {
     state.steps++; state.losses.push(loss); state.since += loss; state.sinceCount++;
+    perUpdate?.step();
     if (state.steps % (o['eval-every'] as number) === 0) validate();
     progress.update({ step: state.steps, loss, valLoss: state.valLoss });
     const samplesEvery = o['sample-every'] as number;
@@ -344,6 +354,7 @@ export async function train(o: OptionValues, given: Set<string>): Promise<number
   if (best && best.step !== steps) {
     model.loadStateDict(best.weights);
     optimizer.loadStateDict(best.optimizer);
+    if (schedule) schedule.loadStateDict(best.schedule!);
     valLoss = run.evaluate(); // best.loss again, and the synthetic tasks' summary of these weights
   }
   const kept = best ? best.step : steps;
@@ -356,11 +367,12 @@ export async function train(o: OptionValues, given: Set<string>): Promise<number
     simd: backend.simd, steps, parameters: params, baseline: { name: run.baselineName, loss: +run.baseline.toFixed(4) },
     kept: { step: kept, valLoss: +valLoss.toFixed(4) }, log,
   };
-  writeFile(checkpoint, saveCheckpoint(model, optimizer, { ...run.metadata, task, training: JSON.stringify(training) }), force);
+  writeFile(checkpoint, saveCheckpoint(model, optimizer, { ...run.metadata, task, training: JSON.stringify(training) }, { schedule }), force);
   const flow = writeCharts('', force);
 
   const drop = run.baseline - valLoss, ran = steps - progress.firstStep;
   console.log(`trained ${ran === steps ? steps : `${ran} more (${steps} in all)`} steps in ${clock(time)} (${(ran / time).toFixed(1)} steps/s); validation loss ${fmt(lastLoss)} ${run.unit} at the end${kept !== steps ? `, best ${fmt(valLoss)} at step ${kept} (kept)` : ''}`);
+  if (schedule) console.log(`schedule: ${schedule.kind} ${JSON.stringify(schedule.options)}; learning rate ${optimizer.lr.toPrecision(6)} at the ${kept !== steps ? `kept step ${kept}` : 'end'}`);
   console.log(`${run.baselineName}: ${fmt(run.baseline)} ${run.unit}; the model is ${fmt(Math.abs(drop))} ${drop >= 0 ? 'below (better)' : 'above (worse)'}`);
   if (run.names) {
     const known = run.names;
@@ -395,4 +407,19 @@ function lossChart(run: Run, losses: number[], log: { step: number; valLoss: num
       { name: run.baselineName, x: [0, last], y: [run.baseline, run.baseline] },
     ],
   });
+}
+
+/** The --schedule over the optimizer; a spec or options the schedule refuses is a usage error. */
+function buildSchedule(text: string, steps: number | undefined, lr: number, optimizer: SGD | Adam | RMSprop, maxSteps: number): Schedule {
+  const { kind, options } = parseSchedule(text, steps, lr);
+  let schedule: Schedule;
+  try {
+    schedule = new scheduleKinds[kind](optimizer, options as never);
+  } catch (e) {
+    if (e instanceof RnnError && e.code === 'BAD_ARGUMENT') throw new UsageError(`simd-rnn train: --schedule ${text}: ${e.message}`);
+    throw e;
+  }
+  // a OneCycleLR cannot step past its totalSteps (PyTorch raises there too)
+  if (schedule.stepsLeft() < maxSteps) throw new UsageError(`simd-rnn train: --schedule ${text}: ${kind} has ${schedule.stepsLeft()} steps, fewer than ${maxSteps === Infinity ? 'a run without --steps may take' : `--steps ${maxSteps}`}`);
+  return schedule;
 }

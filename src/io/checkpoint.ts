@@ -1,16 +1,22 @@
 /**
- * Checkpoints: a model (and, optionally, its optimizer) in one safetensors file that loads
- * back with no other file. The metadata key "simd-rnn" holds JSON
- *   { format: 1, model: <model.config()>, optimizer?: { kind, options, step, buffers } }
+ * Checkpoints: a model (and, optionally, its optimizer and learning-rate schedule) in one
+ * safetensors file that loads back with no other file. The metadata key "simd-rnn" holds JSON
+ *   { format: 1, model: <model.config()>, optimizer?: { kind, options, step, buffers, lr? },
+ *     schedule?: { kind, options, state } }
  * the tensors are the model's stateDict() under its own names, and the optimizer's state
- * buffers as "optimizer.<i>". Loading checks the whole file before any model or optimizer
- * changes (BAD_FILE for a corrupt file or one made for another configuration).
+ * buffers as "optimizer.<i>". `optimizer.lr` (the rate the next step uses, which a schedule or
+ * the caller may have changed from options.lr) and `schedule` (the schedule's options as given
+ * and its stateDict()) came later within format 1: files without them load as before, and an
+ * older reader ignores them. Loading checks the whole file before any model, optimizer or
+ * schedule changes (BAD_FILE for a corrupt file or one made for another configuration).
  */
 import { RnnError, describe } from '../errors.js';
 import { buildModule, moduleType, moduleTypeOf, moduleTypes, optimizerType, optimizerTypeOf, optimizerTypes, type Module, type Optimizer } from '../registry.js';
 import type { Tensor } from '../tensor.js';
 import { getBackend } from '../backend.js';
 import { loadSafetensors, saveSafetensors } from './safetensors.js';
+import { checkOptions } from '../checks.js';
+import { Schedule, scheduleKinds, type ScheduleState } from '../train/schedule.js';
 
 /**
  * What a checkpoint holds as its model: a module of any registered type (a recurrent layer,
@@ -21,12 +27,28 @@ const KEY = 'simd-rnn';
 /** The name of optimizer state buffer i: "optimizer.<i>", i written without leading zeros. */
 const STATE_NAME = /^optimizer\.(0|[1-9]\d*)$/;
 
+/** Options of `saveCheckpoint`. */
+export interface SaveCheckpointOptions {
+  /** A learning-rate schedule over the optimizer, saved with it (its options and stateDict()). */
+  schedule?: Schedule;
+}
+
 /**
- * The model's weights, its configuration and (optionally) its optimizer in one safetensors
- * file. `metadata`: strings of your own kept in the file (a vocabulary, a training log),
- * returned by loadCheckpoint and checkpointInfo; the key "simd-rnn" is ours.
+ * The model's weights, its configuration and (optionally) its optimizer and schedule in one
+ * safetensors file. `metadata`: strings of your own kept in the file (a vocabulary, a
+ * training log), returned by loadCheckpoint and checkpointInfo; the key "simd-rnn" is ours.
+ * `options.schedule` needs the optimizer it steps.
  */
-export function saveCheckpoint(model: Model, optimizer?: Optimizer, metadata?: Record<string, string>): Uint8Array {
+export function saveCheckpoint(model: Model, optimizer?: Optimizer, metadata?: Record<string, string>, options?: SaveCheckpointOptions): Uint8Array {
+  if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+    throw new RnnError('BAD_ARGUMENT', `saveCheckpoint: options must be an object { schedule? }, got ${describe(options)}`);
+  }
+  checkOptions(options, ['schedule'], 'saveCheckpoint: options');
+  const schedule = options?.schedule;
+  if (schedule !== undefined) {
+    if (!(schedule instanceof Schedule)) throw new RnnError('BAD_ARGUMENT', `saveCheckpoint: options.schedule must be a schedule (StepLR, OneCycleLR, ...), got ${describe(schedule)}`);
+    if (optimizer === undefined || schedule.optimizer !== optimizer) throw new RnnError('BAD_ARGUMENT', `saveCheckpoint: options.schedule must step the optimizer given, got one over ${optimizer === undefined ? 'an optimizer not given' : `another ${schedule.optimizer.kind}`}`);
+  }
   if (metadata !== undefined) {
     if (typeof metadata !== 'object' || metadata === null || Object.values(metadata).some((v) => typeof v !== 'string')) {
       throw new RnnError('BAD_ARGUMENT', `saveCheckpoint: metadata must be an object of strings, got ${describe(metadata)}`);
@@ -44,8 +66,9 @@ export function saveCheckpoint(model: Model, optimizer?: Optimizer, metadata?: R
     }
     const state = optimizer.stateDict();
     state.buffers.forEach((b, i) => { tensors[`optimizer.${i}`] = b; });
-    meta.optimizer = { kind: state.kind, options: optimizer.options, step: state.step, buffers: state.buffers.length };
+    meta.optimizer = { kind: state.kind, options: optimizer.options, step: state.step, buffers: state.buffers.length, lr: optimizer.lr };
   }
+  if (schedule !== undefined) meta.schedule = { kind: schedule.kind, options: schedule.options, state: schedule.stateDict() };
   return saveSafetensors(tensors, { ...metadata, [KEY]: JSON.stringify(meta) });
 }
 
@@ -61,6 +84,15 @@ export interface CheckpointInfo {
     options: Record<string, unknown>;
     /** Updates applied so far. */
     step: number;
+  };
+  /** The learning-rate schedule saved with the optimizer, if any. */
+  schedule?: {
+    /** 'StepLR', 'ExponentialLR', 'CosineAnnealingLR', 'LinearLR', 'OneCycleLR' or 'ReduceLROnPlateau'. */
+    kind: string;
+    /** Its constructor options as given. */
+    options: Record<string, unknown>;
+    /** Its stateDict(). */
+    state: ScheduleState;
   };
   /** Every tensor's name and shape, optimizer state included. */
   tensors: Record<string, number[]>;
@@ -79,6 +111,7 @@ export function checkpointInfo(bytes: Uint8Array | ArrayBuffer): CheckpointInfo 
   // Object.fromEntries: every name an own key, even "__proto__"
   const info: CheckpointInfo = { model: meta.model, tensors: Object.fromEntries(Object.entries(tensors).map(([name, t]) => [name, t.shape])), metadata };
   if (meta.optimizer) info.optimizer = { kind: meta.optimizer.kind, options: meta.optimizer.options, step: meta.optimizer.step };
+  if (meta.schedule) info.schedule = { kind: meta.schedule.kind, options: meta.schedule.options, state: meta.schedule.state };
   return info;
 }
 
@@ -97,6 +130,8 @@ export function loadCheckpoint(bytes: Uint8Array | ArrayBuffer): {
   model: Model;
   /** A new optimizer over `model` with the saved state, when the file has one. */
   optimizer?: Optimizer;
+  /** A new schedule over `optimizer` with the saved state, when the file has one. */
+  schedule?: Schedule;
   /** The caller's own metadata strings. */
   metadata: Record<string, string>;
 } {
@@ -121,23 +156,43 @@ export function loadCheckpoint(bytes: Uint8Array | ArrayBuffer): {
 }
 
 /**
- * Loads a checkpoint into an existing model (and optimizer) of the same configuration; all or
- * nothing (BAD_FILE, and neither changes). Without `optimizer`, only the weights are loaded.
+ * Loads a checkpoint into an existing model (and optimizer, and schedule over it) of the same
+ * configuration; all or nothing (BAD_FILE, and none changes). Without `optimizer`, only the
+ * weights are loaded; without `schedule`, a schedule in the file is ignored. A schedule must
+ * be of the file's kind with the same options.
  */
-export function loadCheckpointInto(bytes: Uint8Array | ArrayBuffer, model: Model, optimizer?: Optimizer): void {
+export function loadCheckpointInto(bytes: Uint8Array | ArrayBuffer, model: Model, optimizer?: Optimizer, schedule?: Schedule): void {
   if (!moduleTypeOf(model)) {
     throw new RnnError('BAD_ARGUMENT', `loadCheckpointInto: model must be a module (${moduleTypes().map((t) => t.type).join(', ')}), got ${describe(model)}`);
   }
   if (optimizer !== undefined && !optimizerTypeOf(optimizer)) {
     throw new RnnError('BAD_ARGUMENT', `loadCheckpointInto: optimizer must be ${optimizerTypes().map((t) => t.kind).join(', ')} (or absent), got ${describe(optimizer)}`);
   }
+  if (schedule !== undefined && (!(schedule instanceof Schedule) || optimizer === undefined || schedule.optimizer !== optimizer)) {
+    throw new RnnError('BAD_ARGUMENT', `loadCheckpointInto: schedule must be a schedule over the optimizer given (or absent), got ${describe(schedule)}`);
+  }
   const { tensors, meta } = read(bytes);
   const want = JSON.stringify(model.config()), got = JSON.stringify(meta.model);
   if (want !== got) bad(`the file is for another model: ${got}, this model is ${want}`);
-  restore(model, optimizer, tensors, meta, false);
+  if (schedule !== undefined) {
+    if (!meta.schedule) bad('the file holds no schedule');
+    if (meta.schedule.kind !== schedule.kind || canonical(meta.schedule.options) !== canonical(schedule.options)) {
+      bad(`the file holds a ${meta.schedule.kind} ${canonical(meta.schedule.options)}, the schedule is a ${schedule.kind} ${canonical(schedule.options)}`);
+    }
+  }
+  restore(model, optimizer, tensors, meta, false, schedule);
 }
 
-interface Meta { model: Record<string, unknown>; optimizer?: { kind: string; options: Record<string, unknown>; step: number; buffers: number } }
+// Options as JSON with the keys sorted: the same options given in another order are the same
+function canonical(options: Record<string, unknown>): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(options).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+}
+
+interface Meta {
+  model: Record<string, unknown>;
+  optimizer?: { kind: string; options: Record<string, unknown>; step: number; buffers: number; lr?: number };
+  schedule?: { kind: string; options: Record<string, unknown>; state: ScheduleState };
+}
 
 function read(bytes: Uint8Array | ArrayBuffer): { tensors: Record<string, Tensor>; meta: Meta; metadata: Record<string, string> } {
   const { tensors, metadata: all } = loadSafetensors(bytes);
@@ -155,6 +210,15 @@ function read(bytes: Uint8Array | ArrayBuffer): { tensors: Record<string, Tensor
     if (typeof kind !== 'string' || !optimizerType(kind)) bad(`unknown optimizer ${describe(kind)}`);
     if (typeof options !== 'object' || options === null || Array.isArray(options)) bad(`the optimizer's options must be an object, got ${describe(options)}`);
     if (!Number.isSafeInteger(step) || (step as number) < 0) bad(`the optimizer's step must be an integer >= 0, got ${describe(step)}`);
+    const { lr } = meta.optimizer as { lr?: unknown };
+    if (lr !== undefined && !(typeof lr === 'number' && Number.isFinite(lr) && lr >= 0)) bad(`the optimizer's lr must be a finite number >= 0, got ${describe(lr)}`);
+  }
+  if (meta.schedule !== undefined) {
+    const { kind, options, state } = (meta.schedule ?? {}) as { kind?: unknown; options?: unknown; state?: unknown };
+    if (typeof kind !== 'string' || !Object.hasOwn(scheduleKinds, kind)) bad(`unknown schedule ${describe(kind)} (known: ${Object.keys(scheduleKinds).join(', ')})`);
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) bad(`the schedule's options must be an object, got ${describe(options)}`);
+    if (typeof state !== 'object' || state === null || Array.isArray(state)) bad(`the schedule's state must be an object, got ${describe(state)}`);
+    if (meta.optimizer === undefined) bad('the file holds a schedule but no optimizer for it');
   }
   return { tensors, meta, metadata };
 }
@@ -176,7 +240,7 @@ function checkTypes(config: unknown, what: string): void {
 // `build`: make an optimizer for the file's state when none is given (loadCheckpoint);
 // loadCheckpointInto without an optimizer loads the weights only, since it could hand no new
 // optimizer back and one built anyway would keep its state memory for ever.
-function restore(model: Model, given: Optimizer | undefined, tensors: Record<string, Tensor>, meta: Meta, build: boolean): { model: Model; optimizer?: Optimizer } {
+function restore(model: Model, given: Optimizer | undefined, tensors: Record<string, Tensor>, meta: Meta, build: boolean, givenSchedule?: Schedule): { model: Model; optimizer?: Optimizer; schedule?: Schedule } {
   const weightEntries: [string, Tensor][] = [], state: Float32Array[] = [];
   let stateCount = 0;
   for (const [name, t] of Object.entries(tensors)) {
@@ -202,6 +266,28 @@ function restore(model: Model, given: Optimizer | undefined, tensors: Record<str
     }
   }
   if (optimizer && meta.optimizer && optimizer.kind !== meta.optimizer.kind) bad(`the file holds ${meta.optimizer.kind} state, the optimizer is ${optimizer.kind}`);
+  // the rate the next step takes: the file's, or (a file from before rates were saved) its options.lr
+  const lr = meta.optimizer ? meta.optimizer.lr ?? meta.optimizer.options.lr : undefined;
+  if (optimizer && meta.optimizer && !(typeof lr === 'number' && Number.isFinite(lr) && lr >= 0)) bad(`the optimizer's lr must be a finite number >= 0, got ${describe(lr)}`);
+  // a new schedule over the new optimizer (building it sets only that optimizer's rate), then
+  // the saved state checked: before anything the caller holds changes
+  let schedule = givenSchedule;
+  if (meta.schedule && !givenSchedule && build && optimizer) {
+    try {
+      schedule = new scheduleKinds[meta.schedule.kind](optimizer, meta.schedule.options as never);
+    } catch (e) {
+      if (e instanceof RnnError) bad(`the schedule's options are invalid (${e.message})`);
+      throw e;
+    }
+  }
+  if (schedule && meta.schedule) {
+    try {
+      schedule.checkState(meta.schedule.state);
+    } catch (e) {
+      if (e instanceof RnnError && e.code !== 'DISPOSED') bad(`the schedule's state is invalid (${e.message})`);
+      throw e;
+    }
+  }
   // check everything before changing anything: the weights through a throwaway copy of the
   // current state, the optimizer state by its own all-or-nothing load
   const before = model.stateDict();
@@ -214,5 +300,9 @@ function restore(model: Model, given: Optimizer | undefined, tensors: Record<str
     if (e instanceof RnnError && e.code !== 'DISPOSED') bad(`the file does not fit this model: ${e.message}`);
     throw e;
   }
-  return optimizer ? { model, optimizer } : { model };
+  // both were checked in read() and checkState: neither throws
+  if (optimizer && meta.optimizer) optimizer.lr = lr as number;
+  if (schedule && meta.schedule) schedule.applyState(meta.schedule.state);
+  if (!optimizer) return { model };
+  return schedule ? { model, optimizer, schedule } : { model, optimizer };
 }

@@ -15,6 +15,8 @@
  *
  * Each update: forward (train), loss, zeroGrad, backward, clipping (clipNorm / clipValue),
  * then optimizer.step(); non-finite gradients follow the optimizer's `nonFinite` choice.
+ * A learning-rate `schedule` steps after every update; ReduceLROnPlateau instead once per
+ * epoch, with the epoch's validation loss (its mean training loss without validation).
  * Batches are drawn without replacement in an order shuffled by a seeded generator.
  * Every argument is checked before the first update (the targets against the model's
  * output width after the first forward, before zeroGrad), so a rejected call changes no
@@ -30,6 +32,7 @@ import type { IdTensor } from './embedding.js';
 import { crossEntropy, mse } from './loss.js';
 import type { Optimizer } from '../registry.js';
 import { buffersOf } from '../params.js';
+import { ReduceLROnPlateau, Schedule } from './schedule.js';
 import { Sequential } from './sequential.js';
 
 /** Training data for `fit`: N sequences of T steps, time-major like the layers. */
@@ -93,6 +96,14 @@ export interface FitOptions {
   clipNorm?: number;
   /** Clamp every gradient to [-clipValue, clipValue] before every update (clipGradValue). */
   clipValue?: number;
+  /**
+   * A learning-rate schedule over `optimizer`, stepped after every update (skipped ones too,
+   * as a PyTorch loop does). ReduceLROnPlateau is stepped once per epoch instead, with the
+   * validation loss (the epoch's mean training loss without validation), and not for a
+   * non-finite loss. A OneCycleLR with fewer steps left than the updates planned is refused
+   * before any update.
+   */
+  schedule?: Schedule;
   /** Data of the same form, whose loss is computed after every epoch (and watched by earlyStopping). */
   validation?: FitData;
   /** Called after every update (and, with valLoss, at the end of every epoch); return false to stop. */
@@ -279,7 +290,7 @@ export function fitFrom(model: Sequential, data: FitData, options: FitOptions, s
   if (typeof options !== 'object' || options === null || typeof options.optimizer?.step !== 'function') {
     throw new RnnError('BAD_ARGUMENT', `fit: options must hold an optimizer, got ${describe(options)}`);
   }
-  checkOptions(options, ['optimizer', 'loss', 'target', 'epochs', 'batchSize', 'shuffle', 'seed', 'bptt', 'clipNorm', 'clipValue', 'validation', 'onProgress', 'earlyStopping'], 'fit: options');
+  checkOptions(options, ['optimizer', 'loss', 'target', 'epochs', 'batchSize', 'shuffle', 'seed', 'bptt', 'clipNorm', 'clipValue', 'validation', 'onProgress', 'earlyStopping', 'schedule'], 'fit: options');
   optionalObject(options.bptt, 'options.bptt', ['k1', 'k2']);
   optionalObject(options.earlyStopping, 'options.earlyStopping', ['patience', 'minDelta']);
   // the optimizer, and every module it updates (not only the model's), before any work: an
@@ -308,6 +319,15 @@ export function fitFrom(model: Sequential, data: FitData, options: FitOptions, s
   const patience = options.earlyStopping ? positiveInt(options.earlyStopping.patience, 'earlyStopping.patience') : Infinity;
   const minDelta = options.earlyStopping?.minDelta === undefined ? 0 : options.earlyStopping.minDelta;
   if (typeof minDelta !== 'number' || !Number.isFinite(minDelta) || minDelta < 0) throw new RnnError('BAD_ARGUMENT', `fit: earlyStopping.minDelta must be a finite number >= 0, got ${describe(minDelta)}`);
+  const schedule = options.schedule;
+  if (schedule !== undefined) {
+    if (!(schedule instanceof Schedule)) throw new RnnError('BAD_ARGUMENT', `fit: schedule must be a schedule (StepLR, OneCycleLR, ...), got ${describe(schedule)}`);
+    if (schedule.optimizer !== options.optimizer) throw new RnnError('BAD_ARGUMENT', `fit: the schedule's optimizer must be options.optimizer, got a schedule over another ${schedule.optimizer.kind}`);
+    const planned = epochs * Math.ceil(N / batchSize) * Math.ceil(T / k1);
+    if (planned > schedule.stepsLeft()) throw new RnnError('BAD_ARGUMENT', `fit: the ${schedule.kind} has ${schedule.stepsLeft()} steps left, fewer than the ${planned} updates planned (epochs * batches * bptt chunks)`);
+  }
+  const plateau = schedule instanceof ReduceLROnPlateau ? schedule : undefined;
+  const perUpdate = plateau ? undefined : (schedule as { step(): void } | undefined);
 
   const perBatch = Math.ceil(T / k1), batches = Math.ceil(N / batchSize);
   if (start !== undefined && (!Number.isSafeInteger(start.update) || start.update < 0 || start.update >= perBatch * batches || !(start.boundaries instanceof Map))) {
@@ -364,6 +384,7 @@ export function fitFrom(model: Sequential, data: FitData, options: FitOptions, s
         else gradNorm = Math.sqrt(buffersOf(model, 'fit').reduce((acc, b) => acc + b.backend.kernels.f32_sumsq(b.grad, b.length), 0));
         if (options.clipValue) clipGradValue(model, options.clipValue);
         options.optimizer.step();
+        perUpdate?.step();
         steps++;
         sum += loss; count++;
         const seconds = (Date.now() - started) / 1000;
@@ -380,6 +401,7 @@ export function fitFrom(model: Sequential, data: FitData, options: FitOptions, s
     }
     history.push(entry);
     const watched = entry.valLoss ?? entry.loss;
+    if (plateau && Number.isFinite(watched)) plateau.step(watched);
     if (watched < best - minDelta) { best = watched; sinceBest = 0; } else if (++sinceBest >= patience) stopped = true;
   }
   return { history, steps, stoppedEarly: stopped };

@@ -93,6 +93,8 @@ abstract class Optimizer implements OptimizerInterface {
 
   /** The options as given, for checkpoints. */
   readonly options: Record<string, unknown>;
+  /** The learning rate the next step uses (set by the subclass from options.lr, then by `lr`). */
+  protected learningRate = 0;
 
   /** @param kind The optimizer's name: 'SGD', 'Adam', 'AdamW' or 'RMSprop'. */
   constructor(model: unknown, options: unknown, readonly kind: string, private readonly slots: number, known: readonly string[]) {
@@ -103,6 +105,18 @@ abstract class Optimizer implements OptimizerInterface {
     const given = (options as { nonFinite?: unknown }).nonFinite, nf = given === undefined ? 'throw' : given;
     if (nf !== 'throw' && nf !== 'skip') throw new RnnError('BAD_ARGUMENT', `new ${kind}: nonFinite must be 'throw' or 'skip', got ${describe(nf)}`);
     this.nonFinite = nf;
+  }
+
+  /**
+   * The learning rate the next `step()` uses: options.lr until set (a schedule sets it after
+   * every step). Setting it checks it is a finite number >= 0 (BAD_ARGUMENT; 0 because a
+   * cosine schedule reaches etaMin = 0) and changes nothing else: the state does not depend on it.
+   */
+  get lr(): number { return this.learningRate; }
+  /** Sets the learning rate of the next steps; BAD_ARGUMENT unless a finite number >= 0. */
+  set lr(value: number) {
+    this.alive('lr');
+    this.learningRate = number({ lr: value }, 'lr', `${this.kind}.lr`, undefined, (v) => v >= 0, 'a finite number >= 0');
   }
 
   /** Applies one update from the current gradients; false when skipped for non-finite ones. */
@@ -208,32 +222,45 @@ abstract class Optimizer implements OptimizerInterface {
 
 /** torch.optim.SGD (dampening 0). */
 export class SGD extends Optimizer {
-  private readonly lr: number; private readonly momentum: number; private readonly nesterov: boolean; private readonly weightDecay: number;
+  private momentumFactor: number; private readonly nesterov: boolean; private readonly weightDecay: number;
   constructor(model: unknown, options: SGDOptions) {
     super(model, options, 'SGD', 1, ['momentum', 'nesterov']);
     const o = options as unknown as Record<string, unknown>;
-    this.lr = number(o, 'lr', 'new SGD', undefined, (v) => v > 0, 'a positive number');
-    this.momentum = number(o, 'momentum', 'new SGD', 0, (v) => v >= 0 && v < 1, 'in [0, 1)');
+    this.learningRate = number(o, 'lr', 'new SGD', undefined, (v) => v > 0, 'a positive number');
+    this.momentumFactor = number(o, 'momentum', 'new SGD', 0, (v) => v >= 0 && v < 1, 'in [0, 1)');
     this.weightDecay = number(o, 'weightDecay', 'new SGD', 0, (v) => v >= 0, '>= 0');
     this.nesterov = o.nesterov === true;
     if (o.nesterov !== undefined && typeof o.nesterov !== 'boolean') throw new RnnError('BAD_ARGUMENT', `new SGD: nesterov must be true or false, got ${describe(o.nesterov)}`);
-    if (this.nesterov && this.momentum === 0) throw new RnnError('BAD_ARGUMENT', 'new SGD: nesterov needs a momentum > 0 (as in PyTorch)');
+    if (this.nesterov && this.momentumFactor === 0) throw new RnnError('BAD_ARGUMENT', 'new SGD: nesterov needs a momentum > 0 (as in PyTorch)');
+  }
+  /**
+   * The momentum factor the next step uses, in [0, 1) (> 0 with nesterov); OneCycleLR cycles
+   * it. Turned on after steps without momentum, the buffer starts from the gradient as at a
+   * first step: it was never written, so it is still zero.
+   */
+  get momentum(): number { return this.momentumFactor; }
+  /** Sets the momentum factor; BAD_ARGUMENT outside [0, 1), or 0 with nesterov. */
+  set momentum(value: number) {
+    this.checkAlive('SGD.momentum');
+    const v = number({ momentum: value }, 'momentum', 'SGD.momentum', undefined, (x) => x >= 0 && x < 1, 'in [0, 1)');
+    if (this.nesterov && v === 0) throw new RnnError('BAD_ARGUMENT', 'SGD.momentum: nesterov needs a momentum > 0, got 0');
+    this.momentumFactor = v;
   }
   protected readonly stateSlots = [
     { name: 'momentum_buffer', comment: 'the momentum buffer (unused when momentum is 0)' },
   ];
   protected update(b: ParamBuffer, [buf]: number[], first: boolean): void {
-    b.backend.kernels.sgd_step(b.param, b.grad, buf, b.length, this.lr, this.momentum, this.weightDecay, this.nesterov ? 1 : 0, first ? 1 : 0);
+    b.backend.kernels.sgd_step(b.param, b.grad, buf, b.length, this.learningRate, this.momentumFactor, this.weightDecay, this.nesterov ? 1 : 0, first ? 1 : 0);
   }
 }
 
 class AdamBase extends Optimizer {
-  protected readonly lr: number; protected readonly beta1: number; protected readonly beta2: number;
+  protected beta1: number; protected beta2: number;
   protected readonly eps: number; protected readonly weightDecay: number;
   constructor(model: unknown, options: AdamOptions, kind: string, private readonly decoupled: boolean, defaultDecay: number) {
     super(model, options, kind, 2, ['betas', 'eps']);
     const o = options as unknown as Record<string, unknown>;
-    this.lr = number(o, 'lr', `new ${kind}`, undefined, (v) => v > 0, 'a positive number');
+    this.learningRate = number(o, 'lr', `new ${kind}`, undefined, (v) => v > 0, 'a positive number');
     const betas = o.betas === undefined ? [0.9, 0.999] : o.betas;
     if (!Array.isArray(betas) || betas.length !== 2 || betas.some((x) => typeof x !== 'number' || !(x >= 0 && x < 1))) {
       throw new RnnError('BAD_ARGUMENT', `new ${kind}: betas must be two numbers in [0, 1), got ${describe(betas)}`);
@@ -242,14 +269,27 @@ class AdamBase extends Optimizer {
     this.eps = number(o, 'eps', `new ${kind}`, 1e-8, (v) => v > 0, 'a positive number');
     this.weightDecay = number(o, 'weightDecay', `new ${kind}`, defaultDecay, (v) => v >= 0, '>= 0');
   }
+  /**
+   * The decay rates the next step uses, a copy; set both, each in [0, 1) (OneCycleLR cycles
+   * the first). The bias corrections use the current beta1, as PyTorch's.
+   */
+  get betas(): [number, number] { return [this.beta1, this.beta2]; }
+  /** Sets both decay rates; BAD_ARGUMENT unless two numbers in [0, 1). */
+  set betas(value: [number, number]) {
+    this.checkAlive(`${this.kind}.betas`);
+    if (!Array.isArray(value) || value.length !== 2 || value.some((x) => typeof x !== 'number' || !(x >= 0 && x < 1))) {
+      throw new RnnError('BAD_ARGUMENT', `${this.kind}.betas must be two numbers in [0, 1), got ${describe(value)}`);
+    }
+    [this.beta1, this.beta2] = value;
+  }
   protected readonly stateSlots = [
     { name: 'exp_avg', comment: 'm, the first moment estimate' },
     { name: 'exp_avg_sq', comment: 'v, the second moment estimate' },
   ];
   protected update(b: ParamBuffer, [m, v]: number[]): void {
     const t = this.stepCount;
-    const stepSize = this.lr / (1 - this.beta1 ** t), bc2Sqrt = Math.sqrt(1 - this.beta2 ** t);
-    b.backend.kernels.adam_step(b.param, b.grad, m, v, b.length, this.lr, this.beta1, this.beta2, this.eps,
+    const stepSize = this.learningRate / (1 - this.beta1 ** t), bc2Sqrt = Math.sqrt(1 - this.beta2 ** t);
+    b.backend.kernels.adam_step(b.param, b.grad, m, v, b.length, this.learningRate, this.beta1, this.beta2, this.eps,
       this.weightDecay, stepSize, bc2Sqrt, this.decoupled ? 1 : 0);
   }
 }
@@ -266,22 +306,33 @@ export class AdamW extends AdamBase {
 
 /** torch.optim.RMSprop (not centered). */
 export class RMSprop extends Optimizer {
-  private readonly lr: number; private readonly alpha: number; private readonly eps: number;
-  private readonly momentum: number; private readonly weightDecay: number;
+  private readonly alpha: number; private readonly eps: number;
+  private momentumFactor: number; private readonly weightDecay: number;
   constructor(model: unknown, options: RMSpropOptions) {
     super(model, options, 'RMSprop', 2, ['alpha', 'eps', 'momentum']);
     const o = options as unknown as Record<string, unknown>;
-    this.lr = number(o, 'lr', 'new RMSprop', undefined, (v) => v > 0, 'a positive number');
+    this.learningRate = number(o, 'lr', 'new RMSprop', undefined, (v) => v > 0, 'a positive number');
     this.alpha = number(o, 'alpha', 'new RMSprop', 0.99, (v) => v >= 0 && v < 1, 'in [0, 1)');
     this.eps = number(o, 'eps', 'new RMSprop', 1e-8, (v) => v > 0, 'a positive number');
-    this.momentum = number(o, 'momentum', 'new RMSprop', 0, (v) => v >= 0 && v < 1, 'in [0, 1)');
+    this.momentumFactor = number(o, 'momentum', 'new RMSprop', 0, (v) => v >= 0 && v < 1, 'in [0, 1)');
     this.weightDecay = number(o, 'weightDecay', 'new RMSprop', 0, (v) => v >= 0, '>= 0');
+  }
+  /**
+   * The momentum factor the next step uses, in [0, 1); OneCycleLR cycles it. Turned on after
+   * steps without momentum, the buffer starts at zero (PyTorch makes the buffer only at the
+   * first step and fails there instead).
+   */
+  get momentum(): number { return this.momentumFactor; }
+  /** Sets the momentum factor; BAD_ARGUMENT outside [0, 1). */
+  set momentum(value: number) {
+    this.checkAlive('RMSprop.momentum');
+    this.momentumFactor = number({ momentum: value }, 'momentum', 'RMSprop.momentum', undefined, (x) => x >= 0 && x < 1, 'in [0, 1)');
   }
   protected readonly stateSlots = [
     { name: 'square_avg', comment: 'the running average of squared gradients' },
     { name: 'momentum_buffer', comment: 'the momentum buffer (unused when momentum is 0)' },
   ];
   protected update(b: ParamBuffer, [s, buf]: number[]): void {
-    b.backend.kernels.rmsprop_step(b.param, b.grad, s, buf, b.length, this.lr, this.alpha, this.eps, this.weightDecay, this.momentum);
+    b.backend.kernels.rmsprop_step(b.param, b.grad, s, buf, b.length, this.learningRate, this.alpha, this.eps, this.weightDecay, this.momentumFactor);
   }
 }
