@@ -26,6 +26,17 @@ export const CANDIDATES = {
   'chrono-110-b16-lr1e-2-noclip': recipe(lstm({ init: 'chrono', chronoTMax: 110 }), 1e-2, 16, 0),
   'chrono-150-b16-lr1e-2': recipe(lstm({ init: 'chrono', chronoTMax: 150 }), 1e-2, 16, 1),
   'gru-chrono-110-b16-lr1e-2': recipe({ type: 'GRU', hiddenSize: 32, init: 'chrono', chronoTMax: 110 }, 1e-2, 16, 1),
+  'chrono-110-b8-lr1e-2': recipe(lstm({ init: 'chrono', chronoTMax: 110 }), 1e-2, 8, 1),
+  'gru-chrono-110-b8-lr1e-2': recipe({ type: 'GRU', hiddenSize: 32, init: 'chrono', chronoTMax: 110 }, 1e-2, 8, 1),
+  'gru-default-b8-lr1e-2': recipe({ type: 'GRU', hiddenSize: 32 }, 1e-2, 8, 1),
+  'gru-chrono-110-b4-lr1e-2': recipe({ type: 'GRU', hiddenSize: 32, init: 'chrono', chronoTMax: 110 }, 1e-2, 4, 1),
+  'gru-chrono-110-b8-lr3e-2': recipe({ type: 'GRU', hiddenSize: 32, init: 'chrono', chronoTMax: 110 }, 3e-2, 8, 1),
+  'chrono-110-b4-lr1e-2': recipe(lstm({ init: 'chrono', chronoTMax: 110 }), 1e-2, 4, 1),
+  'chrono-110-b8-lr3e-2': recipe(lstm({ init: 'chrono', chronoTMax: 110 }), 3e-2, 8, 1),
+  'gru-default-b8-lr3e-2': recipe({ type: 'GRU', hiddenSize: 32 }, 3e-2, 8, 1),
+  'chrono-110-b8-lr3e-2-noclip': recipe(lstm({ init: 'chrono', chronoTMax: 110 }), 3e-2, 8, 0),
+  'pytorch-default-b8-lr3e-2': recipe(lstm({}), 3e-2, 8, 1),
+  'forget-bias-3-b8-lr3e-2': recipe(lstm({ forgetBias: 3 }), 3e-2, 8, 1),
   'forget-bias-5-orthogonal': recipe(lstm({ forgetBias: 5, init: 'orthogonal' }), 3e-3, 32, 1),
 };
 
