@@ -159,6 +159,11 @@ export interface Cell {
   gradSlots(): readonly CellSlot[];
   /** Initial values of a parameter the cell sets itself (trained time constants), else null. */
   fixedInit?(name: string): Float32Array | null;
+  /**
+   * The gates init 'chrono' sets, each with the sign of log(u) in its bias (LSTM: f +1, i -1);
+   * absent when the cell has no gate that keeps or forgets.
+   */
+  readonly chronoGates?: Readonly<Record<string, 1 | -1>>;
   /** Adjusts a freshly drawn parameter (a forget-gate bias). */
   adjustInit?(name: string, values: Float32Array): void;
   /** Why this cell cannot run as a stream, or null. */

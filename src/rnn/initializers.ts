@@ -369,7 +369,8 @@ function applyPanel(k: QrKernels, x: number, v: number, mat: number, w: number, 
  * 'xavier' every matrix Glorot-uniform over its whole [out, in] shape (torch's
  * xavier_uniform_) and zero biases; 'orthogonal' each gate block of every W_hh orthogonal
  * (gain initScale); 'identity' each gate block of the delay-1 W_hh = initScale * I and zero
- * biases (IRNN, Le et al. 2015). Trained time constants start at `tau`; `forgetBias` sets the
+ * biases (IRNN, Le et al. 2015); 'chrono' the biases of the gates the cell names (chronoBiases).
+ * Trained time constants start at `tau`; `forgetBias` sets the
  * forget gate's block of bias_ih (bias_hh's stays 0).
  */
 export function initialValue(s: Spec, p: ParamInfo, random: Random): Float32Array {
@@ -386,6 +387,27 @@ export function initialValue(s: Spec, p: ParamInfo, random: Random): Float32Arra
     for (let g = 0; g < s.G; g++) identityInit(values.subarray(g * H * cols, (g + 1) * H * cols), H, cols, s.initScale);
   }
   if (s.init === 'identity' && base.startsWith('bias')) values.fill(0);
+  if (s.init === 'chrono' && base.startsWith('bias')) chronoBiases(s, base === 'bias_ih', values, random);
   s.cell.adjustInit?.(base, values);
   return values;
+}
+
+/**
+ * Chrono initialisation (Tallec & Ollivier 2018, "Can recurrent neural networks warp time?"):
+ * per unit u ~ U(1, T_max - 1), and each gate the cell names gets sign * log(u) in bias_ih
+ * and 0 in bias_hh (PyTorch adds the two), so at the start a unit forgets over about u steps
+ * and the time scales spread over 1 .. T_max. One u per unit, shared by the unit's gates
+ * (an LSTM's b_i = -b_f exactly).
+ */
+function chronoBiases(s: Spec, inputSide: boolean, values: Float32Array, random: Random): void {
+  const H = s.hiddenSize, gates = Object.entries(s.cell.chronoGates!);
+  const block = (gate: string) => s.gates.indexOf(gate) * H;
+  if (!inputSide) {
+    for (const [gate] of gates) values.fill(0, block(gate), block(gate) + H);
+    return;
+  }
+  for (let j = 0; j < H; j++) {
+    const logU = Math.log(1 + (s.chronoTMax - 2) * random.nextUnit());
+    for (const [gate, sign] of gates) values[block(gate) + j] = sign * logU;
+  }
 }

@@ -14,7 +14,7 @@ import { CELLS, type CellKind } from './cells/index.js';
 import { REGULARISATION_OPTIONS, parseRegularisation, regularisationConfig, type Regularisation } from './dropout.js';
 
 /** Weight initialisation schemes (initializers.ts). */
-export type InitScheme = 'pytorch' | 'xavier' | 'orthogonal' | 'identity';
+export type InitScheme = 'pytorch' | 'xavier' | 'orthogonal' | 'identity' | 'chrono';
 
 /** The options every recurrent layer takes (PyTorch's names, camel-cased). */
 export interface RecurrentOptions {
@@ -42,7 +42,9 @@ export interface RecurrentOptions {
    * default U(-1/sqrt(H), 1/sqrt(H)) unless `init` is 'xavier'): 'pytorch' (default),
    * 'xavier' (Glorot uniform, every matrix), 'orthogonal' (each gate block of W_hh
    * orthogonal, Saxe et al. 2014), 'identity' (each gate block of W_hh = initScale * I and
-   * zero biases: the IRNN of Le et al. 2015 for a relu RNN).
+   * zero biases: the IRNN of Le et al. 2015 for a relu RNN), 'chrono' (Tallec & Ollivier
+   * 2018: the gate biases that set how long memory lasts drawn so that time scales spread
+   * over 1 .. chronoTMax; everything else PyTorch's default; LSTM and GRU, see chronoTMax).
    */
   init?: InitScheme;
   /** Gain of 'xavier' / 'orthogonal', scale of 'identity'; default 1. */
@@ -59,6 +61,14 @@ export interface RecurrentOptions {
    * the same for c (default 0).
    */
   zoneout?: number;
+  /**
+   * T_max of init 'chrono' (required with it, only with it; a number > 2): the longest
+   * dependency expected, in steps. Per unit u ~ U(1, T_max - 1) and, in bias_ih (bias_hh's
+   * block 0): LSTM forget gate log(u), input gate -log(u) (coupled: the input gate -log(u),
+   * so f = 1 - i = sigmoid(log u)); GRU update gate z +log(u) (PyTorch's h = (1 - z) n +
+   * z h_prev keeps h when z is near 1); the minimal unit's gate f -log(u).
+   */
+  chronoTMax?: number;
 }
 
 /** Everything the numeric code needs, derived once. */
@@ -87,6 +97,8 @@ export interface Spec {
   readonly hOut: number;
   readonly init: InitScheme;
   readonly initScale: number;
+  /** T_max of init 'chrono' (0 with any other init). */
+  readonly chronoTMax: number;
   /** Input width of layer l: inputSize, then dirs * hOut. */
   inWidth(l: number): number;
   /** dropout, inputDropout, recurrentDropout, zoneout (dropout.ts). */
@@ -102,8 +114,8 @@ export interface Spec {
  */
 export const MAX_LAYERS = 1000;
 
-const COMMON = ['inputSize', 'hiddenSize', 'numLayers', 'bias', 'batchFirst', 'bidirectional', 'reverse', 'seed', 'init', 'initScale', ...REGULARISATION_OPTIONS];
-const SCHEMES: readonly string[] = ['pytorch', 'xavier', 'orthogonal', 'identity'];
+const COMMON = ['inputSize', 'hiddenSize', 'numLayers', 'bias', 'batchFirst', 'bidirectional', 'reverse', 'seed', 'init', 'initScale', 'chronoTMax', ...REGULARISATION_OPTIONS];
+const SCHEMES: readonly string[] = ['pytorch', 'xavier', 'orthogonal', 'identity', 'chrono'];
 
 export function makeSpec(kind: CellKind, options: unknown): Spec {
   if (typeof options !== 'object' || options === null) {
@@ -131,14 +143,27 @@ export function makeSpec(kind: CellKind, options: unknown): Spec {
   const bias = checkFlag(o.bias, `new ${kind}: bias`, true);
   const batchFirst = checkFlag(o.batchFirst, `new ${kind}: batchFirst`, false);
   const cell = family.make(o, { inputSize, hiddenSize });
+  const chronoTMax = chronoOption(kind, o, init, cell, bias);
   const dirs = bidirectional ? 2 : 1, hOut = cell.hOut;
   const reg = parseRegularisation(o, kind, cell);
   return {
     kind, cell, inputSize, hiddenSize, numLayers, bias, batchFirst, bidirectional, reverse, dirs, hOut,
     timeOrder: (d: number) => (reverse ? 1 : d),
-    gates: cell.gates, G: cell.gates.length, hasCell: cell.hasCell, init: init as InitScheme, initScale,
+    gates: cell.gates, G: cell.gates.length, hasCell: cell.hasCell, init: init as InitScheme, initScale, chronoTMax,
     inWidth: (l: number) => (l === 0 ? inputSize : dirs * hOut), reg,
   };
+}
+
+// chronoTMax goes with init 'chrono' only, which sets the biases of gates the cell names
+function chronoOption(kind: string, o: Record<string, unknown>, init: unknown, cell: Cell, bias: boolean): number {
+  if (init !== 'chrono') {
+    if (o.chronoTMax !== undefined) throw new RnnError('BAD_ARGUMENT', `new ${kind}: chronoTMax is the T_max of init 'chrono'; got it with init ${describe(init)}`);
+    return 0;
+  }
+  if (!cell.chronoGates) throw new RnnError('BAD_ARGUMENT', `new ${kind}: init 'chrono' sets the biases of gates that keep or forget (an LSTM's forget and input gates, a GRU's update gate); this ${kind} has none`);
+  if (!bias) throw new RnnError('BAD_ARGUMENT', `new ${kind}: init 'chrono' sets gate biases; it needs bias: true`);
+  if (o.chronoTMax === undefined) throw new RnnError('BAD_ARGUMENT', `new ${kind}: init 'chrono' needs chronoTMax (the longest dependency expected, in steps), got none`);
+  return checkNumber(o.chronoTMax, `new ${kind}: chronoTMax`, (x) => x > 2, 'a number > 2');
 }
 
 /** The options that rebuild a layer of this spec (its weights aside), as saved in checkpoints. */

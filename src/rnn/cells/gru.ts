@@ -58,6 +58,8 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
   return {
     gates, hOut: H, hasCell: false, historyGrad: false, hiddenGateGrad: true, recurrentDropout: resetAfter,
     recurrentWeights: ['weight_hh'], extraParams: [],
+    // h = (1 - z) n + z h_prev keeps h as z nears 1; the minimal unit's h = (1 - f) h_prev + f n as f nears 0
+    chronoGates: minimal ? { f: -1 } : { z: 1 },
     config() {
       const c: Record<string, unknown> = resetAfter ? {} : { resetAfter, minimal };
       if (gateAct.name !== 'sigmoid') c.gateActivation = activationOption(gateAct);

@@ -70,6 +70,7 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
   const cellClip = o.cellClip === undefined ? 0 : checkNumber(o.cellClip, 'new LSTM: cellClip', (x) => x >= 0, 'a number >= 0 (0 = off)');
   const forgetBias = o.forgetBias === undefined ? null : checkNumber(o.forgetBias, 'new LSTM: forgetBias', () => true, 'a finite number');
   if (forgetBias !== null && (!forgetGate || coupled)) throw new RnnError('BAD_ARGUMENT', 'new LSTM: forgetBias needs a forget gate of its own (not with forgetGate: false or coupled)');
+  if (forgetBias !== null && o.init === 'chrono') throw new RnnError('BAD_ARGUMENT', "new LSTM: forgetBias and init 'chrono' both set the forget gate's bias; give one of them");
   const gateRecurrence = checkFlag(o.gateRecurrence, 'new LSTM: gateRecurrence', false);
   if (gateRecurrence && (peepholes || cellClip > 0 || coupled || !forgetGate)) {
     throw new RnnError('BAD_ARGUMENT', 'new LSTM: gateRecurrence runs on the plain i, f, g, o cell; it cannot be combined with peepholes, cellClip, coupled or forgetGate: false');
@@ -98,6 +99,8 @@ function make(o: Record<string, unknown>, dims: CellDims): Cell {
   return {
     gates, hOut: P, hasCell: true, historyGrad: false, hiddenGateGrad: false, recurrentDropout: true,
     recurrentWeights: ['weight_hh'], extraParams,
+    // coupled: f = 1 - i, so i's bias -log(u) alone gives f = sigmoid(log u)
+    chronoGates: !forgetGate ? undefined : coupled ? { i: -1 } : { f: 1, i: -1 },
     config() {
       const c: Record<string, unknown> = { projSize };
       if (variant) Object.assign(c, { peepholes, forgetGate, coupled, cellClip });
