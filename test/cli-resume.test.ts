@@ -179,7 +179,7 @@ describe('train --resume: what cannot be resumed is refused', () => {
   }, 60_000);
 
   test.each([
-    [['--steps', '4'], 2, /the run in done\/resume\.safetensors has made 4 updates already; --steps is the total, give more than 4/],
+    [['--steps', '3'], 2, /the run in done\/resume\.safetensors has made 4 updates already; --steps is the total, give at least 4/],
     [['--steps', '9', '--hidden', '16'], 2, /--hidden 16 differs from the run being resumed \(--hidden 8 in done\/resume\.safetensors\); a resumed run keeps its flags, leave --hidden out/],
     [['--steps', '9', '--task', 'adding'], 2, /--task adding differs from the run being resumed \(--task names/],
     [['--steps', '9', '--k2', '12'], 2, /--k2 12 differs from the run being resumed \(no --k2 in/],
@@ -227,6 +227,18 @@ describe('train --resume: what cannot be resumed is refused', () => {
     expect([longer.code, more.code]).toEqual([0, 0]);
     expect(more.stdout).toContain('trained 3 more (7 in all) steps');
     expect(Buffer.compare(bytes(join('more', 'model.safetensors')), bytes(join('longer', 'model.safetensors')))).toBe(0);
+  }, 60_000);
+
+  test('a run killed after its last resume file and before its final files: --resume with the same --steps writes them, as the run would have', async () => {
+    // "done" finished: copy its resume file (written before the final files) into a fresh
+    // directory, as a kill between the two would have left it
+    mkdirSync(join(dir, 'cut'));
+    copyFileSync(join(dir, path), join(dir, 'cut', 'resume.safetensors'));
+    for (const f of readdirSync(join(dir, 'done'))) if (f.startsWith('resume-best-')) copyFileSync(join(dir, 'done', f), join(dir, 'cut', f));
+    const r = await cli('train', '--resume', join('cut', 'resume.safetensors'), '--steps', '4', '--quiet', '--out', 'cut');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('trained no more steps (4 in all)');
+    expect(Buffer.compare(bytes(join('cut', 'model.safetensors')), bytes(join('done', 'model.safetensors')))).toBe(0);
   }, 60_000);
 
   test('inspect: the training record holds no times (so the files of the two runs can be equal)', async () => {

@@ -189,7 +189,9 @@ export async function train(o: OptionValues, given: Set<string>): Promise<number
   for (const only of ['embed', 'k2']) if (synthetic && given.has(only)) throw new UsageError(`simd-rnn train: --${only} applies to the character tasks (names, text), not --task ${task}`);
   const maxSteps = (o.steps as number | undefined) ?? Infinity;
   const seconds = o.minutes !== undefined ? (o.minutes as number) * 60 : o.steps === undefined ? 120 : Infinity;
-  if (resumed && resumed.steps >= maxSteps) throw new UsageError(`simd-rnn train: the run in ${resumeFile} has made ${resumed.steps} updates already; --steps is the total, give more than ${resumed.steps} to train on`);
+  // --steps equal to the updates made trains no more but writes the final files (a run killed
+  // after its last resume file and before them is finished so)
+  if (resumed && resumed.steps > maxSteps) throw new UsageError(`simd-rnn train: the run in ${resumeFile} has made ${resumed.steps} updates already; --steps is the total, give at least ${resumed.steps}`);
   const seed = (o.seed as number | undefined) ?? Random.randomSeed() % 1_000_000;
   // every file the run will write, refused now rather than after minutes of training; a run
   // resumed in its own directory replaces its own files
@@ -371,7 +373,8 @@ export async function train(o: OptionValues, given: Set<string>): Promise<number
   const flow = writeCharts('', force);
 
   const drop = run.baseline - valLoss, ran = steps - progress.firstStep;
-  console.log(`trained ${ran === steps ? steps : `${ran} more (${steps} in all)`} steps in ${clock(time)} (${(ran / time).toFixed(1)} steps/s); validation loss ${fmt(lastLoss)} ${run.unit} at the end${kept !== steps ? `, best ${fmt(valLoss)} at step ${kept} (kept)` : ''}`);
+  const trained = ran === 0 ? `no more steps (${steps} in all)` : `${ran === steps ? steps : `${ran} more (${steps} in all)`} steps in ${clock(time)} (${(ran / time).toFixed(1)} steps/s)`;
+  console.log(`trained ${trained}; validation loss ${fmt(lastLoss)} ${run.unit} at the end${kept !== steps ? `, best ${fmt(valLoss)} at step ${kept} (kept)` : ''}`);
   if (schedule) console.log(`schedule: ${schedule.kind} ${JSON.stringify(schedule.options)}; learning rate ${optimizer.lr.toPrecision(6)} at the ${kept !== steps ? `kept step ${kept}` : 'end'}`);
   console.log(`${run.baselineName}: ${fmt(run.baseline)} ${run.unit}; the model is ${fmt(Math.abs(drop))} ${drop >= 0 ? 'below (better)' : 'above (worse)'}`);
   if (run.names) {
