@@ -81,3 +81,19 @@ export class Holding {
     registry?.unregister(this);
   }
 }
+
+/**
+ * A module's parameters and gradients: two regions of `bytes` each in a new Holding of
+ * `owner`, checked to fit together before either is taken (OUT_OF_MEMORY names `what`);
+ * nothing stays held when an allocation fails.
+ */
+export function holdParameters(owner: object, arena: Arena, bytes: number, what: string): { memory: Holding; params: Region; grads: Region } {
+  arena.checkFits(2 * bytes, `${what} parameters and gradients`);
+  const memory = new Holding(owner, arena);
+  try {
+    return { memory, params: memory.alloc(bytes, `${what} parameters`), grads: memory.alloc(bytes, `${what} gradients`) };
+  } catch (e) {
+    memory.release();
+    throw e;
+  }
+}

@@ -6,7 +6,7 @@
  */
 import { getBackend, type Backend } from '../backend.js';
 import type { Region } from '../arena.js';
-import { Holding } from '../holding.js';
+import { holdParameters, type Holding } from '../holding.js';
 import { RnnError, describe } from '../errors.js';
 import { addresses, entry, f32Index, planLayout, type Layout } from '../layout.js';
 import { Random } from '../random.js';
@@ -80,15 +80,8 @@ export class Embedding {
     this.layout = planLayout([
       { name: 'weight', shape: [this.numEmbeddings, this.embeddingDim], comment: 'row id is the embedding of id' },
     ]);
-    this.backend.arena.checkFits(2 * this.layout.bytes, 'Embedding weight and gradient');
-    this.memory = new Holding(this, this.backend.arena);
-    try {
-      this.paramRegion = this.memory.alloc(this.layout.bytes, 'Embedding weight');
-      this.gradRegion = this.memory.alloc(this.layout.bytes, 'Embedding gradient');
-    } catch (e) {
-      this.memory.release();
-      throw e;
-    }
+    const held = holdParameters(this, this.backend.arena, this.layout.bytes, 'Embedding');
+    this.memory = held.memory; this.paramRegion = held.params; this.gradRegion = held.grads;
     const random = new Random(options.seed ?? Random.randomSeed());
     const table = this.backend.arena.f32At(this.weight(this.paramRegion.ptr), n);
     for (let i = 0; i < n; i++) table[i] = random.nextNormal();

@@ -7,7 +7,7 @@
  */
 import { getBackend, type Backend } from '../backend.js';
 import type { Region } from '../arena.js';
-import { Holding } from '../holding.js';
+import { holdParameters, type Holding } from '../holding.js';
 import { RnnError, describe } from '../errors.js';
 import { addresses, f32Bytes, f32Index, paddedWidth, planLayout, type Layout } from '../layout.js';
 import { Random } from '../random.js';
@@ -70,15 +70,8 @@ export class Linear {
       { name: 'weight', shape: [this.inFeatures, this.ld], comment: "PyTorch's weight [out, in], transposed; rows padded (padding stays 0)" },
       ...(this.bias ? [{ name: 'bias', shape: [this.outFeatures], comment: "PyTorch's bias" }] : []),
     ]);
-    this.backend.arena.checkFits(2 * this.layout.bytes, 'Linear parameters and gradients');
-    this.memory = new Holding(this, this.backend.arena);
-    try {
-      this.paramRegion = this.memory.alloc(this.layout.bytes, 'Linear parameters');
-      this.gradRegion = this.memory.alloc(this.layout.bytes, 'Linear gradients');
-    } catch (e) {
-      this.memory.release();
-      throw e;
-    }
+    const held = holdParameters(this, this.backend.arena, this.layout.bytes, 'Linear');
+    this.memory = held.memory; this.paramRegion = held.params; this.gradRegion = held.grads;
     const random = new Random(options.seed ?? Random.randomSeed()), bound = 1 / Math.sqrt(this.inFeatures);
     const w = new Float32Array(this.outFeatures * this.inFeatures), b = new Float32Array(this.outFeatures);
     random.fillUniform(w, bound);

@@ -13,7 +13,7 @@
  */
 import { getBackend, type Backend } from '../backend.js';
 import type { Region } from '../arena.js';
-import { Holding } from '../holding.js';
+import { holdParameters, type Holding } from '../holding.js';
 import { RnnError, describe } from '../errors.js';
 import { addresses, f32Index, planLayout, type Layout } from '../layout.js';
 import type { Tensor } from '../tensor.js';
@@ -76,15 +76,8 @@ export class ScalarMix {
       { name: 'gamma', shape: [1], comment: 'the scale of the mix', packed: true },
     ]);
     // alloc zero-fills: w = 0 (equal weights), gradients 0
-    this.backend.arena.checkFits(2 * this.layout.bytes, 'ScalarMix parameters and gradients');
-    this.memory = new Holding(this, this.backend.arena);
-    try {
-      this.params = this.memory.alloc(this.layout.bytes, 'ScalarMix parameters');
-      this.grads_ = this.memory.alloc(this.layout.bytes, 'ScalarMix gradients');
-    } catch (e) {
-      this.memory.release();
-      throw e;
-    }
+    const held = holdParameters(this, this.backend.arena, this.layout.bytes, 'ScalarMix');
+    this.memory = held.memory; this.params = held.params; this.grads_ = held.grads;
     this.backend.arena.f32[f32Index(this.slot(this.params.ptr, 'gamma'))] = gamma;
   }
 
