@@ -20,26 +20,12 @@
 //
 // Aliasing: C must not overlap A or B. bias = 0 means no bias (the arena never hands out 0).
 
-import { madd, hsum } from './simd';
+import { madd, hsum, init_v, init_s } from './simd';
 import { row_panels_strided } from './panels';
 
 // ---------------------------------------------------------------------------------------
 // C = init + A B with A read through two byte steps: a_row (next row of C) and a_k (next k).
 // nn: a_row = lda*4, a_k = 4.   tn: a_row = 4, a_k = lda*4.
-
-// @ts-ignore: decorator
-@inline function init_v(c: usize, bias: usize, acc: i32): v128 {
-  let v = acc ? v128.load(c) : f32x4.splat(0);
-  if (bias) v = f32x4.add(v, v128.load(bias));
-  return v;
-}
-
-// @ts-ignore: decorator
-@inline function init_s(c: usize, bias: usize, acc: i32): f32 {
-  let s: f32 = acc ? load<f32>(c) : 0;
-  if (bias) s += load<f32>(bias);
-  return s;
-}
 
 // Four rows by eight columns: eight accumulators, B's two vectors reused by four rows.
 // @ts-ignore: decorator

@@ -31,25 +31,11 @@
 // build the two are bit-identical, and f32_gemm_nn_panels is bit-identical to f32_gemm_nn on
 // the unpacked B in either build. Aliasing: C must not overlap A, B or P.
 
-import { madd } from './simd';
+import { madd, init_v, init_s } from './simd';
 
 /** Columns per panel: seven vectors of four. */
 // @ts-ignore: decorator
 @inline const NR = 28;
-
-// @ts-ignore: decorator
-@inline function init4(c: usize, bias: usize, acc: i32): v128 {
-  let v = acc ? v128.load(c) : f32x4.splat(0);
-  if (bias) v = f32x4.add(v, v128.load(bias));
-  return v;
-}
-
-// @ts-ignore: decorator
-@inline function init1(c: usize, bias: usize, acc: i32): f32 {
-  let s: f32 = acc ? load<f32>(c) : 0;
-  if (bias) s += load<f32>(bias);
-  return s;
-}
 
 // Columns 0 .. 4v-1 of one panel, v = 7 .. 1 vectors in as many registers: row a (step a_k
 // between its k), panel rows b (step b_k). One pass over K each, so a partial panel costs one
@@ -57,10 +43,10 @@ import { madd } from './simd';
 // @ts-ignore: decorator
 @inline function cols28(c: usize, a: usize, a_k: usize, b: usize, b_k: usize, bias: usize,
                         K: i32, acc: i32): void {
-  let c0 = init4(c, bias, acc), c1 = init4(c + 16, bias ? bias + 16 : 0, acc);
-  let c2 = init4(c + 32, bias ? bias + 32 : 0, acc), c3 = init4(c + 48, bias ? bias + 48 : 0, acc);
-  let c4 = init4(c + 64, bias ? bias + 64 : 0, acc), c5 = init4(c + 80, bias ? bias + 80 : 0, acc);
-  let c6 = init4(c + 96, bias ? bias + 96 : 0, acc);
+  let c0 = init_v(c, bias, acc), c1 = init_v(c + 16, bias ? bias + 16 : 0, acc);
+  let c2 = init_v(c + 32, bias ? bias + 32 : 0, acc), c3 = init_v(c + 48, bias ? bias + 48 : 0, acc);
+  let c4 = init_v(c + 64, bias ? bias + 64 : 0, acc), c5 = init_v(c + 80, bias ? bias + 80 : 0, acc);
+  let c6 = init_v(c + 96, bias ? bias + 96 : 0, acc);
   for (let k = 0; k < K; k++) {
     const s = v128.load32_splat(a);
     c0 = madd(s, v128.load(b), c0); c1 = madd(s, v128.load(b, 16), c1);
@@ -76,9 +62,9 @@ import { madd } from './simd';
 // @ts-ignore: decorator
 @inline function cols24(c: usize, a: usize, a_k: usize, b: usize, b_k: usize, bias: usize,
                         K: i32, acc: i32): void {
-  let c0 = init4(c, bias, acc), c1 = init4(c + 16, bias ? bias + 16 : 0, acc);
-  let c2 = init4(c + 32, bias ? bias + 32 : 0, acc), c3 = init4(c + 48, bias ? bias + 48 : 0, acc);
-  let c4 = init4(c + 64, bias ? bias + 64 : 0, acc), c5 = init4(c + 80, bias ? bias + 80 : 0, acc);
+  let c0 = init_v(c, bias, acc), c1 = init_v(c + 16, bias ? bias + 16 : 0, acc);
+  let c2 = init_v(c + 32, bias ? bias + 32 : 0, acc), c3 = init_v(c + 48, bias ? bias + 48 : 0, acc);
+  let c4 = init_v(c + 64, bias ? bias + 64 : 0, acc), c5 = init_v(c + 80, bias ? bias + 80 : 0, acc);
   for (let k = 0; k < K; k++) {
     const s = v128.load32_splat(a);
     c0 = madd(s, v128.load(b), c0); c1 = madd(s, v128.load(b, 16), c1);
@@ -93,9 +79,9 @@ import { madd } from './simd';
 // @ts-ignore: decorator
 @inline function cols20(c: usize, a: usize, a_k: usize, b: usize, b_k: usize, bias: usize,
                         K: i32, acc: i32): void {
-  let c0 = init4(c, bias, acc), c1 = init4(c + 16, bias ? bias + 16 : 0, acc);
-  let c2 = init4(c + 32, bias ? bias + 32 : 0, acc), c3 = init4(c + 48, bias ? bias + 48 : 0, acc);
-  let c4 = init4(c + 64, bias ? bias + 64 : 0, acc);
+  let c0 = init_v(c, bias, acc), c1 = init_v(c + 16, bias ? bias + 16 : 0, acc);
+  let c2 = init_v(c + 32, bias ? bias + 32 : 0, acc), c3 = init_v(c + 48, bias ? bias + 48 : 0, acc);
+  let c4 = init_v(c + 64, bias ? bias + 64 : 0, acc);
   for (let k = 0; k < K; k++) {
     const s = v128.load32_splat(a);
     c0 = madd(s, v128.load(b), c0); c1 = madd(s, v128.load(b, 16), c1);
@@ -110,8 +96,8 @@ import { madd } from './simd';
 // @ts-ignore: decorator
 @inline function cols16(c: usize, a: usize, a_k: usize, b: usize, b_k: usize, bias: usize,
                         K: i32, acc: i32): void {
-  let c0 = init4(c, bias, acc), c1 = init4(c + 16, bias ? bias + 16 : 0, acc);
-  let c2 = init4(c + 32, bias ? bias + 32 : 0, acc), c3 = init4(c + 48, bias ? bias + 48 : 0, acc);
+  let c0 = init_v(c, bias, acc), c1 = init_v(c + 16, bias ? bias + 16 : 0, acc);
+  let c2 = init_v(c + 32, bias ? bias + 32 : 0, acc), c3 = init_v(c + 48, bias ? bias + 48 : 0, acc);
   for (let k = 0; k < K; k++) {
     const s = v128.load32_splat(a);
     c0 = madd(s, v128.load(b), c0); c1 = madd(s, v128.load(b, 16), c1);
@@ -124,8 +110,8 @@ import { madd } from './simd';
 // @ts-ignore: decorator
 @inline function cols12(c: usize, a: usize, a_k: usize, b: usize, b_k: usize, bias: usize,
                         K: i32, acc: i32): void {
-  let c0 = init4(c, bias, acc), c1 = init4(c + 16, bias ? bias + 16 : 0, acc);
-  let c2 = init4(c + 32, bias ? bias + 32 : 0, acc);
+  let c0 = init_v(c, bias, acc), c1 = init_v(c + 16, bias ? bias + 16 : 0, acc);
+  let c2 = init_v(c + 32, bias ? bias + 32 : 0, acc);
   for (let k = 0; k < K; k++) {
     const s = v128.load32_splat(a);
     c0 = madd(s, v128.load(b), c0); c1 = madd(s, v128.load(b, 16), c1);
@@ -138,7 +124,7 @@ import { madd } from './simd';
 // @ts-ignore: decorator
 @inline function cols8(c: usize, a: usize, a_k: usize, b: usize, b_k: usize, bias: usize,
                        K: i32, acc: i32): void {
-  let c0 = init4(c, bias, acc), c1 = init4(c + 16, bias ? bias + 16 : 0, acc);
+  let c0 = init_v(c, bias, acc), c1 = init_v(c + 16, bias ? bias + 16 : 0, acc);
   for (let k = 0; k < K; k++) {
     const s = v128.load32_splat(a);
     c0 = madd(s, v128.load(b), c0); c1 = madd(s, v128.load(b, 16), c1);
@@ -150,7 +136,7 @@ import { madd } from './simd';
 // @ts-ignore: decorator
 @inline function cols4(c: usize, a: usize, a_k: usize, b: usize, b_k: usize, bias: usize,
                        K: i32, acc: i32): void {
-  let c0 = init4(c, bias, acc);
+  let c0 = init_v(c, bias, acc);
   for (let k = 0; k < K; k++) {
     const s = v128.load32_splat(a);
     c0 = madd(s, v128.load(b), c0);
@@ -162,7 +148,7 @@ import { madd } from './simd';
 // @ts-ignore: decorator
 @inline function col1(c: usize, a: usize, a_k: usize, b: usize, b_k: usize, bias: usize,
                       K: i32, acc: i32): void {
-  let s = init1(c, bias, acc);
+  let s = init_s(c, bias, acc);
   for (let k = 0; k < K; k++) {
     s += load<f32>(a) * load<f32>(b);
     a += a_k; b += b_k;
@@ -244,7 +230,7 @@ export function f32_gemm_nn_panels__scalar(c: usize, ldc: i32, a: usize, lda: i3
       const q = j / NR, w = min(NR, N - q * NR);
       let pb = p + ((<usize>q * NR * K + j % NR) << 2);
       const o = <usize>j << 2;
-      let s = init1(ci + o, bias ? bias + o : 0, accumulate);
+      let s = init_s(ci + o, bias ? bias + o : 0, accumulate);
       for (let k = 0; k < K; k++) {
         s += load<f32>(ai + (<usize>k << 2)) * load<f32>(pb);
         pb += <usize>w << 2;

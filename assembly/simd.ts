@@ -25,6 +25,22 @@
          (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
 
+// The start of a product's accumulators: C where the call accumulates (acc != 0), else 0,
+// plus the bias where there is one (bias != 0); four lanes, and one lane for tails.
+// @ts-ignore: decorator
+@inline export function init_v(c: usize, bias: usize, acc: i32): v128 {
+  let v = acc ? v128.load(c) : f32x4.splat(0);
+  if (bias) v = f32x4.add(v, v128.load(bias));
+  return v;
+}
+
+// @ts-ignore: decorator
+@inline export function init_s(c: usize, bias: usize, acc: i32): f32 {
+  let s: f32 = acc ? load<f32>(c) : 0;
+  if (bias) s += load<f32>(bias);
+  return s;
+}
+
 // 1 when this binary uses relaxed SIMD, so the host can check what it loaded.
 export function simd_relaxed(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
